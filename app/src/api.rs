@@ -1,0 +1,101 @@
+//! Server functions: the browser's only way in. Each one finds the signed-in viewer the server resolved
+//! for this request and hands the work to the [`Console`](crate::services::Console) port, which checks
+//! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
+
+use crate::error::AppError;
+use crate::model::{AuditPage, ChainReport, People, Viewer};
+use leptos::prelude::*;
+
+#[server(endpoint = "viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(ssr::viewer())
+}
+
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    ssr::answer(async {
+        let session = ssr::session().await?;
+        ssr::console()?.sign_in(&session, &email, &password).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    ssr::answer(async {
+        let session = ssr::session().await?;
+        if let Some(viewer) = ssr::viewer() {
+            ssr::console()?.sign_out(&session, &viewer).await?;
+        }
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "account/password")]
+pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
+    ssr::answer(async {
+        let viewer = ssr::require_viewer()?;
+        if new != confirm {
+            return Err(AppError::Invalid("The new password and its confirmation differ.".into()));
+        }
+        ssr::console()?.change_password(&viewer, &current, &new).await
+    })
+    .await
+}
+
+#[server(endpoint = "audit/page")]
+pub async fn fetch_audit_page(before: Option<i64>) -> Result<AuditPage, AppError> {
+    ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, before).await }).await
+}
+
+#[server(endpoint = "audit/verify")]
+pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
+    ssr::answer(async { ssr::console()?.verify_audit_chain(&ssr::require_viewer()?).await }).await
+}
+
+#[server(endpoint = "people")]
+pub async fn list_people() -> Result<People, AppError> {
+    ssr::answer(async { ssr::console()?.people(&ssr::require_viewer()?).await }).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::error::AppError;
+    use crate::model::Viewer;
+    use crate::services::Console;
+    use leptos::prelude::*;
+    use std::future::Future;
+    use std::sync::Arc;
+
+    /// Runs a server function body and gives a failure its HTTP status.
+    pub async fn answer<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+        let result = body.await;
+        if let (Err(err), Some(response)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
+            let status = axum::http::StatusCode::from_u16(err.status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(status);
+        }
+        result
+    }
+
+    pub fn console() -> Result<Arc<dyn Console>, AppError> {
+        use_context::<Arc<dyn Console>>().ok_or(AppError::Internal)
+    }
+
+    /// The viewer the server's session middleware resolved for this request, if any.
+    pub fn viewer() -> Option<Viewer> {
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+    }
+
+    pub fn require_viewer() -> Result<Viewer, AppError> {
+        viewer().ok_or(AppError::Unauthenticated)
+    }
+
+    pub async fn session() -> Result<tower_sessions::Session, AppError> {
+        leptos_axum::extract::<tower_sessions::Session>().await.map_err(|_| AppError::Internal)
+    }
+}

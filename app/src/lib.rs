@@ -1,0 +1,17 @@
+//! Countersign's console: Leptos pages rendered on the server and hydrated in the browser.
+
+pub mod api;
+pub mod error;
+pub mod model;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+pub use pages::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,150 @@
+//! The console's pages and the frame around them.
+
+mod account;
+mod audit;
+mod login;
+mod overview;
+mod people;
+
+use crate::api::{current_viewer, Logout};
+use crate::error::AppError;
+use crate::model::{Role, Viewer};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/countersign.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Countersign".to_string() } else { format!("{page} · Countersign") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=login::LoginPage/>
+                <ParentRoute path=path!("") view=Frame>
+                    <Route path=path!("") view=overview::OverviewPage/>
+                    <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/audit") view=audit::AuditPage/>
+                    <Route path=path!("/people") view=people::PeoplePage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The signed-in viewer, fetched once per frame and shared with the pages inside it.
+pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
+
+/// Header with the viewer's name, the sections they may open and sign-out; the page below.
+#[component]
+fn Frame() -> impl IntoView {
+    let viewer: ViewerResource = Resource::new(|| (), |_| current_viewer());
+    provide_context(viewer);
+    view! {
+        <a class="skip" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Countersign"</A>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(v)) => view! { <Navigation viewer=v/> }.into_any(),
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <main id="main" class="page">
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+fn Navigation(viewer: Viewer) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let roles = roles_text(&viewer.roles);
+    view! {
+        <nav aria-label="Sections">
+            <ul>
+                {viewer.sections.iter().copied().map(|s| view! { <li><A href=s.path()>{s.label()}</A></li> }).collect_view()}
+            </ul>
+        </nav>
+        <div class="who">
+            <span class="who-name">{viewer.name.clone()}</span>
+            <span class="who-roles">{roles}</span>
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="quiet">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+pub fn roles_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Renders `body` with the viewer once known; pages use it so each has the viewer without a second fetch.
+#[component]
+pub fn WithViewer<V, F>(body: F) -> impl IntoView
+where
+    F: Fn(Viewer) -> V + Send + Sync + Clone + 'static,
+    V: IntoView + 'static,
+{
+    let viewer = expect_context::<ViewerResource>();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {
+                let body = body.clone();
+                move || {
+                    let body = body.clone();
+                    Suspend::new(async move {
+                        viewer.await.ok().flatten().map(|v| body(v))
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+/// A failed server call, said plainly.
+#[component]
+pub fn Problem(error: AppError) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main id="main" class="page narrow">
+            <Title text="Not found"/>
+            <h1>"Not found"</h1>
+            <p>"There is no page at this address. " <a href="/">"Go to the overview"</a></p>
+        </main>
+    }
+}

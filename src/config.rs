@@ -1,0 +1,98 @@
+//! Configuration: built-in defaults, then an optional `countersign.toml`, then `COUNTERSIGN_*` variables.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://PATH` (created if missing) or `postgres://...`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Where browsers reach the console, e.g. `https://countersign.example.com`. An `https` URL makes the
+    /// session cookie `Secure`, and its origin is accepted for state-changing requests.
+    pub public_url: Option<String>,
+    #[serde(with = "humantime_serde")]
+    pub session_idle_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub session_absolute_timeout: Duration,
+    /// The built site (WASM, CSS, static files), relative to the working directory.
+    pub site_root: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://countersign.db".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            session_absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            site_root: "target/site".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: &Path) -> Result<Config, figment::Error> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("COUNTERSIGN_"))
+            .extract()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The database URL with any password replaced, for logs and start-up messages.
+    pub fn database_url_redacted(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("********"));
+                url.to_string()
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_redacted_url() {
+        let config =
+            Config { database_url: "postgres://cs:s3cret@db:5432/countersign".into(), ..Config::default() };
+        let shown = config.database_url_redacted();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("cs:********@db"), "{shown}");
+    }
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("countersign.toml", "listen = \"127.0.0.1:4000\"\nsession_idle_timeout = \"5m\"")?;
+            jail.set_env("COUNTERSIGN_LISTEN", "127.0.0.1:5000");
+            let config = Config::load(Path::new("countersign.toml"))?;
+            assert_eq!(config.listen.port(), 5000);
+            assert_eq!(config.session_idle_timeout, Duration::from_secs(300));
+            assert_eq!(config.database_url, "sqlite://countersign.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("COUNTERSIGN_LISTEN", "not-an-address");
+            let err = Config::load(Path::new("absent.toml")).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("LISTEN") && err.contains("COUNTERSIGN_"), "{err}");
+            Ok(())
+        });
+    }
+}

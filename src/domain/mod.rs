@@ -1,0 +1,22 @@
+//! The rules, in plain Rust with no I/O: who may open what, password policy, sign-in throttling, the audit
+//! chain and what a valid name or email looks like. Both the console and the CLI go through these.
+
+pub mod access;
+pub mod audit;
+pub mod clock;
+pub mod identity;
+pub mod password;
+pub mod throttle;
+
+pub use app::model::{Role, Section};
+
+/// A rule was broken; the message says which, in words for the person who broke it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Invalid(message.into())
+    }
+}

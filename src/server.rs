@@ -1,0 +1,72 @@
+//! The composition root: open the store, run migrations, wire services into the router, serve.
+
+use crate::config::Config;
+use crate::domain::clock::{Clock, SystemClock};
+use crate::service::Service;
+use crate::store::{self, Store};
+use crate::web::{self, AppState};
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_sessions::session_store::ExpiredDeletion;
+
+/// Opens the configured store and brings its schema up to date; a failed migration stops here with the reason.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url_redacted()))?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    store.sessions().migrate().await.context("cannot create the session table")?;
+    Ok(store)
+}
+
+pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> AppState {
+    let service = Service::new(store, clock);
+    AppState {
+        leptos: web::leptos_options(&config),
+        console: Arc::new(web::ConsoleService(service.clone())),
+        service,
+        config: Arc::new(config),
+    }
+}
+
+pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let sessions = store.sessions();
+    tokio::spawn(async move {
+        if let Err(e) = sessions.continuously_delete_expired(tokio::time::Duration::from_secs(300)).await {
+            tracing::error!(error = %e, "expired-session cleanup stopped");
+        }
+    });
+    let app = web::router(state(config, store, Arc::new(SystemClock)));
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    // Without TCP_NODELAY, keep-alive responses wait ~40 ms on delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tracing::info!(%listen, "serving");
+    println!("Countersign is listening on http://{listen}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

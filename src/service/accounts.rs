@@ -1,0 +1,131 @@
+//! Tenants, people, signing in and out, passwords.
+
+use super::{blocking, Service, ServiceError};
+use crate::domain::audit::{Actor, Event, Kind};
+use crate::domain::throttle::Verdict;
+use crate::domain::{access, identity, password, Invalid, Role};
+use crate::store::{NewUser, Tenant, User};
+use app::model::{TenantRef, Viewer};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Wrong email, wrong password, locked or disabled: deliberately one case.
+    #[error("sign-in refused")]
+    Refused,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl Service {
+    pub async fn create_tenant(&self, actor: Actor, slug: &str, name: &str) -> Result<Tenant, ServiceError> {
+        let tenant = Tenant {
+            id: Uuid::now_v7(),
+            slug: identity::slug(slug)?,
+            name: identity::display_name(name)?,
+            created_at: self.clock.now(),
+        };
+        let event = Event::new(Kind::TenantCreated, actor, format!("tenant:{}", tenant.id))
+            .tenant(tenant.id)
+            .data(json!({ "slug": tenant.slug, "name": tenant.name }));
+        self.store.create_tenant(&tenant, event).await?;
+        Ok(tenant)
+    }
+
+    pub async fn create_user(
+        &self,
+        actor: Actor,
+        email: &str,
+        name: &str,
+        password: String,
+        roles: &[Role],
+        tenant_slugs: &[String],
+    ) -> Result<Uuid, ServiceError> {
+        let email = identity::normalize_email(email)?;
+        let name = identity::display_name(name)?;
+        if roles.is_empty() {
+            return Err(Invalid::new("a person needs at least one role").into());
+        }
+        let mut tenants = Vec::new();
+        for slug in tenant_slugs {
+            let tenant = self.store.tenant_by_slug(slug).await?;
+            tenants.push(tenant.ok_or_else(|| Invalid::new(format!("there is no tenant \"{slug}\"")))?.id);
+        }
+        let password_hash = blocking(move || password::hash(&password)).await??;
+        let mut roles = roles.to_vec();
+        roles.sort();
+        roles.dedup();
+        let user = NewUser { id: Uuid::now_v7(), email, name, password_hash, roles, tenants, created_at: self.clock.now() };
+        let event = Event::new(Kind::UserCreated, actor, format!("user:{}", user.id)).data(json!({
+            "email": user.email,
+            "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "tenants": tenant_slugs,
+        }));
+        self.store.create_user(&user, event).await?;
+        Ok(user.id)
+    }
+
+    /// Checks a password, throttled per account. Every refusal looks and takes the same.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
+        let now = self.clock.now();
+        let user = match identity::normalize_email(email) {
+            Ok(email) => self.store.user_by_email(&email).await.map_err(ServiceError::from)?,
+            Err(_) => None,
+        };
+        let typed = password.to_string();
+        let Some(user) = user.filter(|u| u.active) else {
+            blocking(move || password::verify_nobody(&typed)).await?;
+            let event = Event::new(Kind::SignInFailed, Actor::Anonymous, "user:unknown")
+                .data(json!({ "email": email.trim(), "reason": "unknown_or_disabled_account" }));
+            self.store.append(event, now).await.map_err(ServiceError::from)?;
+            return Err(SignInError::Refused);
+        };
+        let phc = user.password_hash.clone();
+        let password_ok = blocking(move || password::verify(&typed, &phc)).await?;
+        match self.store.sign_in_attempt(user.id, password_ok, now).await.map_err(ServiceError::from)? {
+            Verdict::Accepted => Ok(user),
+            Verdict::WrongPassword { .. } | Verdict::Locked { .. } => Err(SignInError::Refused),
+        }
+    }
+
+    pub async fn sign_out(&self, user: Uuid) -> Result<(), ServiceError> {
+        let event = Event::new(Kind::SignedOut, Actor::User(user), format!("user:{user}"));
+        self.store.append(event, self.clock.now()).await?;
+        Ok(())
+    }
+
+    pub async fn change_password(&self, user: Uuid, current: &str, new: &str) -> Result<(), ServiceError> {
+        let stored = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
+        password::check_policy(new)?;
+        let (current, phc) = (current.to_string(), stored.password_hash);
+        if !blocking(move || password::verify(&current, &phc)).await? {
+            return Err(Invalid::new("The current password is not correct.").into());
+        }
+        let new = new.to_string();
+        let hash = blocking(move || password::hash(&new)).await??;
+        let event = Event::new(Kind::PasswordChanged, Actor::User(user), format!("user:{user}"));
+        self.store.set_password(user, &hash, event, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// The console's view of an active person, or `None` if they no longer may sign in.
+    pub async fn viewer(&self, user: Uuid) -> Result<Option<Viewer>, ServiceError> {
+        Ok(self.store.user_by_id(user).await?.filter(|u| u.active).map(|u| viewer_of(&u)))
+    }
+}
+
+pub fn viewer_of(user: &User) -> Viewer {
+    Viewer {
+        user_id: user.id.to_string(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        roles: user.roles.clone(),
+        tenants: user.tenants.iter().map(tenant_ref).collect(),
+        sections: access::sections(&user.roles),
+    }
+}
+
+pub fn tenant_ref(t: &Tenant) -> TenantRef {
+    TenantRef { id: t.id.to_string(), slug: t.slug.clone(), name: t.name.clone() }
+}

@@ -1,0 +1,41 @@
+//! Application services: each use case loads what it needs, asks the domain, and has the store commit the
+//! change with its audit event. The console (server functions), the CLI and the demo all come through here.
+
+mod accounts;
+mod records;
+
+use crate::domain::clock::Clock;
+use crate::domain::Invalid;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+
+pub use accounts::SignInError;
+
+#[derive(Clone)]
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("not allowed")]
+    Forbidden,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Service { store, clock }
+    }
+}
+
+/// Runs CPU-heavy work (argon2) off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("worker failed: {e}"))))
+}

@@ -1,0 +1,293 @@
+//! The SQL both adapters share, written once. `sql_store!(Adapter, Database)` implements [`Store`] for an
+//! adapter that has a `pool` field, `begin_write()` (a transaction holding the store's write lock, so audit
+//! appends are serialised) and a `MIGRATOR`.
+//!
+//! A macro rather than generics: sqlx's executor bounds do not survive `async_trait`'s `Send` futures
+//! when written over an abstract `Database`, and the two concrete expansions are checked by the compiler.
+
+macro_rules! sql_store {
+    ($adapter:ident, $db:ty) => {
+        use crate::domain::access::AuditScope as __Scope;
+        use crate::domain::audit::{self as __audit, Event as __Event, Record as __Record};
+        use crate::domain::throttle::Verdict as __Verdict;
+        use crate::store::rows::{AuditRow, MembershipRow, RoleRow, TenantRow, UserRow};
+        use crate::store::{map_unique, NewUser, Result as __Result, SessionBackend, Store, StoreError, Tenant, User};
+        use sqlx::{QueryBuilder, Transaction};
+        use time::OffsetDateTime;
+        use uuid::Uuid;
+
+        const AUDIT_COLUMNS: &str = "seq, at, actor, kind, subject, tenant_id, data, prev_hash, hash";
+
+        /// Seals and inserts `event` after the newest record; the caller holds the write lock.
+        async fn append_in(tx: &mut Transaction<'static, $db>, event: &__Event, at: OffsetDateTime) -> __Result<__Record> {
+            let last: Option<(i64, String)> =
+                sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let record = __audit::seal(last, event, at);
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, actor, kind, subject, tenant_id, data, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(record.seq)
+            .bind(&record.at)
+            .bind(&record.actor)
+            .bind(&record.kind)
+            .bind(&record.subject)
+            .bind(record.tenant)
+            .bind(&record.data)
+            .bind(&record.prev_hash)
+            .bind(&record.hash)
+            .execute(&mut **tx)
+            .await?;
+            Ok(record)
+        }
+
+        impl $adapter {
+            /// Attaches roles and tenants to user rows with two queries, whatever the number of users.
+            async fn complete(&self, rows: Vec<UserRow>) -> __Result<Vec<User>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
+                let mut ids = q.separated(", ");
+                rows.iter().for_each(|r| { ids.push_bind(r.id); });
+                q.push(") ORDER BY role");
+                let roles: Vec<RoleRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT m.user_id, t.id, t.slug, t.name, t.created_at FROM memberships m \
+                     JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                rows.iter().for_each(|r| { ids.push_bind(r.id); });
+                q.push(") ORDER BY t.name");
+                let memberships: Vec<MembershipRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let mut user_roles = roles
+                            .iter()
+                            .filter(|r| r.user_id == row.id)
+                            .map(RoleRow::role)
+                            .collect::<__Result<Vec<_>>>()?;
+                        user_roles.sort();
+                        let tenants = memberships
+                            .iter()
+                            .filter(|m| m.user_id == row.id)
+                            .map(|m| Tenant { id: m.id, slug: m.slug.clone(), name: m.name.clone(), created_at: m.created_at })
+                            .collect();
+                        Ok(User {
+                            throttle: row.throttle(),
+                            id: row.id,
+                            email: row.email,
+                            name: row.display_name,
+                            password_hash: row.password_hash,
+                            active: row.active,
+                            roles: user_roles,
+                            tenants,
+                            created_at: row.created_at,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn one_user(&self, row: Option<UserRow>) -> __Result<Option<User>> {
+                Ok(self.complete(row.into_iter().collect()).await?.pop())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $adapter {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> __Result<()> {
+                Self::MIGRATOR.run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn pending_migrations(&self) -> __Result<usize> {
+                let applied: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(Self::MIGRATOR.iter().filter(|m| !applied.iter().any(|(v,)| *v == m.version)).count())
+            }
+
+            fn sessions(&self) -> SessionBackend {
+                SessionBackend::from(self.pool.clone())
+            }
+
+            async fn create_tenant(&self, tenant: &Tenant, event: __Event) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(tenant.id)
+                    .bind(&tenant.slug)
+                    .bind(&tenant.name)
+                    .bind(tenant.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique(&format!("tenant {}", tenant.slug)))?;
+                append_in(&mut tx, &event, tenant.created_at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tenants(&self) -> __Result<Vec<Tenant>> {
+                let rows: Vec<TenantRow> =
+                    sqlx::query_as("SELECT id, slug, name, created_at FROM tenants ORDER BY name")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Tenant::from).collect())
+            }
+
+            async fn tenant_by_slug(&self, slug: &str) -> __Result<Option<Tenant>> {
+                let row: Option<TenantRow> =
+                    sqlx::query_as("SELECT id, slug, name, created_at FROM tenants WHERE slug = $1")
+                        .bind(slug)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Tenant::from))
+            }
+
+            async fn create_user(&self, user: &NewUser, event: __Event) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(user.id)
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(&user.password_hash)
+                .bind(user.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique(&format!("user {}", user.email)))?;
+                for role in &user.roles {
+                    sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                        .bind(user.id)
+                        .bind(role.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for tenant in &user.tenants {
+                    sqlx::query("INSERT INTO memberships (user_id, tenant_id) VALUES ($1, $2)")
+                        .bind(user.id)
+                        .bind(tenant)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                append_in(&mut tx, &event, user.created_at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn user_by_email(&self, email: &str) -> __Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as("SELECT * FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                self.one_user(row).await
+            }
+
+            async fn user_by_id(&self, id: Uuid) -> __Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                self.one_user(row).await
+            }
+
+            async fn users_in(&self, tenants: &[Uuid]) -> __Result<Vec<User>> {
+                if tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT * FROM users WHERE id IN (SELECT user_id FROM memberships WHERE tenant_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                tenants.iter().for_each(|t| { ids.push_bind(*t); });
+                q.push(")) ORDER BY display_name");
+                let rows: Vec<UserRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                self.complete(rows).await
+            }
+
+            async fn sign_in_attempt(&self, user: Uuid, password_ok: bool, at: OffsetDateTime) -> __Result<__Verdict> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<UserRow> = sqlx::query_as("SELECT * FROM users WHERE id = $1")
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let row = row.ok_or_else(|| StoreError::NotFound(format!("user {user}")))?;
+                let (next, verdict) = row.throttle().attempt(password_ok, at);
+                sqlx::query(
+                    "UPDATE users SET failed_sign_ins = $1, failure_window_start = $2, locked_until = $3 WHERE id = $4",
+                )
+                .bind(i64::from(next.failures))
+                .bind(next.window_start)
+                .bind(next.locked_until)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                for event in verdict.events(user, &row.email) {
+                    append_in(&mut tx, &event, at).await?;
+                }
+                tx.commit().await?;
+                Ok(verdict)
+            }
+
+            async fn set_password(&self, user: Uuid, password_hash: &str, event: __Event, at: OffsetDateTime) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotFound(format!("user {user}")));
+                }
+                append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn append(&self, event: __Event, at: OffsetDateTime) -> __Result<__Record> {
+                let mut tx = self.begin_write().await?;
+                let record = append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn audit_page(&self, scope: &__Scope, before: Option<i64>, limit: i64) -> __Result<Vec<__Record>> {
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq < "));
+                q.push_bind(before.unwrap_or(i64::MAX));
+                q.push(" AND (");
+                if scope.tenants.is_empty() {
+                    q.push("FALSE");
+                } else {
+                    q.push("tenant_id IN (");
+                    let mut ids = q.separated(", ");
+                    scope.tenants.iter().for_each(|t| { ids.push_bind(*t); });
+                    q.push(")");
+                }
+                if scope.include_untenanted {
+                    q.push(" OR tenant_id IS NULL");
+                }
+                q.push(") ORDER BY seq DESC LIMIT ");
+                q.push_bind(limit);
+                let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+
+            async fn audit_chain(&self, after: i64, limit: i64) -> __Result<Vec<__Record>> {
+                let rows: Vec<AuditRow> = sqlx::query_as(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+        }
+    };
+}

@@ -1,0 +1,35 @@
+//! The embedded default: one file, WAL, `synchronous=FULL` so an acknowledged change survives a power cut.
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Sqlite;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+    const MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+    pub async fn connect(url: &str) -> Result<Self, crate::store::StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// SQLite has one writer; `BEGIN IMMEDIATE` takes the lock up front, so a transaction never fails
+    /// half-way on upgrading a read lock, and audit appends are serialised.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+sql_store!(SqliteStore, Sqlite);

@@ -1,0 +1,69 @@
+//! The console port, implemented over the services: session handling and the translation of service
+//! errors into what the browser may see. Internals are logged here and never sent.
+
+use super::session;
+use crate::service::{Service, ServiceError, SignInError};
+use app::error::AppError;
+use app::model::{AuditPage, ChainReport, People, Viewer};
+use app::services::Console;
+use async_trait::async_trait;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+pub struct ConsoleService(pub Service);
+
+fn hide(e: ServiceError) -> AppError {
+    match e {
+        ServiceError::Invalid(invalid) => AppError::Invalid(invalid.0),
+        ServiceError::Forbidden => AppError::Forbidden,
+        ServiceError::Store(e) => {
+            tracing::error!(error = %e, "store failure behind a server function");
+            AppError::Internal
+        }
+    }
+}
+
+fn user_id(viewer: &Viewer) -> Result<Uuid, AppError> {
+    Uuid::parse_str(&viewer.user_id).map_err(|_| AppError::Unauthenticated)
+}
+
+#[async_trait]
+impl Console for ConsoleService {
+    async fn sign_in(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError> {
+        let user = self.0.sign_in(email, password).await.map_err(|e| match e {
+            SignInError::Refused => AppError::SignInRefused,
+            SignInError::Service(e) => hide(e),
+        })?;
+        session::begin(session, user.id, self.0.clock.now()).await.map_err(|e| {
+            tracing::error!(error = %e, "could not start a session");
+            AppError::Internal
+        })
+    }
+
+    async fn sign_out(&self, session: &Session, viewer: &Viewer) -> Result<(), AppError> {
+        self.0.sign_out(user_id(viewer)?).await.map_err(hide)?;
+        session::end(session).await.map_err(|e| {
+            tracing::error!(error = %e, "could not end a session");
+            AppError::Internal
+        })
+    }
+
+    async fn change_password(&self, viewer: &Viewer, current: &str, new: &str) -> Result<(), AppError> {
+        self.0.change_password(user_id(viewer)?, current, new).await.map_err(hide)
+    }
+
+    async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, AppError> {
+        self.0.audit_page(viewer, before).await.map_err(hide)
+    }
+
+    async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError> {
+        Ok(match self.0.verify_audit_chain_for(viewer).await.map_err(hide)? {
+            Ok(events) => ChainReport::Intact { events },
+            Err(broken) => ChainReport::Broken { seq: broken.seq, reason: broken.reason },
+        })
+    }
+
+    async fn people(&self, viewer: &Viewer) -> Result<People, AppError> {
+        self.0.people(viewer).await.map_err(hide)
+    }
+}

@@ -1,0 +1,84 @@
+//! The HTTP side: the router, sessions, the page guard, CSRF defence, health checks, and the adapter that
+//! serves the console's server functions.
+
+mod console;
+pub use console::ConsoleService;
+mod csrf;
+mod guard;
+mod health;
+mod session;
+
+use crate::config::Config;
+use crate::service::Service;
+use app::services::Console;
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use session::session_layer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub service: Service,
+    pub console: Arc<dyn Console>,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("countersign")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// The whole application. Pages and server functions sit behind sessions and the guard; static files and
+/// health checks do not touch the session store.
+pub fn router(state: AppState) -> Router {
+    let console = state.console.clone();
+    let context = move || provide_context(console.clone());
+    let routes = generate_route_list(app::App);
+    let leptos = state.leptos.clone();
+    let dynamic = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || app::shell(leptos.clone())
+        })
+        .route("/api/{*function}", post(server_function).get(server_function))
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
+        .layer(middleware::from_fn(guard::guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
+        .layer(session_layer(&state.config, state.service.store.sessions()));
+    let site = Path::new(&state.config.site_root);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest_service("/pkg", ServeDir::new(site.join("pkg")))
+        .route_service("/favicon.ico", ServeFile::new(site.join("favicon.ico")))
+        .merge(dynamic)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    let console = state.console.clone();
+    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request).await
+}

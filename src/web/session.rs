@@ -1,0 +1,81 @@
+//! Session cookies and resolving the signed-in viewer. The cookie is HttpOnly and SameSite=Lax, Secure
+//! behind HTTPS; the session expires after the idle timeout, and is ended at the absolute timeout however
+//! active it is.
+
+use super::AppState;
+use crate::config::Config;
+use crate::store::SessionBackend;
+use app::model::Viewer;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use uuid::Uuid;
+
+pub const COOKIE: &str = "countersign_session";
+const AUTH_KEY: &str = "auth";
+
+/// What a session remembers about who signed in, and when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionAuth {
+    pub user: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_in_at: OffsetDateTime,
+}
+
+pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLayer<SessionBackend> {
+    let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Re-save on every request so the idle timeout counts from the last one.
+        .with_always_save(true)
+}
+
+/// Binds the session to `user` under a fresh id, so an id planted before sign-in is worthless after it.
+pub async fn begin(session: &Session, user: Uuid, now: OffsetDateTime) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(AUTH_KEY, SessionAuth { user, signed_in_at: now }).await
+}
+
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
+/// Puts the signed-in [`Viewer`] into the request's extensions when the session names an active person
+/// and has not outlived the absolute timeout.
+pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Some(session) = request.extensions().get::<Session>().cloned() {
+        match viewer_of(&state, &session).await {
+            Ok(Some(viewer)) => {
+                request.extensions_mut().insert(viewer);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "could not resolve the session's viewer"),
+        }
+    }
+    next.run(request).await
+}
+
+async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
+        return Ok(None);
+    };
+    let now = state.service.clock.now();
+    let absolute = time::Duration::try_from(state.config.session_absolute_timeout)?;
+    if now - auth.signed_in_at >= absolute {
+        end(session).await?;
+        return Ok(None);
+    }
+    let viewer = state.service.viewer(auth.user).await?;
+    if viewer.is_none() {
+        end(session).await?;
+    }
+    Ok(viewer)
+}
