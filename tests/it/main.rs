@@ -1,0 +1,9 @@
+//! One integration-test binary: the real router on a real socket, over SQLite always and PostgreSQL when
+//! COUNTERSIGN_TEST_POSTGRES_URL is set.
+
+mod harness;
+
+mod audit;
+mod auth;
+mod cli;
+mod store;
