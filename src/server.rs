@@ -42,6 +42,8 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     });
     let app = web::router(state(config, store, Arc::new(SystemClock)));
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    // With port 0 the system picks one; say which, so scripts (and the browser tests) can find it.
+    let listen = listener.local_addr().context("cannot read the listening address")?;
     // Without TCP_NODELAY, keep-alive responses wait ~40 ms on delayed ACKs.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -69,7 +69,7 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
                 {events.into_iter().map(|e| view! {
                     <tr>
                         <td class="num">{e.seq}</td>
-                        <td class="mono">{e.at}</td>
+                        <td class="mono nowrap">{e.at}</td>
                         <td>{e.kind}</td>
                         <td class="mono">{e.actor}</td>
                         <td class="mono">{e.subject}</td>

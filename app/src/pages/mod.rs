@@ -36,6 +36,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: the mark tells tests (and curious people) the WASM is in charge.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/countersign.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Countersign".to_string() } else { format!("{page} · Countersign") }/>

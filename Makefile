@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` (demo on SQLite) and `make test` (everything).
+# Each installs what is missing first; versions are those known to work (see README, "Toolchain").
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# wasm-opt comes from npm's binaryen (Debian's is too old and breaks hydration).
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test build tools browser-tools check-wasm-deps unit e2e clean
+
+run: build
+	./target/release/countersign serve --demo
+
+test: build check-wasm-deps unit e2e
+
+build: tools
+	cargo leptos build --release
+
+tools: end2end/node_modules/.installed
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q ' $(CARGO_LEPTOS_VERSION)$$' \
+		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$' \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	touch $@
+
+browser-tools:
+	@command -v /usr/bin/chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+# The browser bundle must never pull in the server's runtime or database drivers.
+check-wasm-deps:
+	@if cargo tree -p app --target wasm32-unknown-unknown --no-default-features --features hydrate -e normal \
+		| grep -E '(^|[ ─])(sqlx|tokio|mio)[a-z_-]* v'; then \
+		echo "error: the hydrate build depends on a server-only crate (above)"; exit 1; \
+	else echo "hydrate dependency tree: no sqlx, tokio or mio"; fi
+
+unit:
+	cargo test --workspace
+
+e2e: build browser-tools
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/test-results

@@ -1,0 +1,69 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const base = () => process.env.BASE_URL!;
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto(`${base()}/login`);
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Waits until the WASM bundle has hydrated the page. */
+async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+}
+
+test("the demo supervisor signs in, uses the console, and signs out", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+
+  await signIn(page, "supervisor@countersign.demo", "supervisor-demo-password");
+  await expect(page).toHaveURL(`${base()}/`);
+  const header = page.locator("header");
+  await expect(header.getByText("Sam Supervisor")).toBeVisible();
+  await expect(header.getByRole("link", { name: "Overview" })).toBeVisible();
+  await expect(header.getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  await page.screenshot({ path: "test-results/overview.png", fullPage: true });
+
+  // The length hint updates as you type: only the hydrated page does that.
+  await header.getByRole("link", { name: "Account" }).click();
+  await expect(page).toHaveURL(`${base()}/account`);
+  await hydrated(page);
+  const hint = page.locator("#new-hint");
+  await expect(hint).toHaveText("0 of 12 characters minimum");
+  await page.getByLabel("New password", { exact: true }).pressSequentially("abcde");
+  await expect(hint).toHaveText("5 of 12 characters minimum");
+  await page.screenshot({ path: "test-results/account.png", fullPage: true });
+
+  await header.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(`${base()}/login`);
+  await page.goto(`${base()}/account`);
+  await expect(page).toHaveURL(`${base()}/login`);
+  expect(errors).toEqual([]);
+});
+
+test("a wrong password shows the error and keeps the visitor out", async ({ page }) => {
+  await signIn(page, "supervisor@countersign.demo", "not-the-password");
+  await expect(page.getByRole("alert")).toContainText("Sign-in failed");
+  await expect(page).toHaveURL(`${base()}/login`);
+  await page.screenshot({ path: "test-results/login-error.png", fullPage: true });
+});
+
+test("the sign-in form works from the keyboard alone", async ({ page }) => {
+  await page.goto(`${base()}/login`);
+  await hydrated(page);
+  await expect(page.getByLabel("Email")).toBeFocused();
+  await page.keyboard.type("auditor@countersign.demo");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("auditor-demo-password");
+  await page.keyboard.press("Enter");
+  await expect(page.locator("header").getByRole("link", { name: "Audit log" })).toBeVisible();
+  await page.locator("header").getByRole("link", { name: "Audit log" }).click();
+  await expect(page.getByRole("table")).toBeVisible();
+  await page.getByRole("button", { name: "Verify chain" }).click();
+  await expect(page.getByRole("status")).toContainText("Intact");
+  await page.screenshot({ path: "test-results/audit.png", fullPage: true });
+});
