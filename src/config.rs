@@ -37,15 +37,18 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn load(file: &Path) -> Result<Config, figment::Error> {
+    pub fn load(file: &Path) -> Result<Config, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("COUNTERSIGN_"))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The database URL with any password replaced, for logs and start-up messages.
@@ -61,13 +64,16 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's own signature
 mod tests {
     use super::*;
 
     #[test]
     fn passwords_never_reach_the_redacted_url() {
-        let config =
-            Config { database_url: "postgres://cs:s3cret@db:5432/countersign".into(), ..Config::default() };
+        let config = Config {
+            database_url: "postgres://cs:s3cret@db:5432/countersign".into(),
+            ..Config::default()
+        };
         let shown = config.database_url_redacted();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("cs:********@db"), "{shown}");
@@ -76,9 +82,12 @@ mod tests {
     #[test]
     fn environment_overrides_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("countersign.toml", "listen = \"127.0.0.1:4000\"\nsession_idle_timeout = \"5m\"")?;
+            jail.create_file(
+                "countersign.toml",
+                "listen = \"127.0.0.1:4000\"\nsession_idle_timeout = \"5m\"",
+            )?;
             jail.set_env("COUNTERSIGN_LISTEN", "127.0.0.1:5000");
-            let config = Config::load(Path::new("countersign.toml"))?;
+            let config = Config::load(Path::new("countersign.toml")).map_err(|e| *e)?;
             assert_eq!(config.listen.port(), 5000);
             assert_eq!(config.session_idle_timeout, Duration::from_secs(300));
             assert_eq!(config.database_url, "sqlite://countersign.db");
@@ -90,8 +99,14 @@ mod tests {
     fn a_bad_value_names_its_key() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("COUNTERSIGN_LISTEN", "not-an-address");
-            let err = Config::load(Path::new("absent.toml")).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(err.contains("LISTEN") && err.contains("COUNTERSIGN_"), "{err}");
+            let err = Config::load(Path::new("absent.toml"))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains("LISTEN") && err.contains("COUNTERSIGN_"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -11,10 +11,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "countersign=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "countersign=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -34,6 +36,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Each argon2 hash takes a 19 MiB block. glibc raises its mmap threshold after the first such block is freed,
+/// so later ones come from per-thread arenas that keep the memory: ~70 MB resident after a few sign-ins.
+/// A fixed threshold keeps large blocks on mmap, returned to the system when freed (idle RSS stays ~15 MB).
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning; called once, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let store = server::open_store(&config).await?;
@@ -42,7 +55,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");
             if demo {
-                demo::seed(&service).await.context("cannot seed the demo data")?;
+                demo::seed(&service)
+                    .await
+                    .context("cannot seed the demo data")?;
                 println!("{}", demo::banner());
             }
             server::serve(config, store).await?;
@@ -66,7 +81,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn add_user(service: &Service, add: UserAdd) -> anyhow::Result<()> {
     let password = read_password()?;
-    let id = service.create_user(Actor::Cli, &add.email, &add.name, password, &add.roles, &add.tenants).await?;
+    let id = service
+        .create_user(
+            Actor::Cli,
+            &add.email,
+            &add.name,
+            password,
+            &add.roles,
+            &add.tenants,
+        )
+        .await?;
     println!("{id}");
     Ok(())
 }
@@ -77,7 +101,10 @@ fn read_password() -> anyhow::Result<String> {
         return rpassword::prompt_password("Password: ").context("cannot read the password");
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
         bail!("no password on standard input");

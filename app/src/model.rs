@@ -40,7 +40,12 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Overview, Section::Audit, Section::People, Section::Account];
+    pub const ALL: [Section; 4] = [
+        Section::Overview,
+        Section::Audit,
+        Section::People,
+        Section::Account,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -65,10 +70,16 @@ impl Section {
         if path == "/" || path.is_empty() {
             return Some(Section::Overview);
         }
-        Section::ALL.into_iter().filter(|s| *s != Section::Overview).find(|s| {
-            let p = s.path();
-            path == p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))
-        })
+        Section::ALL
+            .into_iter()
+            .filter(|s| *s != Section::Overview)
+            .find(|s| {
+                let p = s.path();
+                path == p
+                    || path
+                        .strip_prefix(p)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
     }
 }
 

@@ -15,7 +15,10 @@ pub fn may_open(roles: &[Role], section: Section) -> bool {
 
 /// The sections to offer, in navigation order.
 pub fn sections(roles: &[Role]) -> Vec<Section> {
-    Section::ALL.into_iter().filter(|s| may_open(roles, *s)).collect()
+    Section::ALL
+        .into_iter()
+        .filter(|s| may_open(roles, *s))
+        .collect()
 }
 
 /// Which audit events a viewer may read: those of their tenants, and for admins also the events that

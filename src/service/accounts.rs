@@ -19,7 +19,12 @@ pub enum SignInError {
 }
 
 impl Service {
-    pub async fn create_tenant(&self, actor: Actor, slug: &str, name: &str) -> Result<Tenant, ServiceError> {
+    pub async fn create_tenant(
+        &self,
+        actor: Actor,
+        slug: &str,
+        name: &str,
+    ) -> Result<Tenant, ServiceError> {
         let tenant = Tenant {
             id: Uuid::now_v7(),
             slug: identity::slug(slug)?,
@@ -50,13 +55,25 @@ impl Service {
         let mut tenants = Vec::new();
         for slug in tenant_slugs {
             let tenant = self.store.tenant_by_slug(slug).await?;
-            tenants.push(tenant.ok_or_else(|| Invalid::new(format!("there is no tenant \"{slug}\"")))?.id);
+            tenants.push(
+                tenant
+                    .ok_or_else(|| Invalid::new(format!("there is no tenant \"{slug}\"")))?
+                    .id,
+            );
         }
         let password_hash = blocking(move || password::hash(&password)).await??;
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
-        let user = NewUser { id: Uuid::now_v7(), email, name, password_hash, roles, tenants, created_at: self.clock.now() };
+        let user = NewUser {
+            id: Uuid::now_v7(),
+            email,
+            name,
+            password_hash,
+            roles,
+            tenants,
+            created_at: self.clock.now(),
+        };
         let event = Event::new(Kind::UserCreated, actor, format!("user:{}", user.id)).data(json!({
             "email": user.email,
             "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
@@ -70,7 +87,11 @@ impl Service {
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
         let now = self.clock.now();
         let user = match identity::normalize_email(email) {
-            Ok(email) => self.store.user_by_email(&email).await.map_err(ServiceError::from)?,
+            Ok(email) => self
+                .store
+                .user_by_email(&email)
+                .await
+                .map_err(ServiceError::from)?,
             Err(_) => None,
         };
         let typed = password.to_string();
@@ -78,12 +99,20 @@ impl Service {
             blocking(move || password::verify_nobody(&typed)).await?;
             let event = Event::new(Kind::SignInFailed, Actor::Anonymous, "user:unknown")
                 .data(json!({ "email": email.trim(), "reason": "unknown_or_disabled_account" }));
-            self.store.append(event, now).await.map_err(ServiceError::from)?;
+            self.store
+                .append(event, now)
+                .await
+                .map_err(ServiceError::from)?;
             return Err(SignInError::Refused);
         };
         let phc = user.password_hash.clone();
         let password_ok = blocking(move || password::verify(&typed, &phc)).await?;
-        match self.store.sign_in_attempt(user.id, password_ok, now).await.map_err(ServiceError::from)? {
+        match self
+            .store
+            .sign_in_attempt(user.id, password_ok, now)
+            .await
+            .map_err(ServiceError::from)?
+        {
             Verdict::Accepted => Ok(user),
             Verdict::WrongPassword { .. } | Verdict::Locked { .. } => Err(SignInError::Refused),
         }
@@ -95,8 +124,17 @@ impl Service {
         Ok(())
     }
 
-    pub async fn change_password(&self, user: Uuid, current: &str, new: &str) -> Result<(), ServiceError> {
-        let stored = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
+    pub async fn change_password(
+        &self,
+        user: Uuid,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ServiceError> {
+        let stored = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or(ServiceError::Forbidden)?;
         password::check_policy(new)?;
         let (current, phc) = (current.to_string(), stored.password_hash);
         if !blocking(move || password::verify(&current, &phc)).await? {
@@ -104,14 +142,25 @@ impl Service {
         }
         let new = new.to_string();
         let hash = blocking(move || password::hash(&new)).await??;
-        let event = Event::new(Kind::PasswordChanged, Actor::User(user), format!("user:{user}"));
-        self.store.set_password(user, &hash, event, self.clock.now()).await?;
+        let event = Event::new(
+            Kind::PasswordChanged,
+            Actor::User(user),
+            format!("user:{user}"),
+        );
+        self.store
+            .set_password(user, &hash, event, self.clock.now())
+            .await?;
         Ok(())
     }
 
     /// The console's view of an active person, or `None` if they no longer may sign in.
     pub async fn viewer(&self, user: Uuid) -> Result<Option<Viewer>, ServiceError> {
-        Ok(self.store.user_by_id(user).await?.filter(|u| u.active).map(|u| viewer_of(&u)))
+        Ok(self
+            .store
+            .user_by_id(user)
+            .await?
+            .filter(|u| u.active)
+            .map(|u| viewer_of(&u)))
     }
 }
 
@@ -127,5 +176,9 @@ pub fn viewer_of(user: &User) -> Viewer {
 }
 
 pub fn tenant_ref(t: &Tenant) -> TenantRef {
-    TenantRef { id: t.id.to_string(), slug: t.slug.clone(), name: t.name.clone() }
+    TenantRef {
+        id: t.id.to_string(),
+        slug: t.slug.clone(),
+        name: t.name.clone(),
+    }
 }

@@ -34,7 +34,9 @@ impl Service {
 }
 
 /// Runs CPU-heavy work (argon2) off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("worker failed: {e}"))))

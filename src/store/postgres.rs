@@ -10,7 +10,7 @@ pub struct PostgresStore {
 }
 
 /// Arbitrary, fixed key of the advisory lock that serialises appends to the audit chain.
-const AUDIT_CHAIN_LOCK: i64 = 0x636f_756e_7465_72;
+const AUDIT_CHAIN_LOCK: i64 = 0x0063_6f75_6e74_6572;
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
@@ -29,7 +29,10 @@ impl PostgresStore {
     /// advisory lock makes writers take turns, across every app server.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_CHAIN_LOCK).execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_CHAIN_LOCK)
+            .execute(&mut *tx)
+            .await?;
         Ok(tx)
     }
 }

@@ -17,7 +17,12 @@ pub struct TenantRow {
 
 impl From<TenantRow> for Tenant {
     fn from(r: TenantRow) -> Self {
-        Tenant { id: r.id, slug: r.slug, name: r.name, created_at: r.created_at }
+        Tenant {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -52,7 +57,8 @@ pub struct RoleRow {
 
 impl RoleRow {
     pub fn role(&self) -> Result<Role, StoreError> {
-        Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
+        Role::parse(&self.role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
     }
 }
 

@@ -61,10 +61,19 @@ pub fn router(state: AppState) -> Router {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })
-        .route("/api/{*function}", post(server_function).get(server_function))
-        .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
+        .route(
+            "/api/{*function}",
+            post(server_function).get(server_function),
+        )
+        .fallback(leptos_axum::render_app_to_stream_with_context(
+            context,
+            move || app::shell(leptos.clone()),
+        ))
         .layer(middleware::from_fn(guard::guard_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve_viewer,
+        ))
         .layer(session_layer(&state.config, state.service.store.sessions()));
     let site = Path::new(&state.config.site_root);
     Router::new()
@@ -73,12 +82,19 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
         .route_service("/favicon.ico", ServeFile::new(site.join("favicon.ico")))
         .merge(dynamic)
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::refuse_cross_origin,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+async fn server_function(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
     let console = state.console.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request).await
+    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request)
+        .await
 }

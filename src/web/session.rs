@@ -26,8 +26,12 @@ pub struct SessionAuth {
     pub signed_in_at: OffsetDateTime,
 }
 
-pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLayer<SessionBackend> {
-    let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
+pub fn session_layer(
+    config: &Config,
+    store: SessionBackend,
+) -> SessionManagerLayer<SessionBackend> {
+    let idle = time::Duration::try_from(config.session_idle_timeout)
+        .unwrap_or(time::Duration::minutes(30));
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
@@ -39,9 +43,21 @@ pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLa
 }
 
 /// Binds the session to `user` under a fresh id, so an id planted before sign-in is worthless after it.
-pub async fn begin(session: &Session, user: Uuid, now: OffsetDateTime) -> Result<(), tower_sessions::session::Error> {
+pub async fn begin(
+    session: &Session,
+    user: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session.insert(AUTH_KEY, SessionAuth { user, signed_in_at: now }).await
+    session
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                user,
+                signed_in_at: now,
+            },
+        )
+        .await
 }
 
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
@@ -50,7 +66,11 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
 
 /// Puts the signed-in [`Viewer`] into the request's extensions when the session names an active person
 /// and has not outlived the absolute timeout.
-pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn resolve_viewer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         match viewer_of(&state, &session).await {
             Ok(Some(viewer)) => {

@@ -108,7 +108,11 @@ fn Navigation(viewer: Viewer) -> impl IntoView {
 }
 
 pub fn roles_text(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders `body` with the viewer once known; pages use it so each has the viewer without a second fetch.
@@ -126,7 +130,7 @@ where
                 move || {
                     let body = body.clone();
                     Suspend::new(async move {
-                        viewer.await.ok().flatten().map(|v| body(v))
+                        viewer.await.ok().flatten().map(&body)
                     })
                 }
             }
