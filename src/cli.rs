@@ -5,11 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "countersign",
-    version,
-    about = "The human countersignature on an AI agent's risky act."
-)]
+#[command(name = "countersign", version, about = "The human countersignature on an AI agent's risky act.")]
 pub struct Cli {
     /// Configuration file; optional. COUNTERSIGN_* environment variables override it.
     #[arg(long, global = true, default_value = "countersign.toml")]
@@ -77,7 +73,5 @@ pub enum AuditCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| {
-        format!("unknown role \"{s}\" (expected admin, supervisor, owner or auditor)")
-    })
+    Role::parse(s).ok_or_else(|| format!("unknown role \"{s}\" (expected admin, supervisor, owner or auditor)"))
 }

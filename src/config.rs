@@ -46,9 +46,7 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The database URL with any password replaced, for logs and start-up messages.
@@ -70,10 +68,7 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_redacted_url() {
-        let config = Config {
-            database_url: "postgres://cs:s3cret@db:5432/countersign".into(),
-            ..Config::default()
-        };
+        let config = Config { database_url: "postgres://cs:s3cret@db:5432/countersign".into(), ..Config::default() };
         let shown = config.database_url_redacted();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("cs:********@db"), "{shown}");
@@ -82,10 +77,7 @@ mod tests {
     #[test]
     fn environment_overrides_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "countersign.toml",
-                "listen = \"127.0.0.1:4000\"\nsession_idle_timeout = \"5m\"",
-            )?;
+            jail.create_file("countersign.toml", "listen = \"127.0.0.1:4000\"\nsession_idle_timeout = \"5m\"")?;
             jail.set_env("COUNTERSIGN_LISTEN", "127.0.0.1:5000");
             let config = Config::load(Path::new("countersign.toml")).map_err(|e| *e)?;
             assert_eq!(config.listen.port(), 5000);
@@ -99,14 +91,8 @@ mod tests {
     fn a_bad_value_names_its_key() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("COUNTERSIGN_LISTEN", "not-an-address");
-            let err = Config::load(Path::new("absent.toml"))
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            assert!(
-                err.contains("LISTEN") && err.contains("COUNTERSIGN_"),
-                "{err}"
-            );
+            let err = Config::load(Path::new("absent.toml")).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("LISTEN") && err.contains("COUNTERSIGN_"), "{err}");
             Ok(())
         });
     }

@@ -5,37 +5,14 @@ use crate::domain::Role;
 use crate::service::{Service, ServiceError};
 use crate::store::StoreError;
 
-pub const TENANTS: [(&str, &str); 2] = [
-    ("acme-retail", "Acme Retail"),
-    ("globex-telecom", "Globex Telecom"),
-];
+pub const TENANTS: [(&str, &str); 2] = [("acme-retail", "Acme Retail"), ("globex-telecom", "Globex Telecom")];
 
 /// (email, name, role, password). Demo only: these passwords are public.
 pub const PEOPLE: [(&str, &str, Role, &str); 4] = [
-    (
-        "admin@countersign.demo",
-        "Ada Admin",
-        Role::Admin,
-        "admin-demo-password",
-    ),
-    (
-        "supervisor@countersign.demo",
-        "Sam Supervisor",
-        Role::Supervisor,
-        "supervisor-demo-password",
-    ),
-    (
-        "owner@countersign.demo",
-        "Olu Owner",
-        Role::Owner,
-        "owner-demo-password",
-    ),
-    (
-        "auditor@countersign.demo",
-        "Aiko Auditor",
-        Role::Auditor,
-        "auditor-demo-password",
-    ),
+    ("admin@countersign.demo", "Ada Admin", Role::Admin, "admin-demo-password"),
+    ("supervisor@countersign.demo", "Sam Supervisor", Role::Supervisor, "supervisor-demo-password"),
+    ("owner@countersign.demo", "Olu Owner", Role::Owner, "owner-demo-password"),
+    ("auditor@countersign.demo", "Aiko Auditor", Role::Auditor, "auditor-demo-password"),
 ];
 
 pub async fn seed(service: &Service) -> Result<(), ServiceError> {
@@ -49,17 +26,7 @@ pub async fn seed(service: &Service) -> Result<(), ServiceError> {
         if service.store.user_by_email(email).await?.is_some() {
             continue;
         }
-        match service
-            .create_user(
-                Actor::System,
-                email,
-                name,
-                password.to_string(),
-                &[role],
-                &slugs,
-            )
-            .await
-        {
+        match service.create_user(Actor::System, email, name, password.to_string(), &[role], &slugs).await {
             // Another server seeding at the same moment got there first.
             Ok(_) | Err(ServiceError::Store(StoreError::Conflict(_))) => {}
             Err(e) => return Err(e),
@@ -69,16 +36,9 @@ pub async fn seed(service: &Service) -> Result<(), ServiceError> {
 }
 
 pub fn banner() -> String {
-    let mut out = String::from(
-        "DEMO DATA — these accounts and passwords are public; never use them in production:\n",
-    );
+    let mut out = String::from("DEMO DATA — these accounts and passwords are public; never use them in production:\n");
     for (email, _, role, password) in PEOPLE {
-        out.push_str(&format!(
-            "  {:<11} {:<29} {}\n",
-            role.as_str(),
-            email,
-            password
-        ));
+        out.push_str(&format!("  {:<11} {:<29} {}\n", role.as_str(), email, password));
     }
     out
 }

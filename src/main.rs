@@ -15,8 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "countersign=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "countersign=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -55,9 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");
             if demo {
-                demo::seed(&service)
-                    .await
-                    .context("cannot seed the demo data")?;
+                demo::seed(&service).await.context("cannot seed the demo data")?;
                 println!("{}", demo::banner());
             }
             server::serve(config, store).await?;
@@ -81,16 +78,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn add_user(service: &Service, add: UserAdd) -> anyhow::Result<()> {
     let password = read_password()?;
-    let id = service
-        .create_user(
-            Actor::Cli,
-            &add.email,
-            &add.name,
-            password,
-            &add.roles,
-            &add.tenants,
-        )
-        .await?;
+    let id = service.create_user(Actor::Cli, &add.email, &add.name, password, &add.roles, &add.tenants).await?;
     println!("{id}");
     Ok(())
 }
@@ -101,10 +89,7 @@ fn read_password() -> anyhow::Result<String> {
         return rpassword::prompt_password("Password: ").context("cannot read the password");
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
         bail!("no password on standard input");

@@ -14,21 +14,11 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 /// Opens the configured store and brings its schema up to date; a failed migration stops here with the reason.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::open(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            config.database_url_redacted()
-        )
-    })?;
-    store
-        .migrate()
+    let store = store::open(&config.database_url)
         .await
-        .context("cannot apply database migrations")?;
-    store
-        .sessions()
-        .migrate()
-        .await
-        .context("cannot create the session table")?;
+        .with_context(|| format!("cannot open the database {}", config.database_url_redacted()))?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    store.sessions().migrate().await.context("cannot create the session table")?;
     Ok(store)
 }
 
@@ -46,31 +36,21 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     let listen = config.listen;
     let sessions = store.sessions();
     tokio::spawn(async move {
-        if let Err(e) = sessions
-            .continuously_delete_expired(tokio::time::Duration::from_secs(300))
-            .await
-        {
+        if let Err(e) = sessions.continuously_delete_expired(tokio::time::Duration::from_secs(300)).await {
             tracing::error!(error = %e, "expired-session cleanup stopped");
         }
     });
     let app = web::router(state(config, store, Arc::new(SystemClock)));
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // With port 0 the system picks one; say which, so scripts (and the browser tests) can find it.
-    let listen = listener
-        .local_addr()
-        .context("cannot read the listening address")?;
+    let listen = listener.local_addr().context("cannot read the listening address")?;
     // Without TCP_NODELAY, keep-alive responses wait ~40 ms on delayed ACKs.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
     tracing::info!(%listen, "serving");
     println!("Countersign is listening on http://{listen}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("server failed")
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
 }
 
 async fn shutdown() {

@@ -36,43 +36,26 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "account/password")]
-pub async fn change_password(
-    current: String,
-    new: String,
-    confirm: String,
-) -> Result<(), AppError> {
+pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     ssr::answer(async {
         let viewer = ssr::require_viewer()?;
         if new != confirm {
-            return Err(AppError::Invalid(
-                "The new password and its confirmation differ.".into(),
-            ));
+            return Err(AppError::Invalid("The new password and its confirmation differ.".into()));
         }
-        ssr::console()?
-            .change_password(&viewer, &current, &new)
-            .await
+        let session = ssr::session().await?;
+        ssr::console()?.change_password(&session, &viewer, &current, &new).await
     })
     .await
 }
 
 #[server(endpoint = "audit/page")]
 pub async fn fetch_audit_page(before: Option<i64>) -> Result<AuditPage, AppError> {
-    ssr::answer(async {
-        ssr::console()?
-            .audit_page(&ssr::require_viewer()?, before)
-            .await
-    })
-    .await
+    ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, before).await }).await
 }
 
 #[server(endpoint = "audit/verify")]
 pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
-    ssr::answer(async {
-        ssr::console()?
-            .verify_audit_chain(&ssr::require_viewer()?)
-            .await
-    })
-    .await
+    ssr::answer(async { ssr::console()?.verify_audit_chain(&ssr::require_viewer()?).await }).await
 }
 
 #[server(endpoint = "people")]
@@ -92,10 +75,17 @@ pub mod ssr {
     /// Runs a server function body and gives a failure its HTTP status.
     pub async fn answer<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
         let result = body.await;
-        if let (Err(err), Some(response)) = (&result, use_context::<leptos_axum::ResponseOptions>())
+        // A plain form post (before the WASM loads) is answered with a redirect back to the form: keep it one.
+        let plain_form = use_context::<axum::http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"))
+        });
+        if let (Err(err), Some(response), false) = (&result, use_context::<leptos_axum::ResponseOptions>(), plain_form)
         {
-            let status = axum::http::StatusCode::from_u16(err.status())
-                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                axum::http::StatusCode::from_u16(err.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
             response.set_status(status);
         }
         result
@@ -107,8 +97,7 @@ pub mod ssr {
 
     /// The viewer the server's session middleware resolved for this request, if any.
     pub fn viewer() -> Option<Viewer> {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Viewer>().cloned())
     }
 
     pub fn require_viewer() -> Result<Viewer, AppError> {
@@ -116,8 +105,6 @@ pub mod ssr {
     }
 
     pub async fn session() -> Result<tower_sessions::Session, AppError> {
-        leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .map_err(|_| AppError::Internal)
+        leptos_axum::extract::<tower_sessions::Session>().await.map_err(|_| AppError::Internal)
     }
 }

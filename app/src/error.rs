@@ -6,8 +6,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 /// Shown for every refused sign-in, whatever the reason, so it never reveals whether an email exists.
-pub const SIGN_IN_REFUSED: &str =
-    "Sign-in failed. Check your email and password. After 5 failed attempts \
+pub const SIGN_IN_REFUSED: &str = "Sign-in failed. Check your email and password. After 5 failed attempts \
      an account is locked for 15 minutes.";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

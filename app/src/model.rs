@@ -34,22 +34,19 @@ impl Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Section {
     Overview,
+    Agents,
     Audit,
     People,
     Account,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
-        Section::Overview,
-        Section::Audit,
-        Section::People,
-        Section::Account,
-    ];
+    pub const ALL: [Section; 4] = [Section::Overview, Section::Audit, Section::People, Section::Account];
 
     pub fn path(self) -> &'static str {
         match self {
             Section::Overview => "/",
+            Section::Agents => "/agents",
             Section::Audit => "/audit",
             Section::People => "/people",
             Section::Account => "/account",
@@ -59,6 +56,7 @@ impl Section {
     pub fn label(self) -> &'static str {
         match self {
             Section::Overview => "Overview",
+            Section::Agents => "Agents",
             Section::Audit => "Audit log",
             Section::People => "People",
             Section::Account => "Account",
@@ -70,16 +68,10 @@ impl Section {
         if path == "/" || path.is_empty() {
             return Some(Section::Overview);
         }
-        Section::ALL
-            .into_iter()
-            .filter(|s| *s != Section::Overview)
-            .find(|s| {
-                let p = s.path();
-                path == p
-                    || path
-                        .strip_prefix(p)
-                        .is_some_and(|rest| rest.starts_with('/'))
-            })
+        Section::ALL.into_iter().filter(|s| *s != Section::Overview).find(|s| {
+            let p = s.path();
+            path == p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))
+        })
     }
 }
 
@@ -143,6 +135,151 @@ pub struct PersonRow {
 pub struct People {
     pub tenants: Vec<TenantRef>,
     pub people: Vec<PersonRow>,
+}
+
+/// The kinds of act an agent may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    Refund,
+    PasswordReset,
+    MfaReset,
+    AccountClosure,
+    DataExport,
+    PaymentMethodChange,
+    AddressChange,
+}
+
+impl ActionType {
+    pub const ALL: [ActionType; 7] = [
+        ActionType::Refund,
+        ActionType::PasswordReset,
+        ActionType::MfaReset,
+        ActionType::AccountClosure,
+        ActionType::DataExport,
+        ActionType::PaymentMethodChange,
+        ActionType::AddressChange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionType::Refund => "refund",
+            ActionType::PasswordReset => "password_reset",
+            ActionType::MfaReset => "mfa_reset",
+            ActionType::AccountClosure => "account_closure",
+            ActionType::DataExport => "data_export",
+            ActionType::PaymentMethodChange => "payment_method_change",
+            ActionType::AddressChange => "address_change",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionType> {
+        ActionType::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Whether the act moves money, so carries an amount and may have a money limit.
+    pub fn moves_money(self) -> bool {
+        self == ActionType::Refund
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskTier {
+    High,
+    Critical,
+}
+
+impl RiskTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskTier::High => "high",
+            RiskTier::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RiskTier> {
+        [RiskTier::High, RiskTier::Critical].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Active,
+    Suspended,
+    Retired,
+}
+
+impl AgentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Active => "active",
+            AgentState::Suspended => "suspended",
+            AgentState::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentState> {
+        [AgentState::Active, AgentState::Suspended, AgentState::Retired].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// One action type an agent may request, with its money limit when it has one ("500.00 EUR").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowanceView {
+    pub action_type: ActionType,
+    pub limit: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSummary {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    pub purpose: String,
+    pub owner: String,
+    pub state: AgentState,
+    pub allowances: Vec<AllowanceView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialView {
+    pub id: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// "active", "expired" or "revoked", said in words.
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentDetail {
+    pub agent: AgentSummary,
+    pub owner_email: String,
+    pub sponsor: Option<String>,
+    pub webhook_url: Option<String>,
+    pub credentials: Vec<CredentialView>,
+    /// What the viewer may do here, decided by the server.
+    pub may_edit: bool,
+    pub may_widen: bool,
+}
+
+/// Choices for the agent form: tenants the viewer administers and the owners in them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentFormOptions {
+    pub tenants: Vec<TenantRef>,
+    /// (email, name, tenant slugs)
+    pub owners: Vec<(String, String, Vec<String>)>,
+}
+
+/// A credential's secret, shown exactly once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedCredential {
+    pub secret: String,
+    pub credential: CredentialView,
 }
 
 #[cfg(test)]

@@ -72,13 +72,7 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: Kind, actor: Actor, subject: impl Into<String>) -> Self {
-        Event {
-            kind,
-            actor,
-            subject: subject.into(),
-            tenant: None,
-            data: Value::Object(Default::default()),
-        }
+        Event { kind, actor, subject: subject.into(), tenant: None, data: Value::Object(Default::default()) }
     }
 
     pub fn tenant(mut self, tenant: Uuid) -> Self {
@@ -111,9 +105,7 @@ pub fn seal(last: Option<(i64, String)>, event: &Event, at: OffsetDateTime) -> R
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
     let mut record = Record {
         seq: prev_seq + 1,
-        at: at
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| at.unix_timestamp().to_string()),
+        at: at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string()),
         actor: event.actor.encode(),
         kind: event.kind.as_str().to_string(),
         subject: event.subject.clone(),
@@ -130,16 +122,7 @@ pub fn seal(last: Option<(i64, String)>, event: &Event, at: OffsetDateTime) -> R
 pub fn hash_of(r: &Record) -> String {
     let tenant = r.tenant.map(|t| t.to_string()).unwrap_or_default();
     let seq = r.seq.to_string();
-    let fields: [&str; 8] = [
-        &seq,
-        &r.at,
-        &r.actor,
-        &r.kind,
-        &r.subject,
-        &tenant,
-        &r.data,
-        &r.prev_hash,
-    ];
+    let fields: [&str; 8] = [&seq, &r.at, &r.actor, &r.kind, &r.subject, &tenant, &r.data, &r.prev_hash];
     let mut h = Sha256::new();
     h.update(DOMAIN_TAG);
     for field in fields {
@@ -174,17 +157,12 @@ impl Verifier {
     }
 
     pub fn check(&mut self, r: &Record) -> Result<(), Break> {
-        let (expected_seq, expected_prev) = self
-            .last
-            .as_ref()
-            .map_or((1, GENESIS), |(seq, hash)| (seq + 1, hash.as_str()));
+        let (expected_seq, expected_prev) =
+            self.last.as_ref().map_or((1, GENESIS), |(seq, hash)| (seq + 1, hash.as_str()));
         let broken = |reason: String| Err(Break { seq: r.seq, reason });
         if r.seq != expected_seq {
             let at = expected_seq;
-            return Err(Break {
-                seq: at,
-                reason: format!("expected event {at}, found event {}", r.seq),
-            });
+            return Err(Break { seq: at, reason: format!("expected event {at}, found event {}", r.seq) });
         }
         if r.prev_hash != expected_prev {
             return broken("its previous-hash does not match the event before it".into());
@@ -208,8 +186,7 @@ mod tests {
         let mut out: Vec<Record> = Vec::new();
         for i in 0..n {
             let last = out.last().map(|r| (r.seq, r.hash.clone()));
-            let event = Event::new(Kind::SignInFailed, Actor::Anonymous, format!("u{i}"))
-                .data(json!({"i": i}));
+            let event = Event::new(Kind::SignInFailed, Actor::Anonymous, format!("u{i}")).data(json!({"i": i}));
             out.push(seal(last, &event, datetime!(2026-11-23 10:00 UTC)));
         }
         out
@@ -259,11 +236,7 @@ mod tests {
 
     #[test]
     fn field_boundaries_matter() {
-        let a = seal(
-            None,
-            &Event::new(Kind::SignedOut, Actor::System, "ab"),
-            datetime!(2026-11-23 10:00 UTC),
-        );
+        let a = seal(None, &Event::new(Kind::SignedOut, Actor::System, "ab"), datetime!(2026-11-23 10:00 UTC));
         let mut b = a.clone();
         b.subject = "a".into();
         b.data = format!("b{}", a.data);

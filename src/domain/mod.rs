@@ -3,12 +3,16 @@
 
 pub mod access;
 pub mod audit;
+pub mod catalog;
 pub mod clock;
+pub mod credential;
 pub mod identity;
 pub mod password;
+pub mod scope;
+pub mod submission;
 pub mod throttle;
 
-pub use app::model::{Role, Section};
+pub use app::model::{ActionType, AgentState, RiskTier, Role, Section};
 
 /// A rule was broken; the message says which, in words for the person who broke it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -45,33 +45,14 @@ impl Throttle {
             return (Throttle::default(), Verdict::Accepted);
         }
         let in_window = self.window_start.is_some_and(|start| now - start < WINDOW);
-        let (failures, window_start) = if in_window {
-            (self.failures + 1, self.window_start)
-        } else {
-            (1, Some(now))
-        };
+        let (failures, window_start) =
+            if in_window { (self.failures.saturating_add(1), self.window_start) } else { (1, Some(now)) };
         if failures >= MAX_FAILURES {
             let until = Some(now + LOCKOUT);
-            let locked = Throttle {
-                failures: 0,
-                window_start: None,
-                locked_until: until,
-            };
-            (
-                locked,
-                Verdict::WrongPassword {
-                    locked_until: until,
-                },
-            )
+            let locked = Throttle { failures: 0, window_start: None, locked_until: until };
+            (locked, Verdict::WrongPassword { locked_until: until })
         } else {
-            (
-                Throttle {
-                    failures,
-                    window_start,
-                    locked_until: None,
-                },
-                Verdict::WrongPassword { locked_until: None },
-            )
+            (Throttle { failures, window_start, locked_until: None }, Verdict::WrongPassword { locked_until: None })
         }
     }
 }
@@ -85,16 +66,10 @@ impl Verdict {
                 .data(json!({ "email": email, "reason": reason }))
         };
         match self {
-            Verdict::Accepted => vec![Event::new(
-                Kind::SignInSucceeded,
-                Actor::User(user),
-                subject,
-            )],
+            Verdict::Accepted => vec![Event::new(Kind::SignInSucceeded, Actor::User(user), subject)],
             Verdict::Locked { .. } => vec![failed("account_locked")],
             Verdict::WrongPassword { locked_until: None } => vec![failed("wrong_password")],
-            Verdict::WrongPassword {
-                locked_until: Some(until),
-            } => vec![
+            Verdict::WrongPassword { locked_until: Some(until) } => vec![
                 failed("wrong_password"),
                 Event::new(Kind::AccountLocked, Actor::System, subject.clone()).data(json!({
                     "until": until.format(&Rfc3339).unwrap_or_default(),
@@ -126,16 +101,8 @@ mod tests {
         }
         let (locked, verdict) = fail(state, T0 + Duration::minutes(14));
         let until = T0 + Duration::minutes(29);
-        assert_eq!(
-            verdict,
-            Verdict::WrongPassword {
-                locked_until: Some(until)
-            }
-        );
-        assert_eq!(
-            locked.attempt(true, until - Duration::seconds(1)).1,
-            Verdict::Locked { until }
-        );
+        assert_eq!(verdict, Verdict::WrongPassword { locked_until: Some(until) });
+        assert_eq!(locked.attempt(true, until - Duration::seconds(1)).1, Verdict::Locked { until });
         assert_eq!(locked.attempt(true, until).1, Verdict::Accepted);
     }
 
@@ -144,11 +111,7 @@ mod tests {
         let mut state = Throttle::default();
         for i in 0..10 {
             let (next, verdict) = fail(state, T0 + Duration::minutes(4 * i));
-            assert_eq!(
-                verdict,
-                Verdict::WrongPassword { locked_until: None },
-                "attempt {i}"
-            );
+            assert_eq!(verdict, Verdict::WrongPassword { locked_until: None }, "attempt {i}");
             state = next;
         }
     }
@@ -162,18 +125,8 @@ mod tests {
 
     #[test]
     fn a_locking_failure_is_recorded_as_failure_and_lock() {
-        let kinds = |v: Verdict| {
-            v.events(Uuid::nil(), "a@b.c")
-                .iter()
-                .map(|e| e.kind)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            kinds(Verdict::WrongPassword {
-                locked_until: Some(T0)
-            }),
-            [Kind::SignInFailed, Kind::AccountLocked]
-        );
+        let kinds = |v: Verdict| v.events(Uuid::nil(), "a@b.c").iter().map(|e| e.kind).collect::<Vec<_>>();
+        assert_eq!(kinds(Verdict::WrongPassword { locked_until: Some(T0) }), [Kind::SignInFailed, Kind::AccountLocked]);
         assert_eq!(kinds(Verdict::Locked { until: T0 }), [Kind::SignInFailed]);
         assert_eq!(kinds(Verdict::Accepted), [Kind::SignInSucceeded]);
     }

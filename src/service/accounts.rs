@@ -19,12 +19,7 @@ pub enum SignInError {
 }
 
 impl Service {
-    pub async fn create_tenant(
-        &self,
-        actor: Actor,
-        slug: &str,
-        name: &str,
-    ) -> Result<Tenant, ServiceError> {
+    pub async fn create_tenant(&self, actor: Actor, slug: &str, name: &str) -> Result<Tenant, ServiceError> {
         let tenant = Tenant {
             id: Uuid::now_v7(),
             slug: identity::slug(slug)?,
@@ -55,25 +50,14 @@ impl Service {
         let mut tenants = Vec::new();
         for slug in tenant_slugs {
             let tenant = self.store.tenant_by_slug(slug).await?;
-            tenants.push(
-                tenant
-                    .ok_or_else(|| Invalid::new(format!("there is no tenant \"{slug}\"")))?
-                    .id,
-            );
+            tenants.push(tenant.ok_or_else(|| Invalid::new(format!("there is no tenant \"{slug}\"")))?.id);
         }
         let password_hash = blocking(move || password::hash(&password)).await??;
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
-        let user = NewUser {
-            id: Uuid::now_v7(),
-            email,
-            name,
-            password_hash,
-            roles,
-            tenants,
-            created_at: self.clock.now(),
-        };
+        let user =
+            NewUser { id: Uuid::now_v7(), email, name, password_hash, roles, tenants, created_at: self.clock.now() };
         let event = Event::new(Kind::UserCreated, actor, format!("user:{}", user.id)).data(json!({
             "email": user.email,
             "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
@@ -86,33 +70,26 @@ impl Service {
     /// Checks a password, throttled per account. Every refusal looks and takes the same.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
         let now = self.clock.now();
-        let user = match identity::normalize_email(email) {
-            Ok(email) => self
-                .store
-                .user_by_email(&email)
-                .await
-                .map_err(ServiceError::from)?,
-            Err(_) => None,
+        let normalized = identity::normalize_email(email).ok();
+        let user = match &normalized {
+            Some(email) => self.store.user_by_email(email).await.map_err(ServiceError::from)?,
+            None => None,
         };
         let typed = password.to_string();
         let Some(user) = user.filter(|u| u.active) else {
             blocking(move || password::verify_nobody(&typed)).await?;
             let event = Event::new(Kind::SignInFailed, Actor::Anonymous, "user:unknown")
-                .data(json!({ "email": email.trim(), "reason": "unknown_or_disabled_account" }));
-            self.store
-                .append(event, now)
-                .await
-                .map_err(ServiceError::from)?;
+                // Only a well-formed address is recorded: free text here is often a mistyped password.
+                .data(json!({
+                    "email": normalized.as_deref().unwrap_or("(not an email address)"),
+                    "reason": "unknown_or_disabled_account",
+                }));
+            self.store.append(event, now).await.map_err(ServiceError::from)?;
             return Err(SignInError::Refused);
         };
         let phc = user.password_hash.clone();
         let password_ok = blocking(move || password::verify(&typed, &phc)).await?;
-        match self
-            .store
-            .sign_in_attempt(user.id, password_ok, now)
-            .await
-            .map_err(ServiceError::from)?
-        {
+        match self.store.sign_in_attempt(user.id, password_ok, now).await.map_err(ServiceError::from)? {
             Verdict::Accepted => Ok(user),
             Verdict::WrongPassword { .. } | Verdict::Locked { .. } => Err(SignInError::Refused),
         }
@@ -124,43 +101,31 @@ impl Service {
         Ok(())
     }
 
-    pub async fn change_password(
-        &self,
-        user: Uuid,
-        current: &str,
-        new: &str,
-    ) -> Result<(), ServiceError> {
-        let stored = self
-            .store
-            .user_by_id(user)
-            .await?
-            .ok_or(ServiceError::Forbidden)?;
+    /// Changes a password and returns the new session epoch: every other session of this person ends.
+    pub async fn change_password(&self, user: Uuid, current: &str, new: &str) -> Result<i64, ServiceError> {
+        let stored = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
         password::check_policy(new)?;
+        let now = self.clock.now();
+        if stored.throttle.is_locked(now) {
+            return Err(Invalid::new("Too many wrong passwords: this account is locked for 15 minutes.").into());
+        }
         let (current, phc) = (current.to_string(), stored.password_hash);
         if !blocking(move || password::verify(&current, &phc)).await? {
+            // Guessing the current password counts toward the same lockout as signing in.
+            self.store.sign_in_attempt(user, false, now).await?;
             return Err(Invalid::new("The current password is not correct.").into());
         }
         let new = new.to_string();
         let hash = blocking(move || password::hash(&new)).await??;
-        let event = Event::new(
-            Kind::PasswordChanged,
-            Actor::User(user),
-            format!("user:{user}"),
-        );
-        self.store
-            .set_password(user, &hash, event, self.clock.now())
-            .await?;
-        Ok(())
+        let event = Event::new(Kind::PasswordChanged, Actor::User(user), format!("user:{user}"));
+        Ok(self.store.set_password(user, &hash, event, self.clock.now()).await?)
     }
 
-    /// The console's view of an active person, or `None` if they no longer may sign in.
-    pub async fn viewer(&self, user: Uuid) -> Result<Option<Viewer>, ServiceError> {
-        Ok(self
-            .store
-            .user_by_id(user)
-            .await?
-            .filter(|u| u.active)
-            .map(|u| viewer_of(&u)))
+    /// The console's view of an active person, or `None` if they may no longer sign in or the session
+    /// predates their last password change.
+    pub async fn viewer(&self, user: Uuid, epoch: i64) -> Result<Option<Viewer>, ServiceError> {
+        let user = self.store.user_by_id(user).await?;
+        Ok(user.filter(|u| u.active && u.session_epoch == epoch).map(|u| viewer_of(&u)))
     }
 }
 
@@ -176,9 +141,5 @@ pub fn viewer_of(user: &User) -> Viewer {
 }
 
 pub fn tenant_ref(t: &Tenant) -> TenantRef {
-    TenantRef {
-        id: t.id.to_string(),
-        slug: t.slug.clone(),
-        name: t.name.clone(),
-    }
+    TenantRef { id: t.id.to_string(), slug: t.slug.clone(), name: t.name.clone() }
 }

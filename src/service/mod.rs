@@ -34,10 +34,12 @@ impl Service {
 }
 
 /// Runs CPU-heavy work (argon2) off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ServiceError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("worker failed: {e}"))))
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    let failed = |e: String| ServiceError::Store(StoreError::Corrupt(format!("worker failed: {e}")));
+    let _permit = HASHING.acquire().await.map_err(|e| failed(e.to_string()))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| failed(e.to_string()))
 }
+
+/// At most this many argon2 computations (19 MiB each) run at once: a sign-in flood queues instead of
+/// exhausting memory and threads.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);

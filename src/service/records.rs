@@ -12,11 +12,7 @@ const AUDIT_PAGE_SIZE: i64 = 50;
 const VERIFY_BATCH: i64 = 2_000;
 
 fn tenant_ids(viewer: &Viewer) -> Vec<Uuid> {
-    viewer
-        .tenants
-        .iter()
-        .filter_map(|t| Uuid::parse_str(&t.id).ok())
-        .collect()
+    viewer.tenants.iter().filter_map(|t| Uuid::parse_str(&t.id).ok()).collect()
 }
 
 fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
@@ -28,30 +24,21 @@ fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
 }
 
 impl Service {
-    pub async fn audit_page(
-        &self,
-        viewer: &Viewer,
-        before: Option<i64>,
-    ) -> Result<AuditPage, ServiceError> {
-        let scope = access::audit_scope(&viewer.roles, &tenant_ids(viewer))
-            .ok_or(ServiceError::Forbidden)?;
-        let records = self
-            .store
-            .audit_page(&scope, before, AUDIT_PAGE_SIZE)
-            .await?;
+    pub async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, ServiceError> {
+        let tenants = tenant_ids(viewer);
+        let people: Vec<Uuid> = if viewer.roles.contains(&crate::domain::Role::Admin) {
+            self.store.users_in(&tenants).await?.into_iter().map(|u| u.id).collect()
+        } else {
+            Vec::new()
+        };
+        let scope = access::audit_scope(&viewer.roles, &tenants, &people).ok_or(ServiceError::Forbidden)?;
+        let records = self.store.audit_page(&scope, before, AUDIT_PAGE_SIZE).await?;
         let names = self.store.tenants().await?;
-        let older = (records.len() as i64 == AUDIT_PAGE_SIZE)
-            .then(|| records.last().map(|r| r.seq))
-            .flatten();
+        let older = (records.len() as i64 == AUDIT_PAGE_SIZE).then(|| records.last().map(|r| r.seq)).flatten();
         let events = records
             .into_iter()
             .map(|r| AuditEventView {
-                tenant: r.tenant.map(|t| {
-                    names
-                        .iter()
-                        .find(|n| n.id == t)
-                        .map_or(t.to_string(), |n| n.slug.clone())
-                }),
+                tenant: r.tenant.map(|t| names.iter().find(|n| n.id == t).map_or(t.to_string(), |n| n.slug.clone())),
                 seq: r.seq,
                 at: r.at,
                 actor: r.actor,
@@ -68,10 +55,7 @@ impl Service {
     pub async fn verify_audit_chain(&self) -> Result<Result<u64, Break>, ServiceError> {
         let mut verifier = Verifier::default();
         loop {
-            let batch = self
-                .store
-                .audit_chain(verifier.last_seq(), VERIFY_BATCH)
-                .await?;
+            let batch = self.store.audit_chain(verifier.last_seq(), VERIFY_BATCH).await?;
             if batch.is_empty() {
                 return Ok(Ok(verifier.verified()));
             }
@@ -82,10 +66,7 @@ impl Service {
     }
 
     /// Verification for the console: only those who may read the audit log may run it.
-    pub async fn verify_audit_chain_for(
-        &self,
-        viewer: &Viewer,
-    ) -> Result<Result<u64, Break>, ServiceError> {
+    pub async fn verify_audit_chain_for(&self, viewer: &Viewer) -> Result<Result<u64, Break>, ServiceError> {
         require(viewer, Section::Audit)?;
         self.verify_audit_chain().await
     }
@@ -105,21 +86,13 @@ impl Service {
                     .locked_until
                     .filter(|_| u.throttle.is_locked(now))
                     .and_then(|t| t.format(&Rfc3339).ok()),
-                tenants: u
-                    .tenants
-                    .iter()
-                    .filter(|t| mine.contains(&t.id))
-                    .map(|t| t.slug.clone())
-                    .collect(),
+                tenants: u.tenants.iter().filter(|t| mine.contains(&t.id)).map(|t| t.slug.clone()).collect(),
                 roles: u.roles,
                 email: u.email,
                 name: u.name,
                 active: u.active,
             })
             .collect();
-        Ok(People {
-            tenants: viewer.tenants.clone(),
-            people,
-        })
+        Ok(People { tenants: viewer.tenants.clone(), people })
     }
 }

@@ -57,6 +57,8 @@ pub struct User {
     pub roles: Vec<Role>,
     pub tenants: Vec<Tenant>,
     pub throttle: Throttle,
+    /// Sessions remember the epoch they began in; a password change moves it on and so ends them all.
+    pub session_epoch: i64,
     pub created_at: OffsetDateTime,
 }
 
@@ -91,29 +93,14 @@ pub trait Store: Send + Sync + 'static {
     /// People who belong to any of `tenants`.
     async fn users_in(&self, tenants: &[Uuid]) -> Result<Vec<User>>;
     /// Decides a sign-in attempt against the account's stored throttle, stores the new state and its events.
-    async fn sign_in_attempt(
-        &self,
-        user: Uuid,
-        password_ok: bool,
-        at: OffsetDateTime,
-    ) -> Result<Verdict>;
-    async fn set_password(
-        &self,
-        user: Uuid,
-        password_hash: &str,
-        event: Event,
-        at: OffsetDateTime,
-    ) -> Result<()>;
+    async fn sign_in_attempt(&self, user: Uuid, password_ok: bool, at: OffsetDateTime) -> Result<Verdict>;
+    /// Sets a new password hash and moves the session epoch on, ending every session; returns the new epoch.
+    async fn set_password(&self, user: Uuid, password_hash: &str, event: Event, at: OffsetDateTime) -> Result<i64>;
 
     /// Appends an event that records no other change (a sign-out, a refused sign-in).
     async fn append(&self, event: Event, at: OffsetDateTime) -> Result<Record>;
     /// Newest first, at most `limit`, older than `before` when given.
-    async fn audit_page(
-        &self,
-        scope: &AuditScope,
-        before: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Record>>;
+    async fn audit_page(&self, scope: &AuditScope, before: Option<i64>, limit: i64) -> Result<Vec<Record>>;
     /// The chain in order, for verification: events after `after`, at most `limit`.
     async fn audit_chain(&self, after: i64, limit: i64) -> Result<Vec<Record>>;
 }
@@ -130,9 +117,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 
 fn map_unique(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(what.to_string())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
         _ => StoreError::Database(e),
     }
 }

@@ -17,11 +17,8 @@ impl PostgresStore {
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
     pub async fn connect(url: &str) -> Result<Self, crate::store::StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(PostgresStore { pool })
     }
 
@@ -29,10 +26,7 @@ impl PostgresStore {
     /// advisory lock makes writers take turns, across every app server.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(AUDIT_CHAIN_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_CHAIN_LOCK).execute(&mut *tx).await?;
         Ok(tx)
     }
 }

@@ -17,12 +17,7 @@ pub struct TenantRow {
 
 impl From<TenantRow> for Tenant {
     fn from(r: TenantRow) -> Self {
-        Tenant {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            created_at: r.created_at,
-        }
+        Tenant { id: r.id, slug: r.slug, name: r.name, created_at: r.created_at }
     }
 }
 
@@ -36,6 +31,7 @@ pub struct UserRow {
     pub failed_sign_ins: i64,
     pub failure_window_start: Option<OffsetDateTime>,
     pub locked_until: Option<OffsetDateTime>,
+    pub session_epoch: i64,
     pub created_at: OffsetDateTime,
 }
 
@@ -57,8 +53,7 @@ pub struct RoleRow {
 
 impl RoleRow {
     pub fn role(&self) -> Result<Role, StoreError> {
-        Role::parse(&self.role)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
+        Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
     }
 }
 

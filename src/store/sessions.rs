@@ -44,7 +44,12 @@ impl SessionStore for SessionBackend {
         }
     }
 
+    /// Saves an existing session only while it still exists: a request that was in flight when the
+    /// session was signed out (deleted) must not write it back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self.load(&record.id).await?.is_none() {
+            return Ok(());
+        }
         match self {
             SessionBackend::Sqlite(s) => s.save(record).await,
             SessionBackend::Postgres(s) => s.save(record).await,

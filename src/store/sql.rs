@@ -82,6 +82,7 @@ macro_rules! sql_store {
                             name: row.display_name,
                             password_hash: row.password_hash,
                             active: row.active,
+                            session_epoch: row.session_epoch,
                             roles: user_roles,
                             tenants,
                             created_at: row.created_at,
@@ -235,19 +236,19 @@ macro_rules! sql_store {
                 Ok(verdict)
             }
 
-            async fn set_password(&self, user: Uuid, password_hash: &str, event: __Event, at: OffsetDateTime) -> __Result<()> {
+            async fn set_password(&self, user: Uuid, password_hash: &str, event: __Event, at: OffsetDateTime) -> __Result<i64> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                    .bind(password_hash)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::NotFound(format!("user {user}")));
-                }
+                let epoch: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2 RETURNING session_epoch",
+                )
+                .bind(password_hash)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (epoch,) = epoch.ok_or_else(|| StoreError::NotFound(format!("user {user}")))?;
                 append_in(&mut tx, &event, at).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(epoch)
             }
 
             async fn append(&self, event: __Event, at: OffsetDateTime) -> __Result<__Record> {
@@ -269,8 +270,13 @@ macro_rules! sql_store {
                     scope.tenants.iter().for_each(|t| { ids.push_bind(*t); });
                     q.push(")");
                 }
-                if scope.include_untenanted {
-                    q.push(" OR tenant_id IS NULL");
+                if !scope.people.is_empty() {
+                    q.push(" OR (tenant_id IS NULL AND subject IN (");
+                    let mut subjects = q.separated(", ");
+                    scope.people.iter().for_each(|s| {
+                        subjects.push_bind(s.clone());
+                    });
+                    q.push("))");
                 }
                 q.push(") ORDER BY seq DESC LIMIT ");
                 q.push_bind(limit);

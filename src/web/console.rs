@@ -29,22 +29,15 @@ fn user_id(viewer: &Viewer) -> Result<Uuid, AppError> {
 
 #[async_trait]
 impl Console for ConsoleService {
-    async fn sign_in(
-        &self,
-        session: &Session,
-        email: &str,
-        password: &str,
-    ) -> Result<(), AppError> {
+    async fn sign_in(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError> {
         let user = self.0.sign_in(email, password).await.map_err(|e| match e {
             SignInError::Refused => AppError::SignInRefused,
             SignInError::Service(e) => hide(e),
         })?;
-        session::begin(session, user.id, self.0.clock.now())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "could not start a session");
-                AppError::Internal
-            })
+        session::begin(session, user.id, user.session_epoch, self.0.clock.now()).await.map_err(|e| {
+            tracing::error!(error = %e, "could not start a session");
+            AppError::Internal
+        })
     }
 
     async fn sign_out(&self, session: &Session, viewer: &Viewer) -> Result<(), AppError> {
@@ -57,34 +50,29 @@ impl Console for ConsoleService {
 
     async fn change_password(
         &self,
+        session: &Session,
         viewer: &Viewer,
         current: &str,
         new: &str,
     ) -> Result<(), AppError> {
-        self.0
-            .change_password(user_id(viewer)?, current, new)
-            .await
-            .map_err(hide)
+        let user = user_id(viewer)?;
+        let epoch = self.0.change_password(user, current, new).await.map_err(hide)?;
+        // Every other session just ended; this one carries on under a fresh id.
+        session::begin(session, user, epoch, self.0.clock.now()).await.map_err(|e| {
+            tracing::error!(error = %e, "could not renew the session");
+            AppError::Internal
+        })
     }
 
-    async fn audit_page(
-        &self,
-        viewer: &Viewer,
-        before: Option<i64>,
-    ) -> Result<AuditPage, AppError> {
+    async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, AppError> {
         self.0.audit_page(viewer, before).await.map_err(hide)
     }
 
     async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError> {
-        Ok(
-            match self.0.verify_audit_chain_for(viewer).await.map_err(hide)? {
-                Ok(events) => ChainReport::Intact { events },
-                Err(broken) => ChainReport::Broken {
-                    seq: broken.seq,
-                    reason: broken.reason,
-                },
-            },
-        )
+        Ok(match self.0.verify_audit_chain_for(viewer).await.map_err(hide)? {
+            Ok(events) => ChainReport::Intact { events },
+            Err(broken) => ChainReport::Broken { seq: broken.seq, reason: broken.reason },
+        })
     }
 
     async fn people(&self, viewer: &Viewer) -> Result<People, AppError> {

@@ -8,15 +8,8 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub async fn refuse_cross_origin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+pub async fn refuse_cross_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || same_origin(request.headers(), state.config.public_url.as_deref()) {
         return next.run(request).await;
     }
@@ -27,12 +20,7 @@ pub async fn refuse_cross_origin(
         "status": 403,
         "detail": "State-changing requests must come from Countersign's own pages.",
     });
-    (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        problem.to_string(),
-    )
-        .into_response()
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/problem+json")], problem.to_string()).into_response()
 }
 
 fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
@@ -56,60 +44,25 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    header::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
     }
 
     #[test]
     fn fetch_metadata_decides_when_present() {
-        assert!(same_origin(
-            &headers(&[("sec-fetch-site", "same-origin")]),
-            None
-        ));
-        assert!(!same_origin(
-            &headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a")]),
-            None
-        ));
-        assert!(!same_origin(
-            &headers(&[("sec-fetch-site", "same-site")]),
-            None
-        ));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), None));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a")]), None));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")]), None));
     }
 
     #[test]
     fn origin_must_match_host_or_public_url() {
+        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]), None));
+        assert!(!same_origin(&headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:3000")]), None));
         assert!(same_origin(
-            &headers(&[
-                ("origin", "http://127.0.0.1:3000"),
-                ("host", "127.0.0.1:3000")
-            ]),
-            None
-        ));
-        assert!(!same_origin(
-            &headers(&[
-                ("origin", "http://evil.example"),
-                ("host", "127.0.0.1:3000")
-            ]),
-            None
-        ));
-        assert!(same_origin(
-            &headers(&[
-                ("origin", "https://cs.example.com"),
-                ("host", "10.0.0.5:3000")
-            ]),
+            &headers(&[("origin", "https://cs.example.com"), ("host", "10.0.0.5:3000")]),
             Some("https://cs.example.com/")
         ));
-        assert!(!same_origin(
-            &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]),
-            None
-        ));
+        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]), None));
     }
 
     #[test]

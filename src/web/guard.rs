@@ -10,6 +10,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 pub async fn guard_pages(request: Request, next: Next) -> Response {
     let path = request.uri().path();
+    // The router would normalise `/x/../people` to `/people` after this check: refuse such paths outright.
+    let lowered = path.to_ascii_lowercase();
+    if path.split('/').any(|seg| seg == "." || seg == "..") || lowered.contains("%2e") {
+        return (StatusCode::BAD_REQUEST, "dot segments are not allowed in paths").into_response();
+    }
     let viewer = request.extensions().get::<Viewer>();
     if path.starts_with("/api/") {
         // Server functions check the viewer themselves and answer in their own encoding.

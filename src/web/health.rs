@@ -15,16 +15,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         Ok(0) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({ "status": "not ready", "reason": format!("{pending} migration(s) not applied") }),
-            ),
+            Json(json!({ "status": "not ready", "reason": format!("{pending} migration(s) not applied") })),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not ready", "reason": "database unreachable" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": "database unreachable" })))
         }
     }
 }

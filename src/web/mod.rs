@@ -20,7 +20,10 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::path::Path;
 use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
+
+const CONSOLE_BODY_LIMIT: usize = 64 * 1024;
 use tower_http::trace::TraceLayer;
 
 pub use session::session_layer;
@@ -61,19 +64,12 @@ pub fn router(state: AppState) -> Router {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })
-        .route(
-            "/api/{*function}",
-            post(server_function).get(server_function),
-        )
-        .fallback(leptos_axum::render_app_to_stream_with_context(
-            context,
-            move || app::shell(leptos.clone()),
-        ))
+        .route("/api/{*function}", post(server_function).get(server_function))
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
         .layer(middleware::from_fn(guard::guard_pages))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::resolve_viewer,
-        ))
+        // Server functions read whole bodies; nothing the console sends comes near this.
+        .layer(RequestBodyLimitLayer::new(CONSOLE_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
         .layer(session_layer(&state.config, state.service.store.sessions()));
     let site = Path::new(&state.config.site_root);
     Router::new()
@@ -82,19 +78,12 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
         .route_service("/favicon.ico", ServeFile::new(site.join("favicon.ico")))
         .merge(dynamic)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            csrf::refuse_cross_origin,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-async fn server_function(
-    State(state): State<AppState>,
-    request: Request<Body>,
-) -> impl IntoResponse {
+async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     let console = state.console.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request)
-        .await
+    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request).await
 }

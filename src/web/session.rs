@@ -22,16 +22,14 @@ const AUTH_KEY: &str = "auth";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionAuth {
     pub user: Uuid,
+    /// The person's session epoch at sign-in; a password change moves it on and so ends this session.
+    pub epoch: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub signed_in_at: OffsetDateTime,
 }
 
-pub fn session_layer(
-    config: &Config,
-    store: SessionBackend,
-) -> SessionManagerLayer<SessionBackend> {
-    let idle = time::Duration::try_from(config.session_idle_timeout)
-        .unwrap_or(time::Duration::minutes(30));
+pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLayer<SessionBackend> {
+    let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
@@ -46,18 +44,11 @@ pub fn session_layer(
 pub async fn begin(
     session: &Session,
     user: Uuid,
+    epoch: i64,
     now: OffsetDateTime,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session
-        .insert(
-            AUTH_KEY,
-            SessionAuth {
-                user,
-                signed_in_at: now,
-            },
-        )
-        .await
+    session.insert(AUTH_KEY, SessionAuth { user, epoch, signed_in_at: now }).await
 }
 
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
@@ -66,11 +57,7 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
 
 /// Puts the signed-in [`Viewer`] into the request's extensions when the session names an active person
 /// and has not outlived the absolute timeout.
-pub async fn resolve_viewer(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         match viewer_of(&state, &session).await {
             Ok(Some(viewer)) => {
@@ -93,7 +80,7 @@ async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option
         end(session).await?;
         return Ok(None);
     }
-    let viewer = state.service.viewer(auth.user).await?;
+    let viewer = state.service.viewer(auth.user, auth.epoch).await?;
     if viewer.is_none() {
         end(session).await?;
     }

@@ -15,36 +15,22 @@ crate::on_both_stores!(
 async fn every_change_is_chained_and_verifies(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
-    app.person("sam@example.com", &[Role::Auditor], &["acme"])
-        .await;
+    app.person("sam@example.com", &[Role::Auditor], &["acme"]).await;
     let browser = app.browser();
-    app.sign_in(&browser, "sam@example.com", "wrong password!!")
-        .await;
+    app.sign_in(&browser, "sam@example.com", "wrong password!!").await;
     app.sign_in(&browser, "sam@example.com", PASSWORD).await;
     app.call(&browser, "logout", &[]).await;
 
     assert_eq!(
         app.audit_kinds().await,
-        [
-            "tenant.created",
-            "user.created",
-            "sign_in.failed",
-            "sign_in.succeeded",
-            "sign_out"
-        ]
+        ["tenant.created", "user.created", "sign_in.failed", "sign_in.succeeded", "sign_out"]
     );
-    assert_eq!(
-        app.service.verify_audit_chain().await.expect("verify"),
-        Ok(5)
-    );
+    assert_eq!(app.service.verify_audit_chain().await.expect("verify"), Ok(5));
 
     app.sign_in(&browser, "sam@example.com", PASSWORD).await;
     let report = app.call(&browser, "audit/verify", &[]).await;
     assert_eq!(report.status(), StatusCode::OK);
-    assert_eq!(
-        report.text().await.expect("json"),
-        r#"{"Intact":{"events":6}}"#
-    );
+    assert_eq!(report.text().await.expect("json"), r#"{"Intact":{"events":6}}"#);
     app.stop().await;
 }
 
@@ -53,11 +39,7 @@ const DISABLE_GUARDS: &str =
 const DISABLE_GUARDS_PG: &str = "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events;";
 
 async fn tamper(app: &TestApp, backend: &Backend, sql: &str) {
-    let guards = if matches!(backend, Backend::Sqlite) {
-        DISABLE_GUARDS
-    } else {
-        DISABLE_GUARDS_PG
-    };
+    let guards = if matches!(backend, Backend::Sqlite) { DISABLE_GUARDS } else { DISABLE_GUARDS_PG };
     app.db.execute(&format!("{guards} {sql}")).await;
 }
 
@@ -67,29 +49,12 @@ async fn an_altered_row_is_named(backend: Backend) {
         app.tenant(slug).await;
     }
     // The stores refuse updates outright…
-    let refused = app
-        .db
-        .try_execute("UPDATE audit_events SET subject = 'x' WHERE seq = 2")
-        .await;
+    let refused = app.db.try_execute("UPDATE audit_events SET subject = 'x' WHERE seq = 2").await;
     assert!(refused.is_err(), "the append-only guard must refuse UPDATE");
-    assert!(app
-        .db
-        .try_execute("DELETE FROM audit_events WHERE seq = 2")
-        .await
-        .is_err());
+    assert!(app.db.try_execute("DELETE FROM audit_events WHERE seq = 2").await.is_err());
     // …and with the guard removed, the chain still gives the edit away.
-    tamper(
-        &app,
-        &backend,
-        "UPDATE audit_events SET data = '{\"slug\":\"forged\"}' WHERE seq = 3;",
-    )
-    .await;
-    let broken = app
-        .service
-        .verify_audit_chain()
-        .await
-        .expect("verify")
-        .expect_err("must break");
+    tamper(&app, &backend, "UPDATE audit_events SET data = '{\"slug\":\"forged\"}' WHERE seq = 3;").await;
+    let broken = app.service.verify_audit_chain().await.expect("verify").expect_err("must break");
     assert_eq!(broken.seq, 3);
     app.stop().await;
 }
@@ -100,12 +65,7 @@ async fn a_removed_row_is_named(backend: Backend) {
         app.tenant(slug).await;
     }
     tamper(&app, &backend, "DELETE FROM audit_events WHERE seq = 2;").await;
-    let broken = app
-        .service
-        .verify_audit_chain()
-        .await
-        .expect("verify")
-        .expect_err("must break");
+    let broken = app.service.verify_audit_chain().await.expect("verify").expect_err("must break");
     assert_eq!(broken.seq, 2);
     app.stop().await;
 }
@@ -114,58 +74,33 @@ async fn audit_log_is_scoped_to_the_viewers_tenants(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
     app.tenant("globex").await;
-    app.person("aud@example.com", &[Role::Auditor], &["acme"])
-        .await;
+    app.person("aud@example.com", &[Role::Auditor], &["acme"]).await;
     let browser = app.browser();
     app.sign_in(&browser, "aud@example.com", PASSWORD).await;
     let page = app.call(&browser, "audit/page", &[]).await;
     assert_eq!(page.status(), StatusCode::OK);
     let body = page.text().await.expect("json");
-    assert!(
-        body.contains(r#"\"slug\":\"acme\""#),
-        "own tenant's events are listed: {body}"
-    );
-    assert!(
-        !body.contains("globex"),
-        "another tenant's events must not leak: {body}"
-    );
-    assert!(
-        !body.contains("user.created"),
-        "untenanted events are for admins: {body}"
-    );
+    assert!(body.contains(r#"\"slug\":\"acme\""#), "own tenant's events are listed: {body}");
+    assert!(!body.contains("globex"), "another tenant's events must not leak: {body}");
+    assert!(!body.contains("user.created"), "untenanted events are for admins: {body}");
     app.stop().await;
 }
 
 async fn audit_log_pages_backwards(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
-    app.person("adm@example.com", &[Role::Admin], &["acme"])
-        .await;
+    app.person("adm@example.com", &[Role::Admin], &["acme"]).await;
     let browser = app.browser();
     for _ in 0..60 {
         app.sign_in(&browser, "adm@example.com", PASSWORD).await;
     }
-    let first: serde_json::Value = app
-        .call(&browser, "audit/page", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let first: serde_json::Value = app.call(&browser, "audit/page", &[]).await.json().await.expect("json");
     let events = first["events"].as_array().map(Vec::len);
     assert_eq!(events, Some(50));
     let older = first["older"].as_i64().expect("an older page exists");
-    let second: serde_json::Value = app
-        .call(&browser, "audit/page", &[("before", &older.to_string())])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let seqs: Vec<i64> = second["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["seq"].as_i64())
-        .collect();
+    let second: serde_json::Value =
+        app.call(&browser, "audit/page", &[("before", &older.to_string())]).await.json().await.expect("json");
+    let seqs: Vec<i64> = second["events"].as_array().into_iter().flatten().filter_map(|e| e["seq"].as_i64()).collect();
     assert_eq!(seqs.first().copied(), Some(older - 1));
     assert_eq!(seqs.last().copied(), Some(1));
     assert!(second["older"].is_null());

@@ -34,11 +34,7 @@ async fn cli_adds_people_and_verifies_the_chain(backend: Backend) {
     let db = TestDb::create(&backend).await;
     let migrated = countersign(&db, &["migrate"], "");
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
-    let tenant = countersign(
-        &db,
-        &["tenant", "add", "--slug", "acme", "--name", "Acme Retail"],
-        "",
-    );
+    let tenant = countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "Acme Retail"], "");
     assert!(tenant.status.success(), "{}", text(&tenant.stderr));
     let args = [
         "user",
@@ -56,107 +52,49 @@ async fn cli_adds_people_and_verifies_the_chain(backend: Backend) {
     ];
     let user = countersign(&db, &args, "a long enough password\n");
     assert!(user.status.success(), "{}", text(&user.stderr));
-    assert!(
-        uuid::Uuid::parse_str(text(&user.stdout).trim()).is_ok(),
-        "prints the new id: {}",
-        text(&user.stdout)
-    );
+    assert!(uuid::Uuid::parse_str(text(&user.stdout).trim()).is_ok(), "prints the new id: {}", text(&user.stdout));
     let secret_free = format!("{}{}", text(&user.stdout), text(&user.stderr));
-    assert!(
-        !secret_free.contains("a long enough password"),
-        "the password is never echoed"
-    );
+    assert!(!secret_free.contains("a long enough password"), "the password is never echoed");
 
     let verify = countersign(&db, &["audit", "verify"], "");
     assert!(verify.status.success());
-    assert_eq!(
-        text(&verify.stdout).trim(),
-        "audit chain intact: 2 events verified"
-    );
+    assert_eq!(text(&verify.stdout).trim(), "audit chain intact: 2 events verified");
     db.drop().await;
 }
 
 async fn cli_names_tampering_and_fails(backend: Backend) {
     let db = TestDb::create(&backend).await;
     for slug in ["one", "two", "three"] {
-        assert!(
-            countersign(&db, &["tenant", "add", "--slug", slug, "--name", slug], "")
-                .status
-                .success()
-        );
+        assert!(countersign(&db, &["tenant", "add", "--slug", slug, "--name", slug], "").status.success());
     }
     let guards = match backend {
         Backend::Sqlite => "DROP TRIGGER audit_events_no_update;",
         Backend::Postgres(_) => "DROP TRIGGER audit_events_append_only ON audit_events;",
     };
-    db.execute(&format!(
-        "{guards} UPDATE audit_events SET actor = 'user:someone-else' WHERE seq = 2;"
-    ))
-    .await;
+    db.execute(&format!("{guards} UPDATE audit_events SET actor = 'user:someone-else' WHERE seq = 2;")).await;
     let verify = countersign(&db, &["audit", "verify"], "");
     assert!(!verify.status.success());
-    assert!(
-        text(&verify.stderr).contains("broken at event 2"),
-        "{}",
-        text(&verify.stderr)
-    );
+    assert!(text(&verify.stderr).contains("broken at event 2"), "{}", text(&verify.stderr));
     db.drop().await;
 }
 
 async fn cli_refuses_bad_arguments(backend: Backend) {
     let db = TestDb::create(&backend).await;
-    let short = countersign(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "owner",
-        ],
-        "short\n",
-    );
+    let short =
+        countersign(&db, &["user", "add", "--email", "a@example.com", "--name", "A", "--role", "owner"], "short\n");
     assert!(!short.status.success());
     let message = text(&short.stderr);
-    assert_eq!(
-        message.trim().lines().count(),
-        1,
-        "one clear line: {message}"
-    );
+    assert_eq!(message.trim().lines().count(), 1, "one clear line: {message}");
     assert!(message.contains("12 characters"), "{message}");
 
-    let role = countersign(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "root",
-        ],
-        "",
-    );
+    let role = countersign(&db, &["user", "add", "--email", "a@example.com", "--name", "A", "--role", "root"], "");
     assert!(!role.status.success());
-    assert!(
-        text(&role.stderr).contains("unknown role \"root\""),
-        "{}",
-        text(&role.stderr)
-    );
+    assert!(text(&role.stderr).contains("unknown role \"root\""), "{}", text(&role.stderr));
 
     let duplicate = countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "A"], "");
     assert!(duplicate.status.success());
     let again = countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "A"], "");
     assert!(!again.status.success());
-    assert!(
-        text(&again.stderr).contains("tenant acme already exists"),
-        "{}",
-        text(&again.stderr)
-    );
+    assert!(text(&again.stderr).contains("tenant acme already exists"), "{}", text(&again.stderr));
     db.drop().await;
 }

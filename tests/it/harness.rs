@@ -43,10 +43,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn postgres() -> Option<Backend> {
-        std::env::var("COUNTERSIGN_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(Backend::Postgres)
+        std::env::var("COUNTERSIGN_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()).map(Backend::Postgres)
     }
 }
 
@@ -62,26 +59,15 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
-                TestDb {
-                    url: format!("sqlite://{}", path.display()),
-                    admin: None,
-                }
+                TestDb { url: format!("sqlite://{}", path.display()), admin: None }
             }
             Backend::Postgres(admin_url) => {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(admin_url)
-                    .await
-                    .expect("connect to PostgreSQL");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create database");
+                let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
                 let mut url = url::Url::parse(admin_url).expect("PostgreSQL URL");
                 url.set_path(&name);
-                TestDb {
-                    url: url.to_string(),
-                    admin: Some((admin_url.clone(), name)),
-                }
+                TestDb { url: url.to_string(), admin: Some((admin_url.clone(), name)) }
             }
         }
     }
@@ -91,9 +77,8 @@ impl TestDb {
             Some((admin_url, name)) => {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
                 }
             }
             None => {
@@ -139,30 +124,18 @@ impl TestApp {
 
     pub async fn start_with(backend: Backend, config: Config) -> TestApp {
         let db = TestDb::create(&backend).await;
-        let config = Config {
-            database_url: db.url.clone(),
-            ..config
-        };
+        let config = Config { database_url: db.url.clone(), ..config };
         let store = server::open_store(&config).await.expect("open store");
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let state = server::state(config, store.clone(), clock.clone());
         let service = state.service.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let router = countersign::web::router(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        TestApp {
-            base,
-            clock,
-            service,
-            store,
-            db,
-            server,
-        }
+        TestApp { base, clock, service, store, db, server }
     }
 
     pub async fn stop(self) {
@@ -180,10 +153,7 @@ impl TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects, sends same-origin fetch metadata.
     pub fn browser(&self) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            "sec-fetch-site",
-            reqwest::header::HeaderValue::from_static("same-origin"),
-        );
+        headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -194,35 +164,19 @@ impl TestApp {
     }
 
     pub async fn tenant(&self, slug: &str) -> Uuid {
-        self.service
-            .create_tenant(Actor::Cli, slug, &format!("Tenant {slug}"))
-            .await
-            .expect("tenant")
-            .id
+        self.service.create_tenant(Actor::Cli, slug, &format!("Tenant {slug}")).await.expect("tenant").id
     }
 
     pub async fn person(&self, email: &str, roles: &[Role], tenants: &[&str]) -> Uuid {
         let tenants: Vec<String> = tenants.iter().map(|t| t.to_string()).collect();
         self.service
-            .create_user(
-                Actor::Cli,
-                email,
-                "Test Person",
-                PASSWORD.into(),
-                roles,
-                &tenants,
-            )
+            .create_user(Actor::Cli, email, "Test Person", PASSWORD.into(), roles, &tenants)
             .await
             .expect("person")
     }
 
     /// Posts the sign-in form as the hydrated page does.
-    pub async fn sign_in(
-        &self,
-        client: &reqwest::Client,
-        email: &str,
-        password: &str,
-    ) -> reqwest::Response {
+    pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
         client
             .post(self.url("/api/login"))
             .form(&[("email", email), ("password", password)])
@@ -231,29 +185,13 @@ impl TestApp {
             .expect("sign-in request")
     }
 
-    pub async fn call(
-        &self,
-        client: &reqwest::Client,
-        function: &str,
-        form: &[(&str, &str)],
-    ) -> reqwest::Response {
-        client
-            .post(self.url(&format!("/api/{function}")))
-            .form(form)
-            .send()
-            .await
-            .expect("server function call")
+    pub async fn call(&self, client: &reqwest::Client, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(self.url(&format!("/api/{function}"))).form(form).send().await.expect("server function call")
     }
 
     /// Kinds of every audit event, oldest first.
     pub async fn audit_kinds(&self) -> Vec<String> {
-        self.store
-            .audit_chain(0, 10_000)
-            .await
-            .expect("audit")
-            .into_iter()
-            .map(|r| r.kind)
-            .collect()
+        self.store.audit_chain(0, 10_000).await.expect("audit").into_iter().map(|r| r.kind).collect()
     }
 }
 

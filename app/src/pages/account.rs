@@ -21,12 +21,7 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Details(viewer: Viewer) -> impl IntoView {
-    let tenants = viewer
-        .tenants
-        .iter()
-        .map(|t| t.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tenants = viewer.tenants.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card" aria-labelledby="details-title">
             <h2 id="details-title">"Your details"</h2>

@@ -8,12 +8,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let before = move || {
-        query
-            .read()
-            .get("before")
-            .and_then(|b| b.parse::<i64>().ok())
-    };
+    let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
     let page = Resource::new(before, fetch_audit_page);
     view! {
         <Title text="Audit log"/>
@@ -38,7 +33,8 @@ fn ChainCheck() -> impl IntoView {
     let report = move || {
         verify.value().get().map(|result| match result {
             Ok(ChainReport::Intact { events }) => {
-                view! { <span class="status ok" role="status">"✓ Intact: " {events} " events verified"</span> }.into_any()
+                view! { <span class="status ok" role="status">"✓ Intact: " {events} " events verified"</span> }
+                    .into_any()
             }
             Ok(ChainReport::Broken { seq, reason }) => view! {
                 <span class="status bad" role="alert">"✗ Broken at event #" {seq} ": " {reason}</span>

@@ -108,11 +108,7 @@ fn Navigation(viewer: Viewer) -> impl IntoView {
 }
 
 pub fn roles_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// Renders `body` with the viewer once known; pages use it so each has the viewer without a second fetch.
