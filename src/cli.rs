@@ -33,6 +33,79 @@ pub enum Command {
     /// Work with the audit chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Register agents and mint their credentials.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Submit realistic held actions through the real API, as an agent would.
+    Simulate(Simulate),
+    /// Benchmarks that print their figures and the baselines they compare with.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Register an agent. Prints its id on the first line and, with a webhook URL, its signing secret on the second.
+    Add(AgentAdd),
+    /// Mint a credential for an agent and print its secret alone.
+    Credential {
+        #[arg(long)]
+        agent: uuid::Uuid,
+        /// Time to live, e.g. 24h or 7d (at most 30 days).
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AgentAdd {
+    /// The tenant's slug.
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub name: String,
+    /// The email of its owner (a person with the owner role in the tenant).
+    #[arg(long)]
+    pub owner: String,
+    #[arg(long, default_value = "Resolves customer support conversations")]
+    pub purpose: String,
+    /// An allowed action type, with a limit where money moves: refund:500.00EUR, password_reset. Repeat.
+    #[arg(long = "allow")]
+    pub allow: Vec<String>,
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Simulate {
+    /// The Countersign server, e.g. http://127.0.0.1:3000
+    #[arg(long)]
+    pub url: String,
+    /// The agent credential to submit with.
+    #[arg(long)]
+    pub credential: String,
+    /// Submissions per second.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Stop after this many; without it, run until interrupted.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Seed for the generator (defaults to the time, so keys differ between runs).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Intake throughput and latency on a temporary SQLite file, against one-commit-per-row and batched references.
+    Intake {
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,10 @@
 //! Configuration: built-in defaults, then an optional `countersign.toml`, then `COUNTERSIGN_*` variables.
 
+use crate::domain::catalog::Catalog;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -21,6 +23,13 @@ pub struct Config {
     pub session_absolute_timeout: Duration,
     /// The built site (WASM, CSS, static files), relative to the working directory.
     pub site_root: String,
+    /// Risk tier per action type where it differs from the catalog's default, e.g. `refund = "critical"`.
+    pub action_tiers: BTreeMap<String, String>,
+    /// Largest held-action submission accepted, in bytes.
+    pub intake_body_limit: usize,
+    /// SQLite durability: `full` (default: an acknowledged write survives a power cut) or `normal`
+    /// (survives a crash of the process, may lose the last commits on power loss).
+    pub sqlite_synchronous: String,
 }
 
 impl Default for Config {
@@ -32,6 +41,9 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(30 * 60),
             session_absolute_timeout: Duration::from_secs(12 * 60 * 60),
             site_root: "target/site".into(),
+            action_tiers: BTreeMap::new(),
+            intake_body_limit: 1024 * 1024,
+            sqlite_synchronous: "full".into(),
         }
     }
 }
@@ -43,6 +55,10 @@ impl Config {
             .merge(Env::prefixed("COUNTERSIGN_"))
             .extract()
             .map_err(Box::new)
+    }
+
+    pub fn catalog(&self) -> Result<Catalog, crate::domain::Invalid> {
+        Catalog::with_overrides(&self.action_tiers)
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -1,17 +1,25 @@
 use anyhow::{bail, Context};
 use clap::Parser;
-use countersign::cli::{AuditCommand, Cli, Command, TenantCommand, UserAdd, UserCommand};
+use countersign::cli::{
+    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, TenantCommand, UserAdd, UserCommand,
+};
 use countersign::config::Config;
 use countersign::domain::audit::Actor;
 use countersign::domain::clock::SystemClock;
+use countersign::domain::credential;
 use countersign::service::Service;
+use countersign::service::{AgentDraft, By};
 use countersign::{demo, server};
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc: the intake path allocates many small JSON values; glibc's malloc spent a fifth of the server's
+/// time there. It also returns argon2's 19 MiB blocks to the system when freed, keeping idle memory low.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -35,21 +43,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// Each argon2 hash takes a 19 MiB block. glibc raises its mmap threshold after the first such block is freed,
-/// so later ones come from per-thread arenas that keep the memory: ~70 MB resident after a few sign-ins.
-/// A fixed threshold keeps large blocks on mmap, returned to the system when freed (idle RSS stays ~15 MB).
-fn return_large_blocks_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only adjusts allocator tuning; called once, before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
-    }
-}
-
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // These two need no database of their own.
+    match cli.command {
+        Command::Simulate(s) => {
+            let seed = s.seed.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64);
+            let options = countersign::simulate::Options {
+                url: s.url,
+                credential: s.credential,
+                rate: s.rate,
+                count: s.count,
+                seed,
+            };
+            let tally = countersign::simulate::run(options).await?;
+            println!(
+                "submitted: {}",
+                tally.iter().map(|(status, n)| format!("{n} × {status}")).collect::<Vec<_>>().join(", ")
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench(BenchCommand::Intake { seconds, clients }) => {
+            countersign::bench::intake(seconds, clients).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let store = server::open_store(&config).await?;
-    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let service = Service::new(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?);
     match cli.command {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");
@@ -65,6 +86,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", tenant.id);
         }
         Command::User(UserCommand::Add(add)) => add_user(&service, add).await?,
+        Command::Agent(AgentCommand::Add(add)) => add_agent(&service, add).await?,
+        Command::Agent(AgentCommand::Credential { agent, ttl }) => {
+            let ttl = credential::ttl(&ttl)?;
+            let (_, token) = service.issue_credential(By::Operator, agent, ttl).await?;
+            println!("{token}");
+        }
+        Command::Simulate(_) | Command::Bench(_) => {}
         Command::Audit(AuditCommand::Verify) => match service.verify_audit_chain().await? {
             Ok(count) => println!("audit chain intact: {count} events verified"),
             Err(broken) => {
@@ -80,6 +108,23 @@ async fn add_user(service: &Service, add: UserAdd) -> anyhow::Result<()> {
     let password = read_password()?;
     let id = service.create_user(Actor::Cli, &add.email, &add.name, password, &add.roles, &add.tenants).await?;
     println!("{id}");
+    Ok(())
+}
+
+async fn add_agent(service: &Service, add: AgentAdd) -> anyhow::Result<()> {
+    let draft = AgentDraft {
+        tenant: add.tenant,
+        name: add.name,
+        purpose: add.purpose,
+        owner_email: add.owner,
+        allowances: add.allow,
+        webhook_url: add.webhook_url,
+    };
+    let (agent, secret) = service.create_agent(By::Operator, draft).await?;
+    println!("{}", agent.id);
+    if let Some(secret) = secret {
+        println!("{secret}");
+    }
     Ok(())
 }
 

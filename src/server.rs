@@ -14,7 +14,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 /// Opens the configured store and brings its schema up to date; a failed migration stops here with the reason.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::open(&config.database_url)
+    let store = store::open(&config.database_url, &config.sqlite_synchronous)
         .await
         .with_context(|| format!("cannot open the database {}", config.database_url_redacted()))?;
     store.migrate().await.context("cannot apply database migrations")?;
@@ -22,14 +22,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> AppState {
-    let service = Service::new(store, clock);
-    AppState {
+pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let service = Service::new(store, clock, config.catalog().context("action_tiers")?);
+    Ok(AppState {
         leptos: web::leptos_options(&config),
         console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
-    }
+    })
 }
 
 pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
@@ -40,7 +40,7 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
             tracing::error!(error = %e, "expired-session cleanup stopped");
         }
     });
-    let app = web::router(state(config, store, Arc::new(SystemClock)));
+    let app = web::router(state(config, store, Arc::new(SystemClock))?);
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // With port 0 the system picks one; say which, so scripts (and the browser tests) can find it.
     let listen = listener.local_addr().context("cannot read the listening address")?;

@@ -225,6 +225,36 @@ impl AgentState {
     }
 }
 
+/// Where a held action stands. Terminal states never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldStatus {
+    Pending,
+    Approved,
+    Denied,
+    Expired,
+    Cancelled,
+}
+
+impl HeldStatus {
+    pub const ALL: [HeldStatus; 5] =
+        [HeldStatus::Pending, HeldStatus::Approved, HeldStatus::Denied, HeldStatus::Expired, HeldStatus::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldStatus::Pending => "pending",
+            HeldStatus::Approved => "approved",
+            HeldStatus::Denied => "denied",
+            HeldStatus::Expired => "expired",
+            HeldStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HeldStatus> {
+        HeldStatus::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+}
+
 /// One action type an agent may request, with its money limit when it has one ("500.00 EUR").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllowanceView {

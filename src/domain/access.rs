@@ -41,6 +41,37 @@ pub fn audit_scope(roles: &[Role], tenants: &[Uuid], people: &[Uuid]) -> Option<
     })
 }
 
+/// A signed-in person as the rules see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: Uuid,
+    pub roles: Vec<Role>,
+    pub tenants: Vec<Uuid>,
+}
+
+/// The standing someone has over an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// An admin of the agent's tenant: may create it, widen its scope, assign its owner.
+    Admin,
+    /// Its named owner: may edit its purpose, narrow its scope, manage its credentials.
+    Owner,
+}
+
+/// What `who` may do with an agent of `tenant` owned by `owner`; `None` means nothing, not even see it.
+pub fn authority_over(who: &Principal, tenant: Uuid, owner: Uuid) -> Option<Authority> {
+    if !who.tenants.contains(&tenant) {
+        return None;
+    }
+    if who.roles.contains(&Role::Admin) {
+        Some(Authority::Admin)
+    } else if who.roles.contains(&Role::Owner) && who.user == owner {
+        Some(Authority::Owner)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +89,17 @@ mod tests {
         assert!(may_open(&[Role::Owner], Section::Agents));
         assert!(!may_open(&[Role::Supervisor], Section::Agents));
         assert_eq!(sections(&[Role::Admin]), Section::ALL.to_vec());
+    }
+
+    #[test]
+    fn authority_needs_the_tenant_and_then_admin_or_ownership() {
+        let (t, other, me, someone) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let p = |roles: &[Role]| Principal { user: me, roles: roles.to_vec(), tenants: vec![t] };
+        assert_eq!(authority_over(&p(&[Role::Admin]), t, someone), Some(Authority::Admin));
+        assert_eq!(authority_over(&p(&[Role::Admin]), other, someone), None, "not across tenants");
+        assert_eq!(authority_over(&p(&[Role::Owner]), t, me), Some(Authority::Owner));
+        assert_eq!(authority_over(&p(&[Role::Owner]), t, someone), None);
+        assert_eq!(authority_over(&p(&[Role::Supervisor]), t, me), None, "ownership needs the owner role");
     }
 
     #[test]

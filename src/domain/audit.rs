@@ -22,6 +22,13 @@ pub enum Kind {
     PasswordChanged,
     TenantCreated,
     UserCreated,
+    AgentCreated,
+    AgentUpdated,
+    CredentialIssued,
+    CredentialRevoked,
+    HeldActionSubmitted,
+    HeldActionRefused,
+    HeldActionCancelled,
 }
 
 impl Kind {
@@ -34,6 +41,13 @@ impl Kind {
             Kind::PasswordChanged => "password.changed",
             Kind::TenantCreated => "tenant.created",
             Kind::UserCreated => "user.created",
+            Kind::AgentCreated => "agent.created",
+            Kind::AgentUpdated => "agent.updated",
+            Kind::CredentialIssued => "credential.issued",
+            Kind::CredentialRevoked => "credential.revoked",
+            Kind::HeldActionSubmitted => "held_action.submitted",
+            Kind::HeldActionRefused => "held_action.refused",
+            Kind::HeldActionCancelled => "held_action.cancelled",
         }
     }
 }
@@ -42,6 +56,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     User(Uuid),
+    Agent(Uuid),
     /// Someone not signed in, e.g. a failed sign-in.
     Anonymous,
     /// An operator at the command line.
@@ -53,6 +68,7 @@ impl Actor {
     pub fn encode(&self) -> String {
         match self {
             Actor::User(id) => format!("user:{id}"),
+            Actor::Agent(id) => format!("agent:{id}"),
             Actor::Anonymous => "anonymous".into(),
             Actor::Cli => "cli".into(),
             Actor::System => "system".into(),

@@ -12,7 +12,7 @@ pub mod scope;
 pub mod submission;
 pub mod throttle;
 
-pub use app::model::{ActionType, AgentState, RiskTier, Role, Section};
+pub use app::model::{ActionType, AgentState, HeldStatus, RiskTier, Role, Section};
 
 /// A rule was broken; the message says which, in words for the person who broke it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -37,19 +37,19 @@ pub struct Submission {
 
 pub fn parse(value: &Value) -> Result<Submission, Vec<FieldError>> {
     let mut c = Checker::default();
+    let empty = Map::new();
     let top = c.object(
         Some(value),
         "",
         &["idempotency_key", "action", "intent", "case", "transcript", "on_behalf_of", "policy", "expires_at"],
         true,
     );
-    let Some(top) = top.cloned() else {
+    let Some(top) = top else {
         return Err(c.errors);
     };
-    let key = c.text(&top, "idempotency_key", "", true, MAX_KEY);
-    let action =
-        c.object(top.get("action"), "action", &["type", "parameters", "amount"], true).cloned().unwrap_or_default();
-    let action_type = c.text(&action, "type", "action", true, 64).and_then(|t| {
+    let key = c.text(top, "idempotency_key", "", true, MAX_KEY);
+    let action = c.object(top.get("action"), "action", &["type", "parameters", "amount"], true).unwrap_or(&empty);
+    let action_type = c.text(action, "type", "action", true, 64).and_then(|t| {
         let parsed = ActionType::parse(&t);
         if parsed.is_none() {
             c.fail("action.type", format!("\"{t}\" is not a known action type"));
@@ -58,36 +58,29 @@ pub fn parse(value: &Value) -> Result<Submission, Vec<FieldError>> {
     });
     c.object(action.get("parameters"), "action.parameters", &[], true);
     let amount = c.amount(action.get("amount"), action_type);
-    c.text(&top, "intent", "", true, MAX_TEXT);
-    let case = c
-        .object(top.get("case"), "case", &["id", "channel", "summary", "customer", "facts"], true)
-        .cloned()
-        .unwrap_or_default();
-    let case_id = c.text(&case, "id", "case", true, MAX_KEY);
-    c.text(&case, "channel", "case", false, 64);
-    c.text(&case, "summary", "case", false, MAX_TEXT);
+    c.text(top, "intent", "", true, MAX_TEXT);
+    let case =
+        c.object(top.get("case"), "case", &["id", "channel", "summary", "customer", "facts"], true).unwrap_or(&empty);
+    let case_id = c.text(case, "id", "case", true, MAX_KEY);
+    c.text(case, "channel", "case", false, 64);
+    c.text(case, "summary", "case", false, MAX_TEXT);
     c.object(case.get("facts"), "case.facts", &[], false);
-    let customer = c
-        .object(case.get("customer"), "case.customer", &["id", "display_name", "tier"], true)
-        .cloned()
-        .unwrap_or_default();
-    let customer_id = c.text(&customer, "id", "case.customer", true, MAX_KEY);
-    c.text(&customer, "display_name", "case.customer", false, 200);
-    c.text(&customer, "tier", "case.customer", false, 64);
+    let customer =
+        c.object(case.get("customer"), "case.customer", &["id", "display_name", "tier"], true).unwrap_or(&empty);
+    let customer_id = c.text(customer, "id", "case.customer", true, MAX_KEY);
+    c.text(customer, "display_name", "case.customer", false, 200);
+    c.text(customer, "tier", "case.customer", false, 64);
     c.transcript(top.get("transcript"));
-    if let Some(obo) =
-        c.object(top.get("on_behalf_of"), "on_behalf_of", &["principal", "consented_scope"], false).cloned()
-    {
-        c.text(&obo, "principal", "on_behalf_of", true, MAX_KEY);
+    if let Some(obo) = c.object(top.get("on_behalf_of"), "on_behalf_of", &["principal", "consented_scope"], false) {
+        c.text(obo, "principal", "on_behalf_of", true, MAX_KEY);
         c.strings(obo.get("consented_scope"), "on_behalf_of.consented_scope");
     }
     let policy = c
         .object(top.get("policy"), "policy", &["rule_id", "reason", "risk_tier", "risk_score"], true)
-        .cloned()
-        .unwrap_or_default();
-    c.text(&policy, "rule_id", "policy", true, MAX_KEY);
-    c.text(&policy, "reason", "policy", true, MAX_TEXT);
-    let requested_tier = c.text(&policy, "risk_tier", "policy", false, 16).and_then(|t| {
+        .unwrap_or(&empty);
+    c.text(policy, "rule_id", "policy", true, MAX_KEY);
+    c.text(policy, "reason", "policy", true, MAX_TEXT);
+    let requested_tier = c.text(policy, "risk_tier", "policy", false, 16).and_then(|t| {
         let tier = RiskTier::parse(&t);
         if tier.is_none() {
             c.fail("policy.risk_tier", format!("\"{t}\" is not a risk tier (high or critical)"));
@@ -246,9 +239,9 @@ impl Checker {
             }
             _ => {}
         }
-        let amount = self.object(v, "action.amount", &["value", "currency"], false)?.clone();
-        let value = self.text(&amount, "value", "action.amount", true, 40);
-        let currency = self.text(&amount, "currency", "action.amount", true, 3);
+        let amount = self.object(v, "action.amount", &["value", "currency"], false)?;
+        let value = self.text(amount, "value", "action.amount", true, 40);
+        let currency = self.text(amount, "currency", "action.amount", true, 3);
         let (value, currency) = (value?, currency?);
         Money::parse(&value, &currency)
             .map_err(|e| {
@@ -269,10 +262,10 @@ impl Checker {
         }
         for (i, turn) in turns.iter().enumerate() {
             let path = format!("transcript[{i}]");
-            let Some(turn) = self.object(Some(turn), &path, &["role", "at", "text", "name"], true).cloned() else {
+            let Some(turn) = self.object(Some(turn), &path, &["role", "at", "text", "name"], true) else {
                 continue;
             };
-            if let Some(role) = self.text(&turn, "role", &path, true, 16) {
+            if let Some(role) = self.text(turn, "role", &path, true, 16) {
                 if !ROLES.contains(&role.as_str()) {
                     self.fail(
                         format!("{path}.role"),
@@ -281,11 +274,11 @@ impl Checker {
                 }
             }
             self.time(turn.get("at"), &format!("{path}.at"), true);
-            self.text(&turn, "text", &path, false, MAX_TEXT);
+            self.text(turn, "text", &path, false, MAX_TEXT);
             if !turn.contains_key("text") {
                 self.fail(format!("{path}.text"), "is required");
             }
-            self.text(&turn, "name", &path, false, 200);
+            self.text(turn, "name", &path, false, 200);
         }
     }
 }

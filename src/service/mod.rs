@@ -2,19 +2,30 @@
 //! change with its audit event. The console (server functions), the CLI and the demo all come through here.
 
 mod accounts;
+mod agents;
+mod credential_cache;
+mod intake;
 mod records;
 
+use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::Invalid;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
 pub use accounts::SignInError;
+pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
+pub use intake::{IntakeError, IntakeOutcome};
 
 #[derive(Clone)]
 pub struct Service {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub catalog: Catalog,
+    intake: intake::IntakeWriter,
+    credentials: credential_cache::CredentialCache,
+    /// Ids of held actions whose status just changed; long-polls listen here.
+    changes: tokio::sync::broadcast::Sender<uuid::Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +39,11 @@ pub enum ServiceError {
 }
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Service { store, clock }
+    /// Starts the intake writer, so it must be called inside the async runtime.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
+        let intake = intake::IntakeWriter::spawn(store.clone());
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        Service { store, clock, catalog, intake, changes, credentials: Default::default() }
     }
 }
 

@@ -2,9 +2,13 @@
 //! Both speak the same SQL (sqlx accepts `$1` placeholders in SQLite too), written once in `sql.rs`; each
 //! adapter supplies its pool, its migrations and how it serialises writers.
 
-// The shared SQL macro must be declared before the adapters that expand it.
+// The shared SQL macros must be declared before the adapters that expand them.
 #[macro_use]
 mod sql;
+#[macro_use]
+mod sql_agents;
+#[macro_use]
+mod sql_held_actions;
 mod postgres;
 mod rows;
 mod sessions;
@@ -16,8 +20,9 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::access::AuditScope;
 use crate::domain::audit::{Event, Record};
+use crate::domain::scope::{Money, Scope};
 use crate::domain::throttle::{Throttle, Verdict};
-use crate::domain::Role;
+use crate::domain::{ActionType, AgentState, HeldStatus, RiskTier, Role};
 use async_trait::async_trait;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -73,9 +78,71 @@ pub struct NewUser {
     pub created_at: OffsetDateTime,
 }
 
+/// An agent: a non-human identity with a named owner and a scope of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub purpose: String,
+    pub owner_id: Uuid,
+    pub sponsor_id: Option<Uuid>,
+    pub state: AgentState,
+    pub scope: Scope,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldAction {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub agent_id: Uuid,
+    pub idempotency_key: String,
+    pub action: ActionType,
+    pub amount: Option<Money>,
+    pub tier: RiskTier,
+    pub case_id: String,
+    pub customer_id: String,
+    /// The submission as received, in canonical JSON.
+    pub body: String,
+    pub content_hash: String,
+    pub status: HeldStatus,
+    pub received_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// What became of one submission in a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    Created(HeldAction),
+    /// The same key and content again: the original.
+    Replayed(HeldAction),
+    /// The same key with different content.
+    KeyReused,
+}
+
+/// The whole port: one object the services hold, whatever the database.
+pub trait Store: Core + AgentStore + HeldActionStore {}
+impl<T: Core + AgentStore + HeldActionStore> Store for T {}
+
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Core: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -105,13 +172,47 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_chain(&self, after: i64, limit: i64) -> Result<Vec<Record>>;
 }
 
+#[async_trait]
+pub trait AgentStore: Send + Sync + 'static {
+    async fn create_agent(&self, agent: &Agent, event: Event) -> Result<()>;
+    /// Stores purpose, sponsor, scope, state and webhook URL as given.
+    async fn update_agent(&self, agent: &Agent, event: Event, at: OffsetDateTime) -> Result<()>;
+    async fn agent(&self, id: Uuid) -> Result<Option<Agent>>;
+    /// Agents of these tenants, only `owner`'s when given.
+    async fn agents(&self, tenants: &[Uuid], owner: Option<Uuid>) -> Result<Vec<Agent>>;
+    async fn create_credential(&self, credential: &Credential, event: Event) -> Result<()>;
+    async fn credential(&self, id: Uuid) -> Result<Option<Credential>>;
+    async fn credentials(&self, agent: Uuid) -> Result<Vec<Credential>>;
+    /// Revokes a live credential; `false` when it was already revoked or does not exist.
+    async fn revoke_credential(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
+    /// Records use (not audited: it changes no authority).
+    async fn touch_credential(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+}
+
+/// A submission ready to store, with its audit event.
+#[derive(Debug, Clone)]
+pub struct NewHeldAction {
+    pub action: HeldAction,
+    pub event: Event,
+}
+
+#[async_trait]
+pub trait HeldActionStore: Send + Sync + 'static {
+    /// Stores a batch in one transaction (one commit for many concurrent requests), deciding idempotency
+    /// for each against what is stored and against the batch itself.
+    async fn submit(&self, batch: Vec<NewHeldAction>) -> Result<Vec<Submitted>>;
+    async fn held_action(&self, id: Uuid) -> Result<Option<HeldAction>>;
+    /// Cancels a pending action; returns the action as it stands afterwards (unchanged if not pending).
+    async fn cancel_held_action(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<Option<HeldAction>>;
+}
+
 /// Opens the store a database URL names: `postgres://` or `postgresql://` selects PostgreSQL, anything
 /// else is a SQLite path (created if missing).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+pub async fn open(url: &str, sqlite_synchronous: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect(url, sqlite_synchronous).await?))
     }
 }
 

@@ -32,3 +32,5 @@ impl PostgresStore {
 }
 
 sql_store!(PostgresStore, Postgres);
+sql_agents!(PostgresStore, Postgres);
+sql_held_actions!(PostgresStore, Postgres);

@@ -1,9 +1,10 @@
 //! Rows as both stores return them; `FromRow` is derived generically, so one definition serves both.
 
-use super::{StoreError, Tenant};
+use super::{Agent, Credential, HeldAction, StoreError, Tenant};
 use crate::domain::audit::Record;
+use crate::domain::scope::{Allowance, Money, Scope};
 use crate::domain::throttle::Throttle;
-use crate::domain::Role;
+use crate::domain::{ActionType, AgentState, HeldStatus, RiskTier, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -92,5 +93,141 @@ impl From<AuditRow> for Record {
             prev_hash: r.prev_hash,
             hash: r.hash,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AgentRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub purpose: String,
+    pub owner_id: Uuid,
+    pub sponsor_id: Option<Uuid>,
+    pub state: String,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AllowanceRow {
+    pub agent_id: Uuid,
+    pub action_type: String,
+    pub limit_value: Option<String>,
+    pub limit_currency: Option<String>,
+}
+
+impl AllowanceRow {
+    pub fn allowance(&self) -> Result<Allowance, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(what);
+        let action =
+            ActionType::parse(&self.action_type).ok_or_else(|| corrupt(format!("action type {}", self.action_type)))?;
+        let limit = match (&self.limit_value, &self.limit_currency) {
+            (Some(v), Some(c)) => Some(Money::parse(v, c).map_err(|e| corrupt(e.0))?),
+            _ => None,
+        };
+        Ok(Allowance { action, limit })
+    }
+}
+
+impl AgentRow {
+    pub fn into_agent(self, allowances: &[AllowanceRow]) -> Result<Agent, StoreError> {
+        let scope = allowances
+            .iter()
+            .filter(|a| a.agent_id == self.id)
+            .map(AllowanceRow::allowance)
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|a| Scope::new(a).map_err(|e| StoreError::Corrupt(e.0)))?;
+        Ok(Agent {
+            state: AgentState::parse(&self.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("agent state {}", self.state)))?,
+            id: self.id,
+            tenant_id: self.tenant_id,
+            name: self.name,
+            purpose: self.purpose,
+            owner_id: self.owner_id,
+            sponsor_id: self.sponsor_id,
+            scope,
+            webhook_url: self.webhook_url,
+            webhook_secret: self.webhook_secret,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<CredentialRow> for Credential {
+    fn from(r: CredentialRow) -> Self {
+        Credential {
+            id: r.id,
+            agent_id: r.agent_id,
+            prefix: r.prefix,
+            secret_hash: r.secret_hash,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct HeldActionRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub agent_id: Uuid,
+    pub idempotency_key: String,
+    pub action_type: String,
+    pub amount_value: Option<String>,
+    pub amount_currency: Option<String>,
+    pub risk_tier: String,
+    pub case_id: String,
+    pub customer_id: String,
+    pub body: String,
+    pub content_hash: String,
+    pub status: String,
+    pub received_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<HeldActionRow> for HeldAction {
+    type Error = StoreError;
+
+    fn try_from(r: HeldActionRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("held action {}: {what} {v}", r.id));
+        let amount = match (&r.amount_value, &r.amount_currency) {
+            (Some(v), Some(c)) => Some(Money::parse(v, c).map_err(|e| corrupt("amount", &e.0))?),
+            _ => None,
+        };
+        Ok(HeldAction {
+            action: ActionType::parse(&r.action_type).ok_or_else(|| corrupt("action type", &r.action_type))?,
+            tier: RiskTier::parse(&r.risk_tier).ok_or_else(|| corrupt("tier", &r.risk_tier))?,
+            status: HeldStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
+            amount,
+            id: r.id,
+            tenant_id: r.tenant_id,
+            agent_id: r.agent_id,
+            idempotency_key: r.idempotency_key,
+            case_id: r.case_id,
+            customer_id: r.customer_id,
+            body: r.body,
+            content_hash: r.content_hash,
+            received_at: r.received_at,
+            expires_at: r.expires_at,
+            decided_at: r.decided_at,
+        })
     }
 }

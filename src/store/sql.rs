@@ -11,7 +11,7 @@ macro_rules! sql_store {
         use crate::domain::audit::{self as __audit, Event as __Event, Record as __Record};
         use crate::domain::throttle::Verdict as __Verdict;
         use crate::store::rows::{AuditRow, MembershipRow, RoleRow, TenantRow, UserRow};
-        use crate::store::{map_unique, NewUser, Result as __Result, SessionBackend, Store, StoreError, Tenant, User};
+        use crate::store::{map_unique, Core, NewUser, Result as __Result, SessionBackend, StoreError, Tenant, User};
         use sqlx::{QueryBuilder, Transaction};
         use time::OffsetDateTime;
         use uuid::Uuid;
@@ -20,27 +20,41 @@ macro_rules! sql_store {
 
         /// Seals and inserts `event` after the newest record; the caller holds the write lock.
         async fn append_in(tx: &mut Transaction<'static, $db>, event: &__Event, at: OffsetDateTime) -> __Result<__Record> {
-            let last: Option<(i64, String)> =
+            let mut sealed = append_all_in(tx, std::slice::from_ref(event), at).await?;
+            sealed.pop().ok_or_else(|| StoreError::Corrupt("an appended event vanished".into()))
+        }
+
+        /// Seals `events` as the next links of the chain and inserts them with one statement per chunk.
+        async fn append_all_in(tx: &mut Transaction<'static, $db>, events: &[__Event], at: OffsetDateTime) -> __Result<Vec<__Record>> {
+            let mut last: Option<(i64, String)> =
                 sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
                     .fetch_optional(&mut **tx)
                     .await?;
-            let record = __audit::seal(last, event, at);
-            sqlx::query(
-                "INSERT INTO audit_events (seq, at, actor, kind, subject, tenant_id, data, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(record.seq)
-            .bind(&record.at)
-            .bind(&record.actor)
-            .bind(&record.kind)
-            .bind(&record.subject)
-            .bind(record.tenant)
-            .bind(&record.data)
-            .bind(&record.prev_hash)
-            .bind(&record.hash)
-            .execute(&mut **tx)
-            .await?;
-            Ok(record)
+            let mut sealed = Vec::with_capacity(events.len());
+            for event in events {
+                let record = __audit::seal(last.take(), event, at);
+                last = Some((record.seq, record.hash.clone()));
+                sealed.push(record);
+            }
+            // 9 parameters a row; SQLite allows 32,766 per statement.
+            for chunk in sealed.chunks(1_000) {
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO audit_events (seq, at, actor, kind, subject, tenant_id, data, prev_hash, hash) ",
+                );
+                q.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.seq)
+                        .push_bind(r.at.clone())
+                        .push_bind(r.actor.clone())
+                        .push_bind(r.kind.clone())
+                        .push_bind(r.subject.clone())
+                        .push_bind(r.tenant)
+                        .push_bind(r.data.clone())
+                        .push_bind(r.prev_hash.clone())
+                        .push_bind(r.hash.clone());
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            Ok(sealed)
         }
 
         impl $adapter {
@@ -97,7 +111,7 @@ macro_rules! sql_store {
         }
 
         #[async_trait::async_trait]
-        impl Store for $adapter {
+        impl Core for $adapter {
             fn backend(&self) -> &'static str {
                 Self::BACKEND
             }

@@ -14,11 +14,19 @@ impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
-    pub async fn connect(url: &str) -> Result<Self, crate::store::StoreError> {
+    pub async fn connect(url: &str, synchronous: &str) -> Result<Self, crate::store::StoreError> {
+        let synchronous = match synchronous {
+            "full" => SqliteSynchronous::Full,
+            "normal" => SqliteSynchronous::Normal,
+            other => {
+                let why = format!("sqlite_synchronous must be full or normal, not {other:?}");
+                return Err(crate::store::StoreError::Corrupt(why));
+            }
+        };
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
@@ -33,3 +41,5 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, Sqlite);
+sql_agents!(SqliteStore, Sqlite);
+sql_held_actions!(SqliteStore, Sqlite);

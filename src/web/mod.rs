@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
         .route_service("/favicon.ico", ServeFile::new(site.join("favicon.ico")))
+        .merge(crate::api::router(state.config.intake_body_limit))
         .merge(dynamic)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin))
         .layer(TraceLayer::new_for_http())

@@ -1,0 +1,110 @@
+//! `POST /api/v1/held-actions`, `GET` and `DELETE /api/v1/held-actions/{id}`.
+
+use super::auth::Agent;
+use super::problem::ApiError;
+use crate::domain::submission::FieldError;
+use crate::service::IntakeOutcome;
+use crate::store::HeldAction;
+use crate::web::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A held action as the agent sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldActionStatus {
+    pub id: Uuid,
+    /// `pending`, `approved`, `denied`, `expired` or `cancelled`.
+    #[schema(example = "pending")]
+    pub status: String,
+    /// RFC 3339; a pending action not decided by then expires (fails closed).
+    pub expires_at: String,
+    pub status_url: String,
+    /// The outcome once decided; `null` while pending. (Decisions arrive with the reviewer workflow.)
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<serde_json::Value>,
+}
+
+impl From<&HeldAction> for HeldActionStatus {
+    fn from(a: &HeldAction) -> Self {
+        HeldActionStatus {
+            id: a.id,
+            status: a.status.as_str().to_string(),
+            expires_at: a.expires_at.format(&Rfc3339).unwrap_or_default(),
+            status_url: format!("/api/v1/held-actions/{}", a.id),
+            decision: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Wait {
+    /// Seconds to wait for the status to change before answering (long-poll), at most 60.
+    pub wait: Option<u64>,
+}
+
+/// Submit a held action.
+#[utoipa::path(post, path = "/api/v1/held-actions", tag = "held actions",
+    request_body(content = super::openapi::SubmissionDoc, description = "The held action; extra fields are refused"),
+    responses(
+        (status = 201, description = "Stored, pending review", body = HeldActionStatus),
+        (status = 200, description = "The same idempotency key and content again: the original", body = HeldActionStatus),
+        (status = 401, description = "Missing, unknown, expired or revoked credential"),
+        (status = 403, description = "Agent suspended or retired, or the action is outside its scope"),
+        (status = 409, description = "The idempotency key was used with different content"),
+        (status = 413, description = "Body over the limit"),
+        (status = 422, description = "Invalid fields, each named in `errors`"),
+    ),
+    security(("agent_credential" = [])))]
+pub async fn submit(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<HeldActionStatus>), ApiError> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(state.config.intake_body_limit),
+        _ => ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: e.body_text() }]),
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }])
+    })?;
+    Ok(match state.service.submit_held_action(&agent, &value).await? {
+        IntakeOutcome::Created(a) => (StatusCode::CREATED, Json((&a).into())),
+        IntakeOutcome::Replayed(a) => (StatusCode::OK, Json((&a).into())),
+    })
+}
+
+/// Read a held action of this agent; `?wait=N` long-polls until it changes.
+#[utoipa::path(get, path = "/api/v1/held-actions/{id}", tag = "held actions", params(("id" = Uuid, Path), Wait),
+    responses((status = 200, body = HeldActionStatus), (status = 401), (status = 404, description = "Not this agent's")),
+    security(("agent_credential" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<Uuid>,
+    Query(wait): Query<Wait>,
+) -> Result<Json<HeldActionStatus>, ApiError> {
+    let wait = Duration::from_secs(wait.wait.unwrap_or(0).min(60));
+    let action = state.service.read_held_action(&agent, id, wait).await?;
+    Ok(Json((&action).into()))
+}
+
+/// Withdraw a pending held action (it becomes `cancelled`).
+#[utoipa::path(delete, path = "/api/v1/held-actions/{id}", tag = "held actions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeldActionStatus), (status = 401), (status = 404), (status = 409, description = "No longer pending")),
+    security(("agent_credential" = [])))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<Uuid>,
+) -> Result<Json<HeldActionStatus>, ApiError> {
+    let action = state.service.withdraw_held_action(&agent, id).await?;
+    Ok(Json((&action).into()))
+}

@@ -1,0 +1,21 @@
+//! The agent-facing JSON API under `/api/v1`, and its OpenAPI description at `/api/openapi.json`.
+
+mod auth;
+mod held_actions;
+mod openapi;
+mod problem;
+
+use crate::web::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use problem::ApiError;
+
+pub fn router(body_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/held-actions", post(held_actions::submit))
+        .route("/api/v1/held-actions/{id}", get(held_actions::read).delete(held_actions::withdraw))
+        .route("/api/openapi.json", get(openapi::document))
+        .layer(DefaultBodyLimit::max(body_limit))
+}

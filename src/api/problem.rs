@@ -1,0 +1,95 @@
+//! API errors as RFC 9457 problem details. Internals are logged and never sent.
+
+use crate::domain::submission::FieldError;
+use crate::service::{AgentAuthError, IntakeError, ServiceError};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden(String),
+    NotFound,
+    Conflict(String),
+    Invalid(Vec<FieldError>),
+    TooLarge(usize),
+    Internal,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, title, detail, extra) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "Send a valid, unexpired agent credential as `Authorization: Bearer <credential>`.".to_string(),
+                None,
+            ),
+            ApiError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Forbidden", reason, None),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, "Not found", "No held action of this agent has that id.".into(), None)
+            }
+            ApiError::Conflict(reason) => (StatusCode::CONFLICT, "Conflict", reason, None),
+            ApiError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid held action",
+                format!("{} field(s) are invalid; see `errors`.", errors.len()),
+                Some(json!(errors)),
+            ),
+            ApiError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large",
+                format!("A held action may be at most {limit} bytes."),
+                None,
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "Something went wrong on our side; nothing was stored. Retry with the same idempotency key.".into(),
+                None,
+            ),
+        };
+        let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+        if let Some(errors) = extra {
+            body["errors"] = errors;
+        }
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(i) => ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: i.0 }]),
+            ServiceError::Forbidden => ApiError::Forbidden("not allowed".into()),
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "store failure behind the API");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<AgentAuthError> for ApiError {
+    fn from(e: AgentAuthError) -> Self {
+        match e {
+            AgentAuthError::Unauthorized => ApiError::Unauthorized,
+            AgentAuthError::Forbidden(reason) => ApiError::Forbidden(reason),
+            AgentAuthError::Service(e) => e.into(),
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::Invalid(errors) => ApiError::Invalid(errors),
+            IntakeError::OutOfScope(reason) => ApiError::Forbidden(reason),
+            IntakeError::KeyReused => ApiError::Conflict(e.to_string()),
+            IntakeError::NotFound => ApiError::NotFound,
+            IntakeError::NotPending(_) => ApiError::Conflict(e.to_string()),
+            IntakeError::Service(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! `countersign bench intake`: the intake API under concurrent load on a temporary SQLite file, next to
+//! two references measured in the same run on the same kind of rows with the same durability
+//! (`synchronous=FULL`): *naive*, one commit per row straight through the store, and *limit*, large
+//! batches, one commit each.
+
+use crate::domain::audit::Actor;
+use crate::domain::catalog::Catalog;
+use crate::domain::clock::SystemClock;
+use crate::domain::{ActionType, Role};
+use crate::server;
+use crate::service::{AgentDraft, AuthenticatedAgent, By, Service};
+use crate::simulate::payloads::Generator;
+use crate::store::NewHeldAction;
+use anyhow::{bail, Context};
+use hdrhistogram::Histogram;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BODY_BYTES: usize = 4096;
+const NAIVE_ROWS: usize = 2_000;
+const LIMIT_ROWS: usize = 20_000;
+const LIMIT_BATCH: usize = 500;
+
+/// A fresh database with one tenant, one owner and one agent allowed everything; returns the service on it,
+/// the agent as authenticated, and its credential.
+async fn prepare(path: &Path) -> anyhow::Result<(Service, AuthenticatedAgent, String)> {
+    let config = crate::config::Config {
+        database_url: format!("sqlite://{}", path.display()),
+        ..crate::config::Config::default()
+    };
+    let store = server::open_store(&config).await?;
+    let service = Service::new(store, Arc::new(SystemClock), Catalog::default());
+    service.create_tenant(Actor::Cli, "bench", "Bench").await?;
+    let password = format!("bench-{}", uuid::Uuid::now_v7());
+    service.create_user(Actor::Cli, "owner@bench.test", "Owner", password, &[Role::Owner], &["bench".into()]).await?;
+    let allow = ActionType::ALL
+        .iter()
+        .map(|a| if a.moves_money() { format!("{}:1000000.00EUR", a.as_str()) } else { a.as_str().to_string() })
+        .collect();
+    let draft = AgentDraft {
+        tenant: "bench".into(),
+        name: "bench-agent".into(),
+        purpose: "Benchmark load".into(),
+        owner_email: "owner@bench.test".into(),
+        allowances: allow,
+        webhook_url: None,
+    };
+    let (agent, _) = service.create_agent(By::Operator, draft).await?;
+    let (_, token) = service.issue_credential(By::Operator, agent.id, time::Duration::hours(2)).await?;
+    let authenticated = service.authenticate_agent(&token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((service, authenticated, token))
+}
+
+/// ~4 KB submissions with transcripts; keys are set per use.
+fn payloads(n: usize) -> Vec<Value> {
+    let mut generator = Generator::new(7, &[], None);
+    (0..n).map(|_| generator.next_sized(OffsetDateTime::now_utc(), BODY_BYTES)).collect()
+}
+
+fn keyed(pool: &[Value], i: u64) -> Value {
+    let mut body = pool[(i as usize) % pool.len()].clone();
+    body["idempotency_key"] = Value::String(format!("bench-{i}"));
+    body
+}
+
+async fn rows(
+    service: &Service,
+    agent: &AuthenticatedAgent,
+    pool: &[Value],
+    n: usize,
+) -> anyhow::Result<Vec<NewHeldAction>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        out.push(service.prepare_held_action(agent, &keyed(pool, i as u64)).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    Ok(out)
+}
+
+/// Rows per second storing `rows` in commits of `batch`.
+async fn store_rate(service: &Service, rows: Vec<NewHeldAction>, batch: usize) -> anyhow::Result<f64> {
+    let total = rows.len();
+    let mut rows = rows.into_iter();
+    let started = Instant::now();
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(batch).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        service.store.submit(chunk).await?;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Load {
+    ok: u64,
+    failed: u64,
+    elapsed: Duration,
+    latency_us: Histogram<u64>,
+    max_rss_kib: u64,
+}
+
+async fn load(
+    url: &str,
+    token: &str,
+    pid: u32,
+    pool: Arc<Vec<Value>>,
+    seconds: u64,
+    clients: usize,
+) -> anyhow::Result<Load> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let endpoint = format!("{url}/api/v1/held-actions");
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let sampler = tokio::spawn(async move {
+        let mut max = 0;
+        while Instant::now() < deadline {
+            max = max.max(rss_kib(pid).unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        max
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, endpoint, token, next, pool) =
+            (client.clone(), endpoint.clone(), token.to_string(), next.clone(), pool.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new(3).ok();
+            let (mut ok, mut failed) = (0u64, 0u64);
+            while Instant::now() < deadline {
+                let body = serde_json::to_vec(&keyed(&pool, next.fetch_add(1, Ordering::Relaxed))).unwrap_or_default();
+                let sent = Instant::now();
+                let response = client
+                    .post(&endpoint)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let micros = sent.elapsed().as_micros() as u64;
+                match response {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        ok += 1;
+                        if let Some(h) = histogram.as_mut() {
+                            let _ = h.record(micros);
+                        }
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (ok, failed, histogram)
+        }));
+    }
+    let mut total = Load { ok: 0, failed: 0, elapsed: Duration::ZERO, latency_us: Histogram::new(3)?, max_rss_kib: 0 };
+    for task in tasks {
+        let (ok, failed, histogram) = task.await?;
+        total.ok += ok;
+        total.failed += failed;
+        if let Some(h) = histogram {
+            total.latency_us.add(h)?;
+        }
+    }
+    total.elapsed = started.elapsed();
+    total.max_rss_kib = sampler.await?;
+    Ok(total)
+}
+
+pub async fn intake(seconds: u64, clients: usize) -> anyhow::Result<()> {
+    let dir: PathBuf = std::env::temp_dir().join(format!("countersign-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run(&dir, seconds, clients).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run(dir: &Path, seconds: u64, clients: usize) -> anyhow::Result<()> {
+    println!(
+        "bench intake: {clients} clients for {seconds}s, ~{BODY_BYTES}-byte held actions, SQLite WAL synchronous=FULL"
+    );
+    let pool = Arc::new(payloads(256));
+    let db = dir.join("intake.db");
+    let (_setup, _, token) = prepare(&db).await?;
+    let mut server = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .env("COUNTERSIGN_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the server")?;
+    let pid = server.id().context("the server has no pid")?;
+    let mut lines = BufReader::new(server.stdout.take().context("no server output")?).lines();
+    let url = loop {
+        match lines.next_line().await? {
+            Some(line) => {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    break url.trim().to_string();
+                }
+            }
+            None => bail!("the server exited before listening"),
+        }
+    };
+    let idle_rss = rss_kib(pid).unwrap_or(0);
+    let l = load(&url, &token, pid, pool.clone(), seconds, clients).await?;
+    server.kill().await.ok();
+
+    let (naive_service, agent, _) = prepare(&dir.join("naive.db")).await?;
+    let naive = store_rate(&naive_service, rows(&naive_service, &agent, &pool, NAIVE_ROWS).await?, 1).await?;
+    let (limit_service, agent, _) = prepare(&dir.join("limit.db")).await?;
+    let limit = store_rate(&limit_service, rows(&limit_service, &agent, &pool, LIMIT_ROWS).await?, LIMIT_BATCH).await?;
+
+    let rate = l.ok as f64 / l.elapsed.as_secs_f64();
+    let (p50, p99) =
+        (l.latency_us.value_at_quantile(0.5) as f64 / 1000.0, l.latency_us.value_at_quantile(0.99) as f64 / 1000.0);
+    let rss_mb = l.max_rss_kib as f64 / 1024.0;
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!();
+    println!("intake API      {rate:>9.0} held actions/s   ({} stored, {} failed)", l.ok, l.failed);
+    println!("  latency       p50 {p50:.1} ms   p99 {p99:.1} ms   max {:.1} ms", l.latency_us.max() as f64 / 1000.0);
+    println!("  server RSS    {:.1} MB idle, {rss_mb:.1} MB peak under load", idle_rss as f64 / 1024.0);
+    println!(
+        "naive reference {naive:>9.0} rows/s   (one commit per row, {NAIVE_ROWS} rows straight through the store)"
+    );
+    println!("limit reference {limit:>9.0} rows/s   (commits of {LIMIT_BATCH}, {LIMIT_ROWS} rows straight through the store)");
+    println!();
+    println!("goal  intake >= 0.5 x limit : {:.2} x  {}", rate / limit, verdict(rate >= 0.5 * limit));
+    println!("goal  intake >= 5 x naive   : {:.1} x  {}", rate / naive, verdict(rate >= 5.0 * naive));
+    println!("goal  p99 <= 25 ms          : {p99:.1} ms  {}", verdict(p99 <= 25.0));
+    println!("goal  RSS <= 100 MB         : {rss_mb:.1} MB  {}", verdict(rss_mb <= 100.0));
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! Agents and their credentials: registering, editing within one's authority, minting and revoking
+//! credentials, and authenticating an agent's request.
+
+use super::{Service, ServiceError};
+use crate::domain::access::{authority_over, Authority, Principal};
+use crate::domain::audit::{Actor, Event, Kind};
+use crate::domain::scope::Scope;
+use crate::domain::{credential, identity, AgentState, Invalid, Role};
+use crate::store::{Agent, Credential};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rand::RngCore;
+use serde_json::json;
+use time::Duration;
+use uuid::Uuid;
+
+/// Who asks: a signed-in person, or an operator at the command line (who has the database anyway).
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    Person(&'a Principal),
+    Operator,
+}
+
+impl By<'_> {
+    fn actor(&self) -> Actor {
+        match self {
+            By::Person(p) => Actor::User(p.user),
+            By::Operator => Actor::Cli,
+        }
+    }
+
+    fn authority(&self, agent_tenant: Uuid, owner: Uuid) -> Option<Authority> {
+        match self {
+            By::Person(p) => authority_over(p, agent_tenant, owner),
+            By::Operator => Some(Authority::Admin),
+        }
+    }
+}
+
+pub struct AgentDraft {
+    pub tenant: String,
+    pub name: String,
+    pub purpose: String,
+    pub owner_email: String,
+    pub allowances: Vec<String>,
+    pub webhook_url: Option<String>,
+}
+
+pub struct AgentChanges {
+    pub purpose: String,
+    pub allowances: Vec<String>,
+    pub webhook_url: Option<String>,
+}
+
+/// An agent whose credential checked out, with the credential used.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedAgent {
+    pub agent: Agent,
+    pub credential: Uuid,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentAuthError {
+    #[error("missing, unknown, expired or revoked credential")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+fn webhook_url(raw: Option<String>) -> Result<Option<String>, Invalid> {
+    match raw.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+        None => Ok(None),
+        Some(u) => match url::Url::parse(&u) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(Some(u)),
+            _ => Err(Invalid::new(format!("\"{u}\" is not an http(s) URL"))),
+        },
+    }
+}
+
+/// A Standard Webhooks signing secret: `whsec_` and 256 random bits in base64.
+fn signing_secret() -> String {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    format!("whsec_{}", STANDARD.encode(key))
+}
+
+fn scope_data(scope: &Scope) -> Vec<String> {
+    scope.allowances().iter().map(|a| a.spec()).collect()
+}
+
+impl Service {
+    /// Registers an agent (admins only); returns it and, with a webhook URL, its signing secret.
+    pub async fn create_agent(&self, by: By<'_>, draft: AgentDraft) -> Result<(Agent, Option<String>), ServiceError> {
+        let tenant = self
+            .store
+            .tenant_by_slug(&draft.tenant)
+            .await?
+            .ok_or_else(|| Invalid::new(format!("there is no tenant \"{}\"", draft.tenant)))?;
+        let owner_email = identity::normalize_email(&draft.owner_email)?;
+        let owner = self
+            .store
+            .user_by_email(&owner_email)
+            .await?
+            .filter(|u| u.active && u.roles.contains(&Role::Owner) && u.tenants.iter().any(|t| t.id == tenant.id))
+            .ok_or_else(|| Invalid::new(format!("{owner_email} is not an owner in {}", tenant.slug)))?;
+        if by.authority(tenant.id, owner.id) != Some(Authority::Admin) {
+            return Err(ServiceError::Forbidden);
+        }
+        let webhook_url = webhook_url(draft.webhook_url)?;
+        let webhook_secret = webhook_url.as_ref().map(|_| signing_secret());
+        let agent = Agent {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            name: identity::display_name(&draft.name)?,
+            purpose: identity::display_name(&draft.purpose).map_err(|_| Invalid::new("a purpose is required"))?,
+            owner_id: owner.id,
+            sponsor_id: None,
+            state: AgentState::Active,
+            scope: Scope::parse_all(&draft.allowances)?,
+            webhook_url,
+            webhook_secret: webhook_secret.clone(),
+            created_at: self.clock.now(),
+        };
+        let event =
+            Event::new(Kind::AgentCreated, by.actor(), format!("agent:{}", agent.id)).tenant(tenant.id).data(json!({
+                "name": agent.name, "purpose": agent.purpose, "owner": owner.email,
+                "scope": scope_data(&agent.scope), "webhook_url": agent.webhook_url,
+            }));
+        self.store.create_agent(&agent, event).await?;
+        Ok((agent, webhook_secret))
+    }
+
+    /// Edits purpose, scope and webhook URL. An owner may only narrow the scope; widening takes an admin.
+    pub async fn update_agent(&self, by: By<'_>, id: Uuid, changes: AgentChanges) -> Result<Agent, ServiceError> {
+        let (before, authority) = self.agent_for(by, id).await?;
+        if before.state == AgentState::Retired {
+            return Err(Invalid::new("a retired agent cannot change").into());
+        }
+        let scope = Scope::parse_all(&changes.allowances)?;
+        if authority != Authority::Admin && !scope.narrows(&before.scope) {
+            return Err(Invalid::new("only an admin may widen an agent's scope; owners may narrow it").into());
+        }
+        let webhook_url = webhook_url(changes.webhook_url)?;
+        let webhook_secret = match (&before.webhook_secret, &webhook_url) {
+            (_, None) => None,
+            (Some(secret), Some(_)) => Some(secret.clone()),
+            (None, Some(_)) => Some(signing_secret()),
+        };
+        let agent = Agent {
+            purpose: identity::display_name(&changes.purpose).map_err(|_| Invalid::new("a purpose is required"))?,
+            scope,
+            webhook_url,
+            webhook_secret,
+            ..before.clone()
+        };
+        let event =
+            Event::new(Kind::AgentUpdated, by.actor(), format!("agent:{id}")).tenant(agent.tenant_id).data(json!({
+                "purpose": [before.purpose, agent.purpose.clone()],
+                "scope": [scope_data(&before.scope), scope_data(&agent.scope)],
+                "webhook_url": [before.webhook_url, agent.webhook_url.clone()],
+            }));
+        self.store.update_agent(&agent, event, self.clock.now()).await?;
+        self.credentials.forget_agent(agent.id);
+        Ok(agent)
+    }
+
+    /// An agent and the asker's authority over it; `Forbidden` when they have none (or it does not exist).
+    pub async fn agent_for(&self, by: By<'_>, id: Uuid) -> Result<(Agent, Authority), ServiceError> {
+        let agent = self.store.agent(id).await?.ok_or(ServiceError::Forbidden)?;
+        let authority = by.authority(agent.tenant_id, agent.owner_id).ok_or(ServiceError::Forbidden)?;
+        Ok((agent, authority))
+    }
+
+    /// Agents the person may manage: all of their tenants' for admins, their own for owners.
+    pub async fn agents_for(&self, who: &Principal) -> Result<Vec<Agent>, ServiceError> {
+        if who.roles.contains(&Role::Admin) {
+            Ok(self.store.agents(&who.tenants, None).await?)
+        } else if who.roles.contains(&Role::Owner) {
+            Ok(self.store.agents(&who.tenants, Some(who.user)).await?)
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    /// Mints a credential; the token is returned once and never stored.
+    pub async fn issue_credential(
+        &self,
+        by: By<'_>,
+        agent: Uuid,
+        ttl: Duration,
+    ) -> Result<(Credential, String), ServiceError> {
+        let (agent, _) = self.agent_for(by, agent).await?;
+        if agent.state != AgentState::Active {
+            return Err(Invalid::new(format!(
+                "the agent is {}; only active agents get credentials",
+                agent.state.as_str()
+            ))
+            .into());
+        }
+        if ttl > credential::MAX_TTL || ttl < Duration::minutes(1) {
+            return Err(Invalid::new("a credential lives between a minute and 30 days").into());
+        }
+        let issued = credential::issue();
+        let now = self.clock.now();
+        let credential = Credential {
+            id: issued.id,
+            agent_id: agent.id,
+            prefix: issued.prefix,
+            secret_hash: issued.secret_hash,
+            created_at: now,
+            expires_at: now + ttl,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let event = Event::new(Kind::CredentialIssued, by.actor(), format!("credential:{}", credential.id))
+            .tenant(agent.tenant_id)
+            .data(json!({ "agent": agent.id, "prefix": credential.prefix, "expires_at": credential.expires_at.to_string() }));
+        self.store.create_credential(&credential, event).await?;
+        Ok((credential, issued.token))
+    }
+
+    pub async fn revoke_credential(&self, by: By<'_>, id: Uuid) -> Result<(), ServiceError> {
+        let credential = self.store.credential(id).await?.ok_or(ServiceError::Forbidden)?;
+        let (agent, _) = self.agent_for(by, credential.agent_id).await?;
+        let event = Event::new(Kind::CredentialRevoked, by.actor(), format!("credential:{id}"))
+            .tenant(agent.tenant_id)
+            .data(json!({ "agent": agent.id, "prefix": credential.prefix }));
+        let revoked = self.store.revoke_credential(id, event, self.clock.now()).await?;
+        self.credentials.forget_credential(id);
+        if !revoked {
+            return Err(Invalid::new("that credential is already revoked").into());
+        }
+        Ok(())
+    }
+
+    /// Checks a bearer token: unknown, expired or revoked → Unauthorized; suspended or retired → Forbidden.
+    pub async fn authenticate_agent(&self, token: &str) -> Result<AuthenticatedAgent, AgentAuthError> {
+        let (id, secret) = credential::parse(token).ok_or(AgentAuthError::Unauthorized)?;
+        let (stored, agent) = match self.credentials.get(id) {
+            Some(hit) => hit,
+            None => {
+                let stored =
+                    self.store.credential(id).await.map_err(ServiceError::from)?.ok_or(AgentAuthError::Unauthorized)?;
+                let agent = self.store.agent(stored.agent_id).await.map_err(ServiceError::from)?;
+                let agent = agent.ok_or(AgentAuthError::Unauthorized)?;
+                self.credentials.put(stored.clone(), agent.clone());
+                (stored, agent)
+            }
+        };
+        let now = self.clock.now();
+        let valid = Some(stored)
+            .filter(|c| credential::matches(secret, &c.secret_hash) && c.revoked_at.is_none() && now < c.expires_at)
+            .ok_or(AgentAuthError::Unauthorized)?;
+        if agent.state != AgentState::Active {
+            return Err(AgentAuthError::Forbidden(format!("the agent is {}", agent.state.as_str())));
+        }
+        // Last use is shown to owners; to the minute is enough and spares a write per request.
+        if valid.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {
+            self.store.touch_credential(valid.id, now).await.map_err(ServiceError::from)?;
+            self.credentials.put(Credential { last_used_at: Some(now), ..valid.clone() }, agent.clone());
+        }
+        Ok(AuthenticatedAgent { agent, credential: valid.id })
+    }
+}

@@ -1,0 +1,217 @@
+//! Held actions from agents: checking and storing submissions, reading them back (with long-polling) and
+//! withdrawing them.
+//!
+//! Submissions are stored by one writer task that gathers whatever requests are waiting into one
+//! transaction: a durable commit (fsync) costs the same for one row or hundreds, so under load the cost
+//! is shared instead of paid per request (group commit).
+
+use super::{AuthenticatedAgent, Service, ServiceError};
+use crate::domain::audit::{Actor, Event, Kind};
+use crate::domain::submission::{self, FieldError};
+use crate::domain::{catalog, HeldStatus};
+use crate::store::{HeldAction, NewHeldAction, Store, StoreError, Submitted};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+
+/// Most submissions one commit carries.
+const MAX_BATCH: usize = 512;
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+type Job = (NewHeldAction, oneshot::Sender<Result<Submitted, String>>);
+
+/// The group-commit writer's mailbox.
+#[derive(Clone)]
+pub struct IntakeWriter(mpsc::Sender<Job>);
+
+impl IntakeWriter {
+    pub fn spawn(store: Arc<dyn Store>) -> IntakeWriter {
+        let (tx, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (items, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+                match store.submit(items).await {
+                    Ok(outcomes) => outcomes.into_iter().zip(replies).for_each(|(o, reply)| {
+                        let _ = reply.send(Ok(o));
+                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a batch of held actions failed to commit");
+                        replies.into_iter().for_each(|reply| {
+                            let _ = reply.send(Err(e.to_string()));
+                        });
+                    }
+                }
+            }
+        });
+        IntakeWriter(tx)
+    }
+
+    async fn submit(&self, item: NewHeldAction) -> Result<Submitted, ServiceError> {
+        let lost = |why: String| ServiceError::Store(StoreError::Corrupt(why));
+        let (reply, answer) = oneshot::channel();
+        self.0.send((item, reply)).await.map_err(|_| lost("the intake writer stopped".into()))?;
+        answer.await.map_err(|_| lost("the intake writer stopped".into()))?.map_err(lost)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("the submission has invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    OutOfScope(String),
+    #[error("this idempotency key was used with different content")]
+    KeyReused,
+    #[error("not found")]
+    NotFound,
+    #[error("the held action is already {0}")]
+    NotPending(&'static str),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for IntakeError {
+    fn from(e: StoreError) -> Self {
+        IntakeError::Service(e.into())
+    }
+}
+
+pub enum IntakeOutcome {
+    Created(HeldAction),
+    Replayed(HeldAction),
+}
+
+impl Service {
+    pub async fn submit_held_action(
+        &self,
+        who: &AuthenticatedAgent,
+        body: &Value,
+    ) -> Result<IntakeOutcome, IntakeError> {
+        let item = self.prepare_held_action(who, body).await?;
+        match self.intake.submit(item).await? {
+            Submitted::Created(a) => {
+                let _ = self.changes.send(a.id);
+                Ok(IntakeOutcome::Created(a))
+            }
+            Submitted::Replayed(a) => Ok(IntakeOutcome::Replayed(a)),
+            Submitted::KeyReused => Err(IntakeError::KeyReused),
+        }
+    }
+
+    /// Checks a submission against the contract and the agent's scope and builds the row and event to store.
+    /// A refusal for scope is recorded here.
+    pub async fn prepare_held_action(
+        &self,
+        who: &AuthenticatedAgent,
+        body: &Value,
+    ) -> Result<NewHeldAction, IntakeError> {
+        let s = submission::parse(body).map_err(IntakeError::Invalid)?;
+        let agent = &who.agent;
+        let now = self.clock.now();
+        if let Some(reason) = agent.scope.refusal(s.action, s.amount.as_ref()) {
+            let event = Event::new(Kind::HeldActionRefused, Actor::Agent(agent.id), format!("agent:{}", agent.id))
+                .tenant(agent.tenant_id)
+                .data(
+                    json!({ "reason": reason, "action_type": s.action.as_str(), "idempotency_key": s.idempotency_key,
+                              "amount": s.amount.as_ref().map(|m| m.to_string()) }),
+                );
+            self.store.append(event, now).await?;
+            return Err(IntakeError::OutOfScope(reason));
+        }
+        let tier = self.catalog.effective_tier(s.action, s.requested_tier);
+        let (default_ttl, max_ttl) = catalog::ttl(tier);
+        let expires_at = match s.expires_at {
+            Some(at) if at <= now => {
+                let error = FieldError { field: "expires_at".into(), message: "must be in the future".into() };
+                return Err(IntakeError::Invalid(vec![error]));
+            }
+            Some(at) => at.min(now + max_ttl),
+            None => now + default_ttl,
+        };
+        let action = HeldAction {
+            id: Uuid::now_v7(),
+            tenant_id: agent.tenant_id,
+            agent_id: agent.id,
+            idempotency_key: s.idempotency_key,
+            action: s.action,
+            amount: s.amount,
+            tier,
+            case_id: s.case_id,
+            customer_id: s.customer_id,
+            body: s.body,
+            content_hash: s.content_hash,
+            status: HeldStatus::Pending,
+            received_at: now,
+            expires_at,
+            decided_at: None,
+        };
+        let event = Event::new(Kind::HeldActionSubmitted, Actor::Agent(agent.id), format!("held_action:{}", action.id))
+            .tenant(agent.tenant_id)
+            .data(
+                json!({ "action_type": action.action.as_str(), "amount": action.amount.as_ref().map(|m| m.to_string()),
+                          "risk_tier": tier.as_str(), "idempotency_key": action.idempotency_key,
+                          "content_hash": action.content_hash, "credential": who.credential }),
+            );
+        Ok(NewHeldAction { action, event })
+    }
+
+    /// The agent's own held action; with `wait`, returns once it leaves `pending` or the wait ends.
+    pub async fn read_held_action(
+        &self,
+        who: &AuthenticatedAgent,
+        id: Uuid,
+        wait: Duration,
+    ) -> Result<HeldAction, IntakeError> {
+        // Subscribe before reading, so a change between the two is not missed.
+        let mut changes = self.changes.subscribe();
+        let own = |a: Option<HeldAction>| a.filter(|a| a.agent_id == who.agent.id).ok_or(IntakeError::NotFound);
+        let current = own(self.store.held_action(id).await?)?;
+        if current.status != HeldStatus::Pending || wait.is_zero() {
+            return Ok(current);
+        }
+        let deadline = tokio::time::sleep(wait.min(MAX_WAIT));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                changed = changes.recv() => match changed {
+                    Ok(changed) if changed != id => continue,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let now = own(self.store.held_action(id).await?)?;
+                        if now.status != HeldStatus::Pending {
+                            return Ok(now);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+        own(self.store.held_action(id).await?)
+    }
+
+    pub async fn withdraw_held_action(&self, who: &AuthenticatedAgent, id: Uuid) -> Result<HeldAction, IntakeError> {
+        let existing =
+            self.store.held_action(id).await?.filter(|a| a.agent_id == who.agent.id).ok_or(IntakeError::NotFound)?;
+        if existing.status != HeldStatus::Pending {
+            return Err(IntakeError::NotPending(existing.status.as_str()));
+        }
+        let event = Event::new(Kind::HeldActionCancelled, Actor::Agent(who.agent.id), format!("held_action:{id}"))
+            .tenant(existing.tenant_id)
+            .data(json!({ "reason": "withdrawn by the agent" }));
+        let after = self.store.cancel_held_action(id, event, self.clock.now()).await?.ok_or(IntakeError::NotFound)?;
+        if after.status != HeldStatus::Cancelled {
+            return Err(IntakeError::NotPending(after.status.as_str()));
+        }
+        let _ = self.changes.send(id);
+        Ok(after)
+    }
+}

@@ -1,0 +1,52 @@
+//! `countersign simulate`: realistic held actions submitted through the real API at a steady rate.
+
+pub mod payloads;
+
+use anyhow::Context;
+use payloads::Generator;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub struct Options {
+    pub url: String,
+    pub credential: String,
+    pub rate: f64,
+    pub count: Option<u64>,
+    pub seed: u64,
+}
+
+/// Submits until `count` is reached (or forever), printing one line per submission and a tally at the end.
+pub async fn run(options: Options) -> anyhow::Result<BTreeMap<u16, u64>> {
+    if !(options.rate > 0.0 && options.rate <= 10_000.0) {
+        anyhow::bail!("--rate must be between 0 and 10000 per second");
+    }
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let endpoint = format!("{}/api/v1/held-actions", options.url.trim_end_matches('/'));
+    let mut generator = Generator::new(options.seed, &[], Some("500.00"));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / options.rate));
+    let mut tally = BTreeMap::new();
+    let mut sent = 0u64;
+    while options.count.is_none_or(|n| sent < n) {
+        tick.tick().await;
+        let body = generator.next(OffsetDateTime::now_utc());
+        let kind = body["action"]["type"].as_str().unwrap_or("?").to_string();
+        let response = client
+            .post(&endpoint)
+            .bearer_auth(&options.credential)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {endpoint}"))?;
+        let status = response.status().as_u16();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        let detail = answer["id"].as_str().or(answer["detail"].as_str()).unwrap_or("").to_string();
+        println!("{status} {kind:<22} {detail}");
+        *tally.entry(status).or_insert(0) += 1;
+        sent += 1;
+        if status == 401 {
+            anyhow::bail!("the credential was refused (401): mint a new one");
+        }
+    }
+    Ok(tally)
+}

@@ -1,0 +1,544 @@
+//! Synthetic "held action" submissions, shaped like what an AI support agent POSTs to the approval service.
+//! Seeded, so a simulation or benchmark run can be replayed exactly.
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use time::macros::format_description;
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+/// One catalog entry. Phrase banks are '|'-separated; the first two customer lines open a conversation.
+/// Placeholders: {o} object id, {d} the detail said out loud, {x} an extra specific, {c} card digits.
+struct Kind {
+    name: &'static str,
+    tier: &'static str,
+    rule: [&'static str; 2], // policy rule id and reason
+    customer: &'static str,
+    agent: &'static str,
+    tools: &'static str,
+    intent: &'static str,
+    summary: &'static str,
+}
+
+#[rustfmt::skip]
+const CATALOG: [Kind; 7] = [
+    Kind { name: "refund", tier: "high", rule: ["refund-over-100", "Refunds above 100 EUR need a human"],
+        customer: "I was charged twice for order {o}!|Order {o} arrived damaged and I want my money back.|\
+            Please refund the {d} to my card.|I've been waiting weeks for this refund.",
+        agent: "I can see order {o}; I'll request a refund of {d}.|I've found the charge on {o}.",
+        tools: "lookup_order|list_payment_methods|check_identity", summary: "Refund for {x} on order {o}",
+        intent: "Customer reports a {x} on order {o}; refund {d} to the card ending {c}." },
+    Kind { name: "password_reset", tier: "high", rule: ["credential-change", "Password resets need a human"],
+        customer: "I can't log in, my password doesn't work anymore.|I think someone changed the password on {o}.|\
+            Please send the reset link by {d}.|I've tried three times already.",
+        agent: "I'll send a password reset link by {d} once it's approved.|I can see failed logins on {o}.",
+        tools: "get_account|check_identity|list_sessions", summary: "Locked out of account {o}",
+        intent: "Customer is locked out of account {o}; send a password reset link by {d}." },
+    Kind { name: "address_change", tier: "high", rule: ["address-change", "A new address can redirect goods"],
+        customer: "I moved, can you update my shipping address?|My parcels need to go to my new place in {d}.|\
+            The new address is in {d}.|My next order should go there too.",
+        agent: "I'll update the address on {o} to your new one in {d}.|I see an older address on file for {o}.",
+        tools: "get_account|check_identity", summary: "Address change to {d}",
+        intent: "Customer moved; update the address on account {o} to {x}." },
+    Kind { name: "mfa_reset", tier: "critical", rule: ["mfa-reset", "Removing a second factor enables takeover"],
+        customer: "I lost my phone and can't get my login codes.|My {d} second factor stopped working.|\
+            I no longer have my {d} device.|I'm completely locked out.",
+        agent: "I'll request an MFA reset for {o} so you can set up {d} again.|Resetting MFA on {o} needs approval.",
+        tools: "get_account|check_identity|list_sessions", summary: "Lost {d} factor on account {o}",
+        intent: "Customer lost their {d} second factor; reset MFA on account {o} so they can re-enrol." },
+    Kind { name: "account_closure", tier: "critical", rule: ["account-closure", "Closing an account is irreversible"],
+        customer: "Please close my account.|I want to delete my account {o}.|The reason is: {d}.|\
+            Please confirm once it's gone.",
+        agent: "I've noted the reason ({d}) and requested closure of {o}.|Closing {o} is permanent; are you sure?",
+        tools: "get_account|lookup_order|check_identity", summary: "Close account {o}",
+        intent: "Customer asked to close account {o} ({d})." },
+    Kind { name: "data_export", tier: "critical", rule: ["personal-data-export", "Personal data leaves the system"],
+        customer: "I want a copy of all the data you hold about me.|Under GDPR I'm requesting my personal data.|\
+            I need {d}.|Can you send it by email?",
+        agent: "I'll request an export of {d} for {o}.|Exports from {o} are checked by a colleague first.",
+        tools: "get_account|check_identity", summary: "Data export for account {o}",
+        intent: "Customer requested a {x} export of their {d} data from account {o}." },
+    Kind { name: "payment_method_change", tier: "critical", rule: ["payment-change", "Payment changes need a human"],
+        customer: "I got a new card, please update my payment details.|My old card expired, please use my {d}.|\
+            It's a {d}.|Please remove the old card.",
+        agent: "I'll switch the default payment method on {o} to the {d}.|I can see the current card on {o}.",
+        tools: "get_account|list_payment_methods|check_identity", summary: "New payment card for account {o}",
+        intent: "Replace the default card on account {o} with a {d}." },
+];
+/// Refund rules by amount, replacing the catalog's: over the agent's limit, or small but still held.
+const OVER_LIMIT: [&str; 2] = ["refund-over-agent-limit", "Refund exceeds the agent's refund limit"];
+const REPEAT: [&str; 2] = ["refund-repeat", "Repeat refunds within 90 days need a human"];
+const AGENT: &str = "Thanks for reaching out, let me look into this.|One moment while I check your account.|\
+    For security, can you confirm the email address on the account?|Thanks, you're verified.|\
+    This needs sign-off from a colleague; I've requested it and will update you shortly.";
+const CUSTOMER: &str = "Yes, that's me.|It's the address I always use.|How long will this take?|Okay, thank you.|\
+    Is there anything else you need from me?|Please hurry, this is urgent.";
+const SYSTEM: &str =
+    "Identity verification passed.|Approval requested from a human reviewer.|Action held for human approval.";
+const NAMES: &str = "Dana K.|Luis M.|Amira B.|Jonas W.|Mei L.|Priya S.|Tom R.|Elif D.";
+const PLACES: [[&str; 4]; 4] = [
+    ["Hauptstrasse", "Berlin", "10115", "DE"],
+    ["Rue Merciere", "Lyon", "69002", "FR"],
+    ["Oudegracht", "Utrecht", "3511 AL", "NL"],
+    ["Rua das Flores", "Porto", "4050-262", "PT"],
+];
+
+/// Specifics of one submission, shared by parameters, intent, transcript and consent.
+struct Subject {
+    kind: &'static Kind,
+    num: u32,
+    id: String,
+    detail: String,
+    extra: String,
+    card: String,
+}
+
+impl Subject {
+    fn fill(&self, t: &str) -> String {
+        let t = t.replace("{o}", &self.id).replace("{d}", &self.detail);
+        t.replace("{x}", &self.extra).replace("{c}", &self.card)
+    }
+}
+
+struct Turn {
+    role: &'static str,
+    name: Option<&'static str>,
+    text: String,
+    gap: i64, // seconds since the previous turn
+}
+
+/// Draws submissions from a seeded RNG; a run id and counter keep idempotency keys unique.
+pub struct Generator {
+    rng: StdRng,
+    run: String,
+    counter: u64,
+    types: Vec<&'static Kind>,
+    limit_cents: Option<u64>,
+}
+
+impl Generator {
+    /// `allowed`: the action types to draw from (subset of the catalog below; if empty use all).
+    /// `refund_limit`: the agent's refund limit in EUR as a decimal string like "500.00", if any: ~90% of refunds
+    /// stay at or under it, ~10% go above (to exercise refusals).
+    pub fn new(seed: u64, allowed: &[&str], refund_limit: Option<&str>) -> Generator {
+        let mut types: Vec<&Kind> = CATALOG.iter().filter(|k| allowed.contains(&k.name)).collect();
+        // Unknown names are ignored; if nothing usable remains, draw from the whole catalog.
+        if types.is_empty() {
+            types = CATALOG.iter().collect();
+        }
+        let limit_cents = refund_limit.and_then(parse_cents);
+        // The run id comes from the seed so replays match; a new seed gives keys the server has not seen.
+        Generator { rng: StdRng::seed_from_u64(seed), run: format!("r{seed:x}"), counter: 0, types, limit_cents }
+    }
+
+    /// One submission, with transcript times ending shortly before `now`.
+    pub fn next(&mut self, now: OffsetDateTime) -> Value {
+        let (mut v, _, turns, end) = self.build(now);
+        set_transcript(&mut v, &turns, end);
+        v
+    }
+
+    /// Like `next`, but with transcript turns added or trimmed until the compact JSON serialisation is within ±10%
+    /// of `bytes` (used by a benchmark with bytes = 4096).
+    pub fn next_sized(&mut self, now: OffsetDateTime, bytes: usize) -> Value {
+        let (mut v, s, mut turns, end) = self.build(now);
+        let (lo, hi) = (bytes - bytes / 10, bytes.saturating_add(bytes / 10));
+        // Timestamps are fixed-width, so the size can be tracked per turn without re-serialising.
+        let mut size = set_transcript(&mut v, &turns, end);
+        while size > hi && turns.len() > 2 {
+            size -= turn_len(&turns.remove(1));
+        }
+        // Best effort: a target too small to fit one more turn just stops trying.
+        let mut misses = 0;
+        while size < lo && misses < 8 {
+            let t = self.turn(&s, turns.last().map_or("", |t| t.role), false);
+            let len = turn_len(&t);
+            if size + len > hi {
+                misses += 1;
+                continue;
+            }
+            size += len;
+            turns.push(t);
+        }
+        set_transcript(&mut v, &turns, end);
+        v
+    }
+
+    /// Everything but the rendered transcript, which `next_sized` may still resize.
+    fn build(&mut self, now: OffsetDateTime) -> (Value, Subject, Vec<Turn>, OffsetDateTime) {
+        self.counter += 1;
+        let kind: &'static Kind = self.types.choose(&mut self.rng).copied().unwrap_or(&CATALOG[0]);
+        let amount = (kind.name == "refund").then(|| self.refund_cents());
+        let r = &mut self.rng;
+        let num = r.gen_range(1000..99_999);
+        let (_, id) = object(kind.name, num);
+        let card = format!("{:04}", r.gen_range(0..10_000));
+        let mut extra = String::new();
+        let (params, detail) = match kind.name {
+            "refund" => {
+                extra = line(r, "duplicate charge|damaged item|missing item|late delivery").into();
+                (json!({"order_id": id, "card_last4": card}), format!("{} EUR", euros(amount.unwrap_or(0))))
+            }
+            "address_change" => {
+                let [street, city, postcode, country] = PLACES[r.gen_range(0..PLACES.len())];
+                let line1 = format!("{street} {}", r.gen_range(1..200));
+                extra = format!("{line1}, {postcode} {city}, {country}");
+                let address = json!({"line1": line1, "city": city, "postcode": postcode, "country": country});
+                (json!({"account_id": id, "new_address": address}), city.to_string())
+            }
+            "data_export" => {
+                let mut sets = vec!["profile", "orders", "payments", "support_tickets", "logins"];
+                sets.shuffle(r);
+                sets.truncate(r.gen_range(1..=4));
+                extra = line(r, "csv|json").into();
+                (json!({"account_id": id, "datasets": sets, "format": extra}), sets.join(", "))
+            }
+            "payment_method_change" => {
+                let brand = line(r, "visa|mastercard|amex");
+                (json!({"account_id": id, "brand": brand, "new_last4": card}), format!("{brand} card ending {card}"))
+            }
+            // The rest take one enumerated parameter.
+            name => {
+                let (key, choices) = match name {
+                    "password_reset" => ("delivery", "email|sms"),
+                    "mfa_reset" => ("factor", "totp|sms|webauthn"),
+                    _ => ("reason", "no longer needed|duplicate account|privacy concerns"),
+                };
+                let choice = line(r, choices);
+                (json!({"account_id": id, key: choice}), choice.to_string())
+            }
+        };
+        let mut action = json!({"type": kind.name, "parameters": params});
+        if let Some(c) = amount {
+            put(&mut action, "amount", json!({"value": euros(c), "currency": "EUR"}));
+        }
+        // Policy may escalate a high-risk type to critical, never the other way.
+        let escalate = kind.tier == "high" && r.gen_bool(0.1);
+        let tier = if escalate { "critical" } else { kind.tier };
+        let low = if tier == "critical" { 0.65 } else { 0.35 };
+        let score = (r.gen_range(low..low + 0.34) * 100.0_f64).round() / 100.0;
+        let [rule, reason] = match (amount, self.limit_cents) {
+            (Some(c), Some(l)) if c > l => OVER_LIMIT,
+            (Some(c), _) if c <= 10_000 => REPEAT,
+            _ => kind.rule,
+        };
+        let case_id = format!("CS-{}", r.gen_range(1000..99_999));
+        let customer = format!("cus_{}", r.gen_range(100..999_999));
+        let (channel, ctier) = (line(r, "chat|chat|email|voice"), line(r, "standard|standard|silver|gold"));
+        let (name, facts) = (line(r, NAMES), facts(r, kind.name));
+        let s = Subject { kind, num, id, detail, extra, card };
+        let mut v = json!({
+            "idempotency_key": format!("{case_id}-{}-{}-{}", kind.name, self.run, self.counter),
+            "action": action,
+            "intent": s.fill(kind.intent),
+            "case": {"id": case_id, "channel": channel, "summary": s.fill(kind.summary), "facts": facts,
+                "customer": {"id": customer, "display_name": name, "tier": ctier}},
+            "on_behalf_of": {"principal": customer, "consented_scope": self.consent(&s)},
+            "policy": {"rule_id": rule, "reason": reason, "risk_tier": tier, "risk_score": score},
+        });
+        if self.rng.gen_bool(0.2) {
+            let expires = now.saturating_add(Duration::minutes(self.rng.gen_range(10..=60)));
+            put(&mut v, "expires_at", stamp(expires).into());
+        }
+        let n = self.rng.gen_range(2..=12);
+        let mut turns: Vec<Turn> = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = self.turn(&s, turns.last().map_or("", |t| t.role), i + 1 == n);
+            turns.push(t);
+        }
+        let end = now.saturating_sub(Duration::seconds(self.rng.gen_range(5..=240)));
+        (v, s, turns, end)
+    }
+
+    /// Log-scaled and skewed towards small refunds; a limit splits draws about 90/10 around it.
+    fn refund_cents(&mut self) -> u64 {
+        let r = &mut self.rng;
+        let (a, b) = match self.limit_cents {
+            Some(l) if r.gen_bool(0.1) => (l.saturating_add(1), (l.saturating_mul(5) / 2).max(l.saturating_add(1))),
+            Some(l) => (l.min(1250), l.min(240_000)),
+            None => (1250, 240_000),
+        };
+        let (la, lb) = ((a.max(1) as f64).ln(), (b.max(1) as f64).ln());
+        let c = (la + r.gen::<f64>().powf(1.5) * (lb - la)).exp().round() as u64;
+        // Most prices end in a round ten cents.
+        let c = if r.gen_bool(0.6) { c - c % 10 } else { c };
+        c.clamp(a, b)
+    }
+
+    /// ~15% of consents miss the action: empty, for another action, or for another object.
+    fn consent(&mut self, s: &Subject) -> Vec<String> {
+        let (r, name, (obj, _)) = (&mut self.rng, s.kind.name, object(s.kind.name, s.num));
+        if !r.gen_bool(0.15) {
+            let mut scopes = vec![format!("{name}:{obj}")];
+            scopes.extend(r.gen_bool(0.2).then(|| format!("read:{obj}")));
+            return scopes;
+        }
+        match r.gen_range(0..3) {
+            0 => vec![],
+            1 => {
+                let others: Vec<&str> = CATALOG.iter().map(|k| k.name).filter(|k| *k != name).collect();
+                vec![format!("{}:{obj}", pick(r, &others))]
+            }
+            _ => vec![format!("{name}:{}", object(name, s.num + r.gen_range(1..500)).0)],
+        }
+    }
+
+    /// The agent answers customers and tools, then asks the customer or calls a tool; a system note may close.
+    fn turn(&mut self, s: &Subject, prev: &str, last: bool) -> Turn {
+        let r = &mut self.rng;
+        let (role, gap) = match prev {
+            "" => ("customer", 0),
+            "agent" if last && r.gen_bool(0.3) => ("system", r.gen_range(1..5)),
+            "agent" if r.gen_bool(0.45) => ("tool", r.gen_range(1..4)),
+            "agent" => ("customer", r.gen_range(5..60)),
+            _ => ("agent", r.gen_range(2..25)),
+        };
+        let lines: Vec<&str> = s.kind.customer.split('|').collect();
+        let (openers, follow) = lines.split_at(lines.len().min(2));
+        let (specific, mut name) = (r.gen_bool(0.4), None);
+        let text = match role {
+            "customer" if prev.is_empty() => s.fill(pick(r, openers)),
+            "customer" if specific => s.fill(pick(r, follow)),
+            "customer" => line(r, CUSTOMER).into(),
+            "agent" if specific => s.fill(line(r, s.kind.agent)),
+            "agent" => line(r, AGENT).into(),
+            "system" => line(r, SYSTEM).into(),
+            _ => {
+                let tool = line(r, s.kind.tools);
+                name = Some(tool);
+                tool_text(r, tool, s)
+            }
+        };
+        Turn { role, name, text, gap }
+    }
+}
+
+fn pick<'a>(r: &mut StdRng, xs: &[&'a str]) -> &'a str {
+    xs.choose(r).copied().unwrap_or_default()
+}
+
+fn line(r: &mut StdRng, bank: &'static str) -> &'static str {
+    pick(r, &bank.split('|').collect::<Vec<_>>())
+}
+
+fn put(v: &mut Value, key: &str, x: Value) {
+    if let Some(m) = v.as_object_mut() {
+        m.insert(key.into(), x);
+    }
+}
+
+/// The object consent must name ("order:A-1009", "account:acc_1234") and its bare id.
+fn object(kind: &str, num: u32) -> (String, String) {
+    let (what, id) = if kind == "refund" { ("order", format!("A-{num}")) } else { ("account", format!("acc_{num}")) };
+    (format!("{what}:{id}"), id)
+}
+
+fn facts(r: &mut StdRng, kind: &str) -> Value {
+    let (young, x) = (r.gen_bool(0.15), r.gen_range(0..12));
+    let age = if young { x * 2 + 1 } else { r.gen_range(30..3000) };
+    let mut facts = match kind {
+        "refund" => json!({"refunds_last_90_days": x / 3, "order_age_days": r.gen_range(0..60)}),
+        "password_reset" | "mfa_reset" => json!({"failed_logins_24h": x, "last_login_days_ago": age % 90}),
+        "address_change" | "payment_method_change" => {
+            json!({"failed_logins_24h": x / 4, "recent_address_change": r.gen_bool(0.3)})
+        }
+        "account_closure" => json!({"open_orders": x / 4, "balance_eur": euros(r.gen_range(0..5000))}),
+        _ => json!({"exports_last_30_days": x / 4}),
+    };
+    put(&mut facts, "account_age_days", age.into());
+    facts
+}
+
+/// A JSON-ish tool result, as the agent framework would log it.
+fn tool_text(r: &mut StdRng, name: &str, s: &Subject) -> String {
+    let (n, l4, yes) = (r.gen_range(1..6), format!("{:04}", r.gen_range(0..10_000)), r.gen_bool(0.85));
+    let v = match name {
+        "lookup_order" => json!({"order_id": s.id, "charges": n % 2 + 1, "status": line(r, "delivered|shipped|lost")}),
+        "list_payment_methods" => json!({"methods": [{"brand": line(r, "visa|mastercard"), "last4": l4}]}),
+        "check_identity" => json!({"verified": yes, "method": line(r, "otp|kba|email_link")}),
+        "list_sessions" => json!({"active_sessions": n, "new_device_24h": !yes}),
+        _ => json!({"account_id": s.id, "status": "active", "email_verified": yes}),
+    };
+    v.to_string()
+}
+
+fn render_turn(t: &Turn, at: String) -> Value {
+    let mut o = json!({"role": t.role, "at": at, "text": t.text});
+    if let Some(n) = t.name {
+        put(&mut o, "name", n.into());
+    }
+    o
+}
+
+/// Serialised size of a turn plus its separating comma.
+fn turn_len(t: &Turn) -> usize {
+    render_turn(t, "2026-01-01T00:00:00Z".into()).to_string().len() + 1
+}
+
+/// Lays the turns out backwards from `end`, so the last lands there; returns the submission's size.
+fn set_transcript(v: &mut Value, turns: &[Turn], end: OffsetDateTime) -> usize {
+    // The opening turn's gap is zero, so summing every gap spans the whole conversation.
+    let mut at = end.saturating_sub(Duration::seconds(turns.iter().map(|t| t.gap).sum()));
+    let mut rendered = Vec::with_capacity(turns.len());
+    for t in turns {
+        at = at.saturating_add(Duration::seconds(t.gap));
+        rendered.push(render_turn(t, stamp(at)));
+    }
+    put(v, "transcript", rendered.into());
+    v.to_string().len()
+}
+
+/// Whole-second RFC 3339 UTC ("2026-11-23T10:00:05Z"), the form the service expects.
+fn stamp(t: OffsetDateTime) -> String {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.checked_to_offset(UtcOffset::UTC).and_then(|t| t.format(f).ok()).unwrap_or_default()
+}
+
+fn euros(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn parse_cents(s: &str) -> Option<u64> {
+    let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+    if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac: u64 = format!("{frac:0<2}").parse().ok()?;
+    whole.parse::<u64>().ok()?.checked_mul(100)?.checked_add(frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 10:30:17.25 UTC);
+
+    fn text<'v>(v: &'v Value, path: &[&str]) -> &'v str {
+        path.iter().fold(v, |v, k| &v[k]).as_str().unwrap_or_else(|| panic!("{path:?} is not a string in {v}"))
+    }
+
+    /// Whether the consent names exactly this action on this object.
+    fn covers(v: &Value) -> bool {
+        let (kind, p) = (text(v, &["action", "type"]), &v["action"]["parameters"]);
+        let want = match p["order_id"].as_str() {
+            Some(order) => format!("{kind}:order:{order}"),
+            None => format!("{kind}:account:{}", text(p, &["account_id"])),
+        };
+        v["on_behalf_of"]["consented_scope"].as_array().expect("scope").iter().any(|s| s == &want)
+    }
+
+    fn check(v: &Value, allowed: &[&str]) {
+        let top: HashSet<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+        let required = ["idempotency_key", "action", "intent", "case", "transcript", "on_behalf_of", "policy"];
+        assert!(required.iter().all(|k| top.contains(k)) && top.len() == 7 + top.contains("expires_at") as usize);
+        let kind = CATALOG.iter().find(|k| k.name == text(v, &["action", "type"])).expect("catalog type");
+        assert!(allowed.is_empty() || allowed.contains(&kind.name));
+        let mut params: Vec<&str> =
+            v["action"]["parameters"].as_object().expect("params").keys().map(String::as_str).collect();
+        params.sort_unstable();
+        let want = match kind.name {
+            "refund" => "card_last4 order_id",
+            "password_reset" => "account_id delivery",
+            "address_change" => "account_id new_address",
+            "mfa_reset" => "account_id factor",
+            "account_closure" => "account_id reason",
+            "data_export" => "account_id datasets format",
+            _ => "account_id brand new_last4",
+        };
+        assert_eq!(params.join(" "), want);
+        let amount = v["action"].get("amount");
+        assert_eq!(amount.is_some(), kind.name == "refund");
+        if let Some(a) = amount {
+            let (whole, cents) = text(a, &["value"]).split_once('.').expect("decimal");
+            assert!(whole.parse::<u64>().is_ok() && cents.len() == 2 && cents.parse::<u8>().is_ok(), "{a}");
+            assert_eq!(a["currency"], "EUR");
+        }
+        for path in [&["intent"][..], &["case", "id"], &["case", "summary"], &["case", "customer", "display_name"]] {
+            assert!(!text(v, path).is_empty());
+        }
+        assert!(["chat", "email", "voice"].contains(&text(v, &["case", "channel"])));
+        assert!(["standard", "silver", "gold"].contains(&text(v, &["case", "customer", "tier"])));
+        assert_eq!(v["on_behalf_of"]["principal"], v["case"]["customer"]["id"]);
+        let tier = text(v, &["policy", "risk_tier"]);
+        assert!(tier == kind.tier || tier == "critical");
+        let score = v["policy"]["risk_score"].as_f64().expect("score") * 100.0;
+        assert!((0.0..=100.0).contains(&score) && (score - score.round()).abs() < 1e-6);
+        let (now, recent) = (stamp(NOW), stamp(NOW - Duration::minutes(5)));
+        let mut last = String::new();
+        for t in v["transcript"].as_array().expect("transcript") {
+            let at = text(t, &["at"]);
+            assert!(at.len() == 20 && *at > *last && *at < *now, "{at} after {last}");
+            assert!(["customer", "agent", "tool", "system"].contains(&text(t, &["role"])));
+            assert_eq!(t.get("name").is_some(), t["role"] == "tool");
+            last = at.into();
+        }
+        assert!(last >= recent, "the conversation ended long before now");
+        if let Some(e) = v.get("expires_at").and_then(Value::as_str) {
+            assert!(*e >= *stamp(NOW + Duration::minutes(10)) && *e <= *stamp(NOW + Duration::minutes(61)));
+        }
+    }
+
+    #[test]
+    fn submissions_follow_the_contract_and_vary() {
+        let mut g = Generator::new(7, &[], Some("500.00"));
+        let (mut types, mut uncovered, mut expiring) = (HashMap::new(), 0, 0);
+        for _ in 0..1000 {
+            let v = g.next(NOW);
+            check(&v, &[]);
+            assert!((2..=12).contains(&v["transcript"].as_array().map_or(0, Vec::len)));
+            *types.entry(text(&v, &["action", "type"]).to_string()).or_insert(0) += 1;
+            uncovered += !covers(&v) as u32;
+            expiring += v.get("expires_at").is_some() as u32;
+        }
+        assert_eq!(types.len(), CATALOG.len(), "{types:?}");
+        assert!((60..=250).contains(&uncovered) && (100..=300).contains(&expiring), "{uncovered} {expiring}");
+    }
+
+    #[test]
+    fn most_refunds_stay_within_the_limit() {
+        let mut g = Generator::new(3, &["refund"], Some("500.00"));
+        let cents: Vec<u64> = (0..1000)
+            .map(|_| parse_cents(text(&g.next(NOW), &["action", "amount", "value"])).expect("cents"))
+            .collect();
+        let over = cents.iter().filter(|&&c| c > 50_000).count();
+        assert!((40..=200).contains(&over), "{over} over the limit");
+        assert!(cents.iter().filter(|&&c| c < 10_000).count() > 400, "mostly small");
+    }
+
+    #[test]
+    fn sized_submissions_land_near_the_target() {
+        let mut g = Generator::new(11, &[], None);
+        for _ in 0..200 {
+            let v = g.next_sized(NOW, 4096);
+            check(&v, &[]);
+            assert!((3687..=4505).contains(&v.to_string().len()), "{}", v.to_string().len());
+        }
+    }
+
+    #[test]
+    fn keys_are_unique_within_and_across_runs() {
+        let mut keys = HashSet::new();
+        for seed in [1, 2] {
+            let mut g = Generator::new(seed, &[], None);
+            for _ in 0..10_000 {
+                assert!(keys.insert(text(&g.next(NOW), &["idempotency_key"]).to_string()));
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_restricts_types_and_seeds_replay() {
+        let allowed = ["mfa_reset", "data_export"];
+        let mut g = Generator::new(9, &allowed, None);
+        let seen: HashSet<String> = (0..300)
+            .map(|_| g.next(NOW))
+            .inspect(|v| check(v, &allowed))
+            .map(|v| text(&v, &["action", "type"]).to_string())
+            .collect();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(Generator::new(5, &[], None).next(NOW), Generator::new(5, &[], None).next(NOW));
+    }
+}

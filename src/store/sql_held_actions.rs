@@ -1,0 +1,113 @@
+//! Held actions, in the SQL both adapters share (see `sql.rs` for why a macro). Expanded in the adapter's
+//! module after `sql_store!`, whose `append_in` it uses.
+
+macro_rules! sql_held_actions {
+    ($adapter:ident, $db:ty) => {
+        #[async_trait::async_trait]
+        impl crate::store::HeldActionStore for $adapter {
+            async fn submit(&self, batch: Vec<crate::store::NewHeldAction>) -> crate::store::Result<Vec<crate::store::Submitted>> {
+                use crate::store::rows::HeldActionRow;
+                use crate::store::{HeldAction, Submitted};
+                use std::collections::HashMap;
+                let mut tx = self.begin_write().await?;
+                // One lookup for every key in the batch.
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM held_actions WHERE agent_id IN (");
+                let mut agents: Vec<uuid::Uuid> = batch.iter().map(|n| n.action.agent_id).collect();
+                agents.sort();
+                agents.dedup();
+                let mut list = q.separated(", ");
+                agents.iter().for_each(|a| {
+                    list.push_bind(*a);
+                });
+                q.push(") AND idempotency_key IN (");
+                let mut list = q.separated(", ");
+                batch.iter().for_each(|n| {
+                    list.push_bind(n.action.idempotency_key.clone());
+                });
+                q.push(")");
+                let existing: Vec<HeldActionRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let mut known: HashMap<(uuid::Uuid, String), HeldAction> = HashMap::new();
+                for row in existing {
+                    let action = HeldAction::try_from(row)?;
+                    known.insert((action.agent_id, action.idempotency_key.clone()), action);
+                }
+                // Decide each in order; a key repeated within the batch meets its first use.
+                let (mut outcomes, mut fresh, mut events) = (Vec::with_capacity(batch.len()), Vec::new(), Vec::new());
+                for item in batch {
+                    let key = (item.action.agent_id, item.action.idempotency_key.clone());
+                    match known.get(&key) {
+                        Some(original) if original.content_hash == item.action.content_hash => {
+                            outcomes.push(Submitted::Replayed(original.clone()))
+                        }
+                        Some(_) => outcomes.push(Submitted::KeyReused),
+                        None => {
+                            known.insert(key, item.action.clone());
+                            outcomes.push(Submitted::Created(item.action.clone()));
+                            events.push(item.event);
+                            fresh.push(item.action);
+                        }
+                    }
+                }
+                // 15 parameters a row; SQLite allows 32,766 per statement.
+                for chunk in fresh.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO held_actions (id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
+                         amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at) ",
+                    );
+                    q.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.id)
+                            .push_bind(a.tenant_id)
+                            .push_bind(a.agent_id)
+                            .push_bind(a.idempotency_key.clone())
+                            .push_bind(a.action.as_str())
+                            .push_bind(a.amount.as_ref().map(|m| m.value.to_string()))
+                            .push_bind(a.amount.as_ref().map(|m| m.currency.clone()))
+                            .push_bind(a.tier.as_str())
+                            .push_bind(a.case_id.clone())
+                            .push_bind(a.customer_id.clone())
+                            .push_bind(a.body.clone())
+                            .push_bind(a.content_hash.clone())
+                            .push_bind(a.status.as_str())
+                            .push_bind(a.received_at)
+                            .push_bind(a.expires_at);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                if let Some(first) = fresh.first() {
+                    append_all_in(&mut tx, &events, first.received_at).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn held_action(&self, id: uuid::Uuid) -> crate::store::Result<Option<crate::store::HeldAction>> {
+                let row: Option<crate::store::rows::HeldActionRow> =
+                    sqlx::query_as("SELECT * FROM held_actions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn cancel_held_action(
+                &self,
+                id: uuid::Uuid,
+                event: crate::domain::audit::Event,
+                at: time::OffsetDateTime,
+            ) -> crate::store::Result<Option<crate::store::HeldAction>> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE held_actions SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND status = 'pending'",
+                )
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    append_in(&mut tx, &event, at).await?;
+                }
+                let row: Option<crate::store::rows::HeldActionRow> =
+                    sqlx::query_as("SELECT * FROM held_actions WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                row.map(TryInto::try_into).transpose()
+            }
+        }
+    };
+}
