@@ -175,6 +175,23 @@ impl TestApp {
             .expect("person")
     }
 
+    /// An agent in `tenant` owned by `owner`, allowed `allow`, with a fresh 24-hour credential.
+    pub async fn agent(&self, tenant: &str, owner: &str, allow: &[&str]) -> (Uuid, String) {
+        let draft = countersign::service::AgentDraft {
+            tenant: tenant.into(),
+            name: format!("agent-{}", Uuid::now_v7().simple()),
+            purpose: "Resolves support chats".into(),
+            owner_email: owner.into(),
+            allowances: allow.iter().map(|a| a.to_string()).collect(),
+            webhook_url: None,
+        };
+        let by = countersign::service::By::Operator;
+        let (agent, _) = self.service.create_agent(by, draft).await.expect("agent");
+        let (_, token) =
+            self.service.issue_credential(by, agent.id, time::Duration::hours(24)).await.expect("credential");
+        (agent.id, token)
+    }
+
     /// Posts the sign-in form as the hydrated page does.
     pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
         client

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod api;
 mod audit;
 mod auth;
 mod cli;
