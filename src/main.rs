@@ -78,7 +78,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo::seed(&service).await.context("cannot seed the demo data")?;
                 println!("{}", demo::banner());
             }
-            server::serve(config, store).await?;
+            server::serve(config, store, move |listen| {
+                if demo {
+                    tokio::spawn(demo::stream(service, listen));
+                }
+            })
+            .await?;
         }
         Command::Migrate => println!("migrations applied to {}", config.database_url_redacted()),
         Command::Tenant(TenantCommand::Add { slug, name }) => {

@@ -27,12 +27,18 @@ pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> an
     Ok(AppState {
         leptos: web::leptos_options(&config),
         console: Arc::new(web::ConsoleService(service.clone())),
+        agent_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
     })
 }
 
-pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
+/// Serves until interrupted; `on_listening` runs once the address is bound (the demo's stream starts there).
+pub async fn serve(
+    config: Config,
+    store: Arc<dyn Store>,
+    on_listening: impl FnOnce(std::net::SocketAddr) + Send,
+) -> anyhow::Result<()> {
     let listen = config.listen;
     let sessions = store.sessions();
     tokio::spawn(async move {
@@ -48,6 +54,7 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    on_listening(listen);
     tracing::info!(%listen, "serving");
     println!("Countersign is listening on http://{listen}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")

@@ -41,7 +41,8 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Overview, Section::Audit, Section::People, Section::Account];
+    pub const ALL: [Section; 5] =
+        [Section::Overview, Section::Agents, Section::Audit, Section::People, Section::Account];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -303,6 +304,13 @@ pub struct AgentFormOptions {
     pub tenants: Vec<TenantRef>,
     /// (email, name, tenant slugs)
     pub owners: Vec<(String, String, Vec<String>)>,
+}
+
+/// A new agent; the webhook signing secret (when it has a webhook) is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAgent {
+    pub id: String,
+    pub webhook_secret: Option<String>,
 }
 
 /// A credential's secret, shown exactly once.

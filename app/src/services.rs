@@ -2,7 +2,9 @@
 //! to wasm32 without the server's dependencies.
 
 use crate::error::AppError;
-use crate::model::{AuditPage, ChainReport, People, Viewer};
+use crate::model::{
+    AgentDetail, AgentFormOptions, AgentSummary, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
+};
 use async_trait::async_trait;
 use tower_sessions::Session;
 
@@ -22,4 +24,32 @@ pub trait Console: Send + Sync + 'static {
     async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, AppError>;
     async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError>;
     async fn people(&self, viewer: &Viewer) -> Result<People, AppError>;
+}
+
+#[async_trait]
+pub trait AgentConsole: Send + Sync + 'static {
+    async fn agents(&self, viewer: &Viewer) -> Result<Vec<AgentSummary>, AppError>;
+    async fn agent(&self, viewer: &Viewer, id: &str) -> Result<AgentDetail, AppError>;
+    async fn form_options(&self, viewer: &Viewer) -> Result<AgentFormOptions, AppError>;
+    #[allow(clippy::too_many_arguments)]
+    async fn create(
+        &self,
+        viewer: &Viewer,
+        tenant: String,
+        name: String,
+        purpose: String,
+        owner: String,
+        allowances: String,
+        webhook_url: String,
+    ) -> Result<CreatedAgent, AppError>;
+    async fn update(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        purpose: String,
+        allowances: String,
+        webhook_url: String,
+    ) -> Result<(), AppError>;
+    async fn mint_credential(&self, viewer: &Viewer, agent: &str, ttl: &str) -> Result<MintedCredential, AppError>;
+    async fn revoke_credential(&self, viewer: &Viewer, credential: &str) -> Result<(), AppError>;
 }

@@ -89,6 +89,7 @@ mod tests {
         assert!(may_open(&[Role::Owner], Section::Agents));
         assert!(!may_open(&[Role::Supervisor], Section::Agents));
         assert_eq!(sections(&[Role::Admin]), Section::ALL.to_vec());
+        assert_eq!(sections(&[Role::Owner]), [Section::Overview, Section::Agents, Section::Account]);
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct Issued {
 }
 
 pub fn issue() -> Issued {
-    let id = Uuid::now_v7();
+    // Random, not time-ordered: the id starts the token, and its shown prefix must tell credentials apart.
+    let id = Uuid::new_v4();
     let mut secret = [0u8; 32];
     OsRng.fill_bytes(&mut secret);
     let secret = URL_SAFE_NO_PAD.encode(secret);
@@ -80,6 +81,12 @@ mod tests {
         assert!(!matches("guess", &issued.secret_hash));
         assert!(issued.token.starts_with(&issued.prefix) && issued.prefix.len() < 20);
         assert!(!issued.secret_hash.contains(secret));
+    }
+
+    #[test]
+    fn prefixes_tell_credentials_minted_together_apart() {
+        let prefixes: std::collections::HashSet<String> = (0..50).map(|_| issue().prefix).collect();
+        assert_eq!(prefixes.len(), 50);
     }
 
     #[test]

@@ -16,8 +16,17 @@ pub struct Options {
     pub seed: u64,
 }
 
-/// Submits until `count` is reached (or forever), printing one line per submission and a tally at the end.
+/// Submits until `count` is reached (or forever), printing one line per submission.
 pub async fn run(options: Options) -> anyhow::Result<BTreeMap<u16, u64>> {
+    submit(options, true).await
+}
+
+/// As [`run`], without printing: for the demo's background stream.
+pub async fn run_quietly(options: Options) -> anyhow::Result<BTreeMap<u16, u64>> {
+    submit(options, false).await
+}
+
+async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u64>> {
     if !(options.rate > 0.0 && options.rate <= 10_000.0) {
         anyhow::bail!("--rate must be between 0 and 10000 per second");
     }
@@ -41,7 +50,9 @@ pub async fn run(options: Options) -> anyhow::Result<BTreeMap<u16, u64>> {
         let status = response.status().as_u16();
         let answer: serde_json::Value = response.json().await.unwrap_or_default();
         let detail = answer["id"].as_str().or(answer["detail"].as_str()).unwrap_or("").to_string();
-        println!("{status} {kind:<22} {detail}");
+        if print {
+            println!("{status} {kind:<22} {detail}");
+        }
         *tally.entry(status).or_insert(0) += 1;
         sent += 1;
         if status == 401 {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 pub struct ConsoleService(pub Service);
 
-fn hide(e: ServiceError) -> AppError {
+pub fn hide(e: ServiceError) -> AppError {
     match e {
         ServiceError::Invalid(invalid) => AppError::Invalid(invalid.0),
         ServiceError::Forbidden => AppError::Forbidden,

@@ -1,6 +1,7 @@
 //! The HTTP side: the router, sessions, the page guard, CSRF defence, health checks, and the adapter that
 //! serves the console's server functions.
 
+mod agent_console;
 mod console;
 pub use console::ConsoleService;
 mod csrf;
@@ -10,7 +11,7 @@ mod session;
 
 use crate::config::Config;
 use crate::service::Service;
-use app::services::Console;
+use app::services::{AgentConsole, Console};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub service: Service,
     pub console: Arc<dyn Console>,
+    pub agent_console: Arc<dyn AgentConsole>,
     pub config: Arc<Config>,
 }
 
@@ -55,8 +57,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// The whole application. Pages and server functions sit behind sessions and the guard; static files and
 /// health checks do not touch the session store.
 pub fn router(state: AppState) -> Router {
-    let console = state.console.clone();
-    let context = move || provide_context(console.clone());
+    let context = contexts(&state);
     let routes = generate_route_list(app::App);
     let leptos = state.leptos.clone();
     let dynamic = Router::new()
@@ -84,7 +85,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What server functions and pages find in their context: the ports they call.
+fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let (console, agents) = (state.console.clone(), state.agent_console.clone());
+    move || {
+        provide_context(console.clone());
+        provide_context(agents.clone());
+    }
+}
+
 async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
-    let console = state.console.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(console.clone()), request).await
+    leptos_axum::handle_server_fns_with_context(contexts(&state), request).await
 }

@@ -1,6 +1,8 @@
 //! The console's pages and the frame around them.
 
 mod account;
+mod agent;
+mod agents;
 mod audit;
 mod login;
 mod overview;
@@ -51,6 +53,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("") view=overview::OverviewPage/>
                     <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/agents") view=agents::AgentsPage/>
+                    <Route path=path!("/agents/new") view=agents::NewAgentPage/>
+                    <Route path=path!("/agents/:id") view=agent::AgentPage/>
                     <Route path=path!("/audit") view=audit::AuditPage/>
                     <Route path=path!("/people") view=people::PeoplePage/>
                 </ParentRoute>

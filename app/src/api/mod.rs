@@ -2,6 +2,8 @@
 //! for this request and hands the work to the [`Console`](crate::services::Console) port, which checks
 //! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
 
+pub mod agents;
+
 use crate::error::AppError;
 use crate::model::{AuditPage, ChainReport, People, Viewer};
 use leptos::prelude::*;
@@ -63,6 +65,14 @@ pub async fn list_people() -> Result<People, AppError> {
     ssr::answer(async { ssr::console()?.people(&ssr::require_viewer()?).await }).await
 }
 
+/// The helpers server-function bodies use; bodies are compiled only on the server.
+#[cfg(feature = "ssr")]
+mod ssr_support {
+    pub use super::ssr::{agent_console, answer, require_viewer};
+}
+#[cfg(not(feature = "ssr"))]
+mod ssr_support {}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::error::AppError;
@@ -93,6 +103,10 @@ pub mod ssr {
 
     pub fn console() -> Result<Arc<dyn Console>, AppError> {
         use_context::<Arc<dyn Console>>().ok_or(AppError::Internal)
+    }
+
+    pub fn agent_console() -> Result<Arc<dyn crate::services::AgentConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::AgentConsole>>().ok_or(AppError::Internal)
     }
 
     /// The viewer the server's session middleware resolved for this request, if any.

@@ -1,0 +1,60 @@
+//! Server functions for agents and their credentials. The server decides who may do what; these only
+//! carry the request to the [`AgentConsole`](crate::services::AgentConsole) port.
+
+#[allow(unused_imports)] // used only in server builds
+use super::ssr_support::*;
+use crate::error::AppError;
+use crate::model::{AgentDetail, AgentFormOptions, AgentSummary, CreatedAgent, MintedCredential};
+use leptos::prelude::*;
+
+#[server(endpoint = "agents/list")]
+pub async fn list_agents() -> Result<Vec<AgentSummary>, AppError> {
+    answer(async { agent_console()?.agents(&require_viewer()?).await }).await
+}
+
+#[server(endpoint = "agents/get")]
+pub async fn get_agent(id: String) -> Result<AgentDetail, AppError> {
+    answer(async { agent_console()?.agent(&require_viewer()?, &id).await }).await
+}
+
+#[server(endpoint = "agents/options")]
+pub async fn load_agent_form() -> Result<AgentFormOptions, AppError> {
+    answer(async { agent_console()?.form_options(&require_viewer()?).await }).await
+}
+
+/// `allowances`: one per line or comma-separated, e.g. `refund:500.00EUR`, `password_reset`.
+#[server(endpoint = "agents/create")]
+pub async fn create_agent(
+    tenant: String,
+    name: String,
+    purpose: String,
+    owner: String,
+    allowances: String,
+    webhook_url: String,
+) -> Result<CreatedAgent, AppError> {
+    answer(async {
+        let viewer = require_viewer()?;
+        agent_console()?.create(&viewer, tenant, name, purpose, owner, allowances, webhook_url).await
+    })
+    .await
+}
+
+#[server(endpoint = "agents/update")]
+pub async fn update_agent(
+    id: String,
+    purpose: String,
+    allowances: String,
+    webhook_url: String,
+) -> Result<(), AppError> {
+    answer(async { agent_console()?.update(&require_viewer()?, &id, purpose, allowances, webhook_url).await }).await
+}
+
+#[server(endpoint = "agents/credentials/mint")]
+pub async fn mint_credential(agent: String, ttl: String) -> Result<MintedCredential, AppError> {
+    answer(async { agent_console()?.mint_credential(&require_viewer()?, &agent, &ttl).await }).await
+}
+
+#[server(endpoint = "agents/credentials/revoke")]
+pub async fn revoke_credential(credential: String) -> Result<(), AppError> {
+    answer(async { agent_console()?.revoke_credential(&require_viewer()?, &credential).await }).await
+}

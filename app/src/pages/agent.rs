@@ -1,0 +1,192 @@
+//! One agent: what it is, what it may request, and its credentials.
+
+use super::agents::scope_text;
+use super::Problem;
+use crate::api::agents::{get_agent, MintCredential, RevokeCredential, UpdateAgent};
+use crate::model::{AgentDetail, CredentialView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn AgentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let update = ServerAction::<UpdateAgent>::new();
+    let mint = ServerAction::<MintCredential>::new();
+    let revoke = ServerAction::<RevokeCredential>::new();
+    // Re-read the agent whenever one of its actions completes.
+    let detail = Resource::new(
+        move || (id(), update.version().get(), mint.version().get(), revoke.version().get()),
+        |(id, ..)| get_agent(id),
+    );
+    view! {
+        <Title text="Agent"/>
+        <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <Agent detail=d update mint revoke/> }.into_any(),
+                    Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Agent(
+    detail: AgentDetail,
+    update: ServerAction<UpdateAgent>,
+    mint: ServerAction<MintCredential>,
+    revoke: ServerAction<RevokeCredential>,
+) -> impl IntoView {
+    let a = detail.agent.clone();
+    let allowances_text = a
+        .allowances
+        .iter()
+        .map(|al| match &al.limit {
+            Some(l) => format!("{}:{}", al.action_type.as_str(), l.replace(' ', "")),
+            None => al.action_type.as_str().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (id_for_form, id_for_credentials, id_shown) = (a.id.clone(), a.id.clone(), a.id.clone());
+    let update_result = move || {
+        update.value().get().map(|r| match r {
+            Ok(()) => view! { <p class="ok" role="status">"Saved."</p> }.into_any(),
+            Err(e) => view! { <Problem error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <div class="page-head">
+            <h1>{a.name.clone()}</h1>
+            <span class=if a.state == crate::model::AgentState::Active { "status ok" } else { "status warn" }>{a.state.as_str()}</span>
+        </div>
+        <div class="panels">
+            <section class="card" aria-labelledby="facts-title">
+                <h2 id="facts-title">"Identity"</h2>
+                <dl class="facts">
+                    <dt>"Tenant"</dt><dd>{a.tenant.clone()}</dd>
+                    <dt>"Owner"</dt><dd class="mono">{detail.owner_email.clone()}</dd>
+                    <dt>"Purpose"</dt><dd>{a.purpose.clone()}</dd>
+                    <dt>"May request"</dt><dd>{scope_text(&a.allowances)}</dd>
+                    <dt>"Webhook"</dt><dd class="mono">{detail.webhook_url.clone().unwrap_or_else(|| "none".into())}</dd>
+                    <dt>"Agent id"</dt><dd class="mono">{id_shown}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="edit-title">
+                <h2 id="edit-title">"Purpose and scope"</h2>
+                <ActionForm action=update>
+                    <input type="hidden" name="id" value=id_for_form/>
+                    <label for="purpose">"Purpose"</label>
+                    <input id="purpose" name="purpose" type="text" value=a.purpose.clone() required/>
+                    <label for="allowances">"May request (one per line)"</label>
+                    <textarea id="allowances" name="allowances" rows="4" aria-describedby="scope-hint">{allowances_text}</textarea>
+                    <p id="scope-hint" class="hint">
+                        {if detail.may_widen { "As an admin you may widen or narrow the scope." } else { "As its owner you may narrow the scope; widening it takes an admin." }}
+                    </p>
+                    <label for="webhook_url">"Webhook URL"</label>
+                    <input id="webhook_url" name="webhook_url" type="url" value=detail.webhook_url.clone().unwrap_or_default()/>
+                    {update_result}
+                    <button type="submit" class="primary">"Save"</button>
+                </ActionForm>
+            </section>
+        </div>
+        <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke/>
+    }
+}
+
+#[component]
+fn Credentials(
+    agent: String,
+    credentials: Vec<CredentialView>,
+    mint: ServerAction<MintCredential>,
+    revoke: ServerAction<RevokeCredential>,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let minted = move || {
+        mint.value().get().map(|r| match r {
+            Ok(m) => {
+                let secret = m.secret.clone();
+                view! {
+                    <div class="notice" role="status">
+                        <p><strong>"New credential " {m.credential.prefix.clone()} "…"</strong>
+                           " — copy it now; it is shown only once and stored only as a hash."</p>
+                        <div class="with-button">
+                            <code class="secret" id="new-secret">{m.secret.clone()}</code>
+                            <button type="button" on:click=move |_| { copy(&secret); copied.set(true); }>
+                                {move || if copied.get() { "Copied" } else { "Copy" }}
+                            </button>
+                        </div>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <Problem error=e/> }.into_any(),
+        })
+    };
+    let revoked = move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
+    view! {
+        <section class="card" aria-labelledby="credentials-title">
+            <div class="page-head">
+                <h2 id="credentials-title">"Credentials"</h2>
+                <ActionForm action=mint attr:class="inline-form" on:submit=move |_| copied.set(false)>
+                    <input type="hidden" name="agent" value=agent.clone()/>
+                    <label for="ttl">"Lives for"</label>
+                    <select id="ttl" name="ttl">
+                        <option value="1h">"1 hour"</option>
+                        <option value="24h" selected>"24 hours"</option>
+                        <option value="7d">"7 days"</option>
+                        <option value="30d">"30 days"</option>
+                    </select>
+                    <button type="submit" class="primary">"Mint credential"</button>
+                </ActionForm>
+            </div>
+            {minted}
+            {revoked}
+            {if credentials.is_empty() {
+                view! { <p class="muted">"No credentials yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="grid">
+                        <thead><tr><th scope="col">"Prefix"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
+                            <th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {credentials.into_iter().map(|c| {
+                                let class = match c.status.as_str() { "active" => "status ok", "expired" => "status warn", _ => "status bad" };
+                                let revoke_form = (c.status == "active").then(|| {
+                                    let (id, label) = (c.id.clone(), format!("Revoke {}", c.prefix));
+                                    view! {
+                                        <ActionForm action=revoke attr:class="inline">
+                                            <input type="hidden" name="credential" value=id/>
+                                            <button type="submit" class="danger" aria-label=label>"Revoke"</button>
+                                        </ActionForm>
+                                    }
+                                });
+                                view! {
+                                    <tr>
+                                        <td class="mono">{c.prefix.clone()}"…"</td>
+                                        <td><span class=class>{c.status.clone()}</span></td>
+                                        <td class="mono nowrap">{c.created_at.clone()}</td>
+                                        <td class="mono nowrap">{c.expires_at.clone()}</td>
+                                        <td class="mono nowrap last-used">{c.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                        <td>{revoke_form}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn copy(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
