@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 crate::on_both_stores!(
+    cli_registers_agents_and_mints_credentials,
     cli_adds_people_and_verifies_the_chain,
     cli_names_tampering_and_fails,
     cli_refuses_bad_arguments
@@ -96,5 +97,53 @@ async fn cli_refuses_bad_arguments(backend: Backend) {
     let again = countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "A"], "");
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("tenant acme already exists"), "{}", text(&again.stderr));
+    db.drop().await;
+}
+
+async fn cli_registers_agents_and_mints_credentials(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    assert!(countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "Acme"], "").status.success());
+    let owner = ["user", "add", "--email", "olu@example.com", "--name", "Olu", "--role", "owner", "--tenant", "acme"];
+    assert!(countersign(&db, &owner, "a long enough password\n").status.success());
+    let add = [
+        "agent",
+        "add",
+        "--tenant",
+        "acme",
+        "--name",
+        "bot",
+        "--owner",
+        "olu@example.com",
+        "--allow",
+        "refund:500.00EUR",
+        "--allow",
+        "password_reset",
+        "--webhook-url",
+        "https://agent.example.com/hook",
+    ];
+    let added = countersign(&db, &add, "");
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let out = text(&added.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(uuid::Uuid::parse_str(lines[0]).is_ok());
+    assert!(lines[1].starts_with("whsec_"));
+
+    let minted = countersign(&db, &["agent", "credential", "--agent", lines[0], "--ttl", "2h"], "");
+    assert!(minted.status.success(), "{}", text(&minted.stderr));
+    let secret = text(&minted.stdout);
+    assert_eq!(secret.lines().count(), 1);
+    assert!(secret.starts_with("csa_"));
+
+    let bad = countersign(
+        &db,
+        &["agent", "add", "--tenant", "acme", "--name", "bot2", "--owner", "olu@example.com", "--allow", "refund:500"],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("is not a limit such as 500.00EUR"), "{}", text(&bad.stderr));
+    let too_long = countersign(&db, &["agent", "credential", "--agent", lines[0], "--ttl", "60d"], "");
+    assert!(!too_long.status.success());
+    assert!(text(&too_long.stderr).contains("at most 30 days"));
     db.drop().await;
 }

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod agents;
 mod api;
 mod audit;
 mod auth;
