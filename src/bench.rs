@@ -64,8 +64,30 @@ fn payloads(n: usize) -> Vec<Value> {
 
 fn keyed(pool: &[Value], i: u64) -> Value {
     let mut body = pool[(i as usize) % pool.len()].clone();
-    body["idempotency_key"] = Value::String(format!("bench-{i}"));
+    body["idempotency_key"] = Value::String(key(i));
     body
+}
+
+/// Fixed width, so a serialised body can take a new key by overwriting bytes in place.
+fn key(i: u64) -> String {
+    format!("bench-{i:012}")
+}
+
+/// Bodies serialised once, with where their key sits: the load generator then costs a copy per request,
+/// leaving the CPU to the server being measured.
+fn serialised(pool: &[Value]) -> Vec<(Vec<u8>, usize)> {
+    pool.iter()
+        .filter_map(|v| {
+            let bytes = serde_json::to_vec(&{
+                let mut v = v.clone();
+                v["idempotency_key"] = Value::String(key(0));
+                v
+            })
+            .ok()?;
+            let at = bytes.windows(key(0).len()).position(|w| w == key(0).as_bytes())?;
+            Some((bytes, at))
+        })
+        .collect()
 }
 
 async fn rows(
@@ -109,14 +131,8 @@ struct Load {
     max_rss_kib: u64,
 }
 
-async fn load(
-    url: &str,
-    token: &str,
-    pid: u32,
-    pool: Arc<Vec<Value>>,
-    seconds: u64,
-    clients: usize,
-) -> anyhow::Result<Load> {
+async fn load(url: &str, token: &str, pid: u32, pool: &[Value], seconds: u64, clients: usize) -> anyhow::Result<Load> {
+    let pool = Arc::new(serialised(pool));
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
     let endpoint = format!("{url}/api/v1/held-actions");
     let next = Arc::new(AtomicU64::new(0));
@@ -138,7 +154,11 @@ async fn load(
             let mut histogram = Histogram::<u64>::new(3).ok();
             let (mut ok, mut failed) = (0u64, 0u64);
             while Instant::now() < deadline {
-                let body = serde_json::to_vec(&keyed(&pool, next.fetch_add(1, Ordering::Relaxed))).unwrap_or_default();
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let (template, at) = &pool[(i as usize) % pool.len()];
+                let mut body = template.clone();
+                let k = key(i);
+                body[*at..*at + k.len()].copy_from_slice(k.as_bytes());
                 let sent = Instant::now();
                 let response = client
                     .post(&endpoint)
@@ -212,7 +232,7 @@ async fn run(dir: &Path, seconds: u64, clients: usize) -> anyhow::Result<()> {
         }
     };
     let idle_rss = rss_kib(pid).unwrap_or(0);
-    let l = load(&url, &token, pid, pool.clone(), seconds, clients).await?;
+    let l = load(&url, &token, pid, &pool, seconds, clients).await?;
     server.kill().await.ok();
 
     let (naive_service, agent, _) = prepare(&dir.join("naive.db")).await?;

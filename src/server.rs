@@ -25,7 +25,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let service = Service::new(store, clock, config.catalog().context("action_tiers")?);
     Ok(AppState {
-        leptos: web::leptos_options(&config),
+        leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),
         agent_console: Arc::new(web::ConsoleService(service.clone())),
         service,

@@ -99,11 +99,11 @@ pub fn parse(value: &Value) -> Result<Submission, Vec<FieldError>> {
             let body = value.to_string();
             let content_hash = hex::encode(Sha256::digest(body.as_bytes()));
             Ok(Submission {
-                idempotency_key,
+                idempotency_key: idempotency_key.to_string(),
                 action,
                 amount,
-                case_id,
-                customer_id,
+                case_id: case_id.to_string(),
+                customer_id: customer_id.to_string(),
                 requested_tier,
                 expires_at,
                 body,
@@ -162,35 +162,27 @@ impl Checker {
         }
     }
 
-    fn text(
+    /// A string field; its path is only spelled out when there is something to report.
+    fn text<'v>(
         &mut self,
-        obj: &Map<String, Value>,
+        obj: &'v Map<String, Value>,
         key: &str,
         parent: &str,
         required: bool,
         max: usize,
-    ) -> Option<String> {
-        let path = join(parent, key);
-        match obj.get(key) {
-            None | Some(Value::Null) if required => {
-                self.fail(path, "is required");
-                None
+    ) -> Option<&'v str> {
+        let problem = match obj.get(key) {
+            None | Some(Value::Null) if required => "is required".to_string(),
+            None | Some(Value::Null) => return None,
+            Some(Value::String(s)) if s.trim().is_empty() && required => "must not be empty".to_string(),
+            Some(Value::String(s)) if s.len() > max && s.chars().count() > max => {
+                format!("may have at most {max} characters")
             }
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.trim().is_empty() && required => {
-                self.fail(path, "must not be empty");
-                None
-            }
-            Some(Value::String(s)) if s.chars().count() > max => {
-                self.fail(path, format!("may have at most {max} characters"));
-                None
-            }
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                self.fail(path, "must be a string");
-                None
-            }
-        }
+            Some(Value::String(s)) => return Some(s),
+            Some(_) => "must be a string".to_string(),
+        };
+        self.fail(join(parent, key), problem);
+        None
     }
 
     fn time(&mut self, v: Option<&Value>, path: &str, required: bool) -> Option<OffsetDateTime> {
@@ -266,7 +258,7 @@ impl Checker {
                 continue;
             };
             if let Some(role) = self.text(turn, "role", &path, true, 16) {
-                if !ROLES.contains(&role.as_str()) {
+                if !ROLES.contains(&role) {
                     self.fail(
                         format!("{path}.role"),
                         format!("\"{role}\" is not a role (customer, agent, tool or system)"),

@@ -31,7 +31,8 @@ pub use session::session_layer;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos: LeptosOptions,
+    /// Behind an Arc: handlers take the state by value, and the options are many strings.
+    pub leptos: Arc<LeptosOptions>,
     pub service: Service,
     pub console: Arc<dyn Console>,
     pub agent_console: Arc<dyn AgentConsole>,
@@ -40,7 +41,7 @@ pub struct AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos.clone()
+        (*state.leptos).clone()
     }
 }
 
@@ -59,7 +60,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let context = contexts(&state);
     let routes = generate_route_list(app::App);
-    let leptos = state.leptos.clone();
+    let leptos = (*state.leptos).clone();
     let dynamic = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
