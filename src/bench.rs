@@ -98,7 +98,8 @@ async fn rows(
 ) -> anyhow::Result<Vec<NewHeldAction>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        out.push(service.prepare_held_action(agent, &keyed(pool, i as u64)).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        let body = keyed(pool, i as u64).to_string();
+        out.push(service.prepare_held_action(agent, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     Ok(out)
 }

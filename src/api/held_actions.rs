@@ -72,10 +72,10 @@ pub async fn submit(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(state.config.intake_body_limit),
         _ => ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: e.body_text() }]),
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }])
+    let body = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: "must be UTF-8 JSON".into() }])
     })?;
-    Ok(match state.service.submit_held_action(&agent, &value).await? {
+    Ok(match state.service.submit_held_action(&agent, body).await? {
         IntakeOutcome::Created(a) => (StatusCode::CREATED, Json((&a).into())),
         IntakeOutcome::Replayed(a) => (StatusCode::OK, Json((&a).into())),
     })

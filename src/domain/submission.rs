@@ -29,13 +29,20 @@ pub struct Submission {
     pub customer_id: String,
     pub requested_tier: Option<RiskTier>,
     pub expires_at: Option<OffsetDateTime>,
-    /// The submission re-serialised canonically (keys sorted), as stored.
+    /// The submission exactly as received.
     pub body: String,
-    /// SHA-256 of `body`: two submissions are "the same" exactly when these match.
+    /// SHA-256 of the bytes as received: a retry with the same idempotency key must send the same bytes.
     pub content_hash: String,
 }
 
-pub fn parse(value: &Value) -> Result<Submission, Vec<FieldError>> {
+/// Reads a submission from the body as received.
+pub fn parse(raw: &str) -> Result<Submission, Vec<FieldError>> {
+    let value: Value = serde_json::from_str(raw)
+        .map_err(|e| vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }])?;
+    check(&value, raw)
+}
+
+fn check(value: &Value, raw: &str) -> Result<Submission, Vec<FieldError>> {
     let mut c = Checker::default();
     let empty = Map::new();
     let top = c.object(
@@ -96,8 +103,8 @@ pub fn parse(value: &Value) -> Result<Submission, Vec<FieldError>> {
 
     match (key, action_type, case_id, customer_id) {
         (Some(idempotency_key), Some(action), Some(case_id), Some(customer_id)) if c.errors.is_empty() => {
-            let body = value.to_string();
-            let content_hash = hex::encode(Sha256::digest(body.as_bytes()));
+            let body = raw.to_string();
+            let content_hash = hex::encode(Sha256::digest(raw.as_bytes()));
             Ok(Submission {
                 idempotency_key: idempotency_key.to_string(),
                 action,
@@ -295,12 +302,12 @@ mod tests {
     }
 
     fn fields(v: &Value) -> Vec<String> {
-        parse(v).err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+        parse(&v.to_string()).err().unwrap_or_default().into_iter().map(|e| e.field).collect()
     }
 
     #[test]
     fn the_design_example_is_accepted() {
-        let s = parse(&example()).expect("valid");
+        let s = parse(&example().to_string()).expect("valid");
         assert_eq!(s.action, ActionType::Refund);
         assert_eq!(s.amount.map(|m| m.to_string()).as_deref(), Some("129.90 EUR"));
         assert_eq!((s.case_id.as_str(), s.customer_id.as_str()), ("CS-8812", "cus_123"));
@@ -341,23 +348,24 @@ mod tests {
         v["action"]["type"] = json!("password_reset");
         assert_eq!(fields(&v), ["action.amount"]);
         v["action"].as_object_mut().map(|a| a.remove("amount"));
-        assert!(parse(&v).is_ok());
+        assert!(parse(&v.to_string()).is_ok());
     }
 
     #[test]
-    fn same_content_same_hash_whatever_the_key_order() {
-        let a = parse(&example()).expect("valid");
-        let reordered: Value =
-            serde_json::from_str(&serde_json::to_string_pretty(&example()).expect("json")).expect("json");
-        assert_eq!(parse(&reordered).expect("valid").content_hash, a.content_hash);
+    fn the_hash_covers_the_bytes_as_received() {
+        let a = parse(&example().to_string()).expect("valid");
+        assert_eq!(parse(&example().to_string()).expect("valid").content_hash, a.content_hash);
+        let pretty = serde_json::to_string_pretty(&example()).expect("json");
+        assert_eq!(parse(&pretty).expect("valid").body, pretty, "stored as received");
         let mut changed = example();
         changed["intent"] = json!("Something else.");
-        assert_ne!(parse(&changed).expect("valid").content_hash, a.content_hash);
+        assert_ne!(parse(&changed.to_string()).expect("valid").content_hash, a.content_hash);
     }
 
     #[test]
     fn non_objects_are_refused_plainly() {
         assert_eq!(fields(&json!([1, 2])), ["(body)"]);
+        assert_eq!(parse("{not json").err().map(|e| e[0].field.clone()).as_deref(), Some("(body)"));
         assert_eq!(fields(&json!("x")), ["(body)"]);
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::submission::{self, FieldError};
 use crate::domain::{catalog, HeldStatus};
 use crate::store::{HeldAction, NewHeldAction, Store, StoreError, Submitted};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -91,11 +91,8 @@ pub enum IntakeOutcome {
 }
 
 impl Service {
-    pub async fn submit_held_action(
-        &self,
-        who: &AuthenticatedAgent,
-        body: &Value,
-    ) -> Result<IntakeOutcome, IntakeError> {
+    /// `body` is the request body as received: the stored copy and the content hash are of these bytes.
+    pub async fn submit_held_action(&self, who: &AuthenticatedAgent, body: &str) -> Result<IntakeOutcome, IntakeError> {
         let item = self.prepare_held_action(who, body).await?;
         match self.intake.submit(item).await? {
             Submitted::Created(a) => {
@@ -112,7 +109,7 @@ impl Service {
     pub async fn prepare_held_action(
         &self,
         who: &AuthenticatedAgent,
-        body: &Value,
+        body: &str,
     ) -> Result<NewHeldAction, IntakeError> {
         let s = submission::parse(body).map_err(IntakeError::Invalid)?;
         let agent = &who.agent;
