@@ -57,7 +57,7 @@ fn check(value: &Value, raw: &str) -> Result<Submission, Vec<FieldError>> {
     let key = c.text(top, "idempotency_key", "", true, MAX_KEY);
     let action = c.object(top.get("action"), "action", &["type", "parameters", "amount"], true).unwrap_or(&empty);
     let action_type = c.text(action, "type", "action", true, 64).and_then(|t| {
-        let parsed = ActionType::parse(&t);
+        let parsed = ActionType::parse(t);
         if parsed.is_none() {
             c.fail("action.type", format!("\"{t}\" is not a known action type"));
         }
@@ -88,7 +88,7 @@ fn check(value: &Value, raw: &str) -> Result<Submission, Vec<FieldError>> {
     c.text(policy, "rule_id", "policy", true, MAX_KEY);
     c.text(policy, "reason", "policy", true, MAX_TEXT);
     let requested_tier = c.text(policy, "risk_tier", "policy", false, 16).and_then(|t| {
-        let tier = RiskTier::parse(&t);
+        let tier = RiskTier::parse(t);
         if tier.is_none() {
             c.fail("policy.risk_tier", format!("\"{t}\" is not a risk tier (high or critical)"));
         }
@@ -242,7 +242,7 @@ impl Checker {
         let value = self.text(amount, "value", "action.amount", true, 40);
         let currency = self.text(amount, "currency", "action.amount", true, 3);
         let (value, currency) = (value?, currency?);
-        Money::parse(&value, &currency)
+        Money::parse(value, currency)
             .map_err(|e| {
                 let field = if e.0.contains("currency") { "action.amount.currency" } else { "action.amount.value" };
                 self.fail(field, e.0);
