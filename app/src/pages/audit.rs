@@ -72,10 +72,10 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
                         <td class="num">{e.seq}</td>
                         <td class="mono nowrap">{e.at}</td>
                         <td>{e.kind}</td>
-                        <td class="mono">{e.actor}</td>
-                        <td class="mono">{e.subject}</td>
+                        <td class="mono" title=e.actor.clone()>{short_ref(&e.actor)}</td>
+                        <td class="mono" title=e.subject.clone()>{short_ref(&e.subject)}</td>
                         <td>{e.tenant.unwrap_or_else(|| "—".into())}</td>
-                        <td class="mono wrap">{e.data}</td>
+                        <td class="details">{details(&e.data)}</td>
                         <td class="mono" title=e.hash.clone()>{e.hash.chars().take(12).collect::<String>()}</td>
                     </tr>
                 }).collect_view()}
@@ -93,4 +93,35 @@ fn Pager(older: Option<i64>) -> impl IntoView {
             {older.map(|seq| view! { <a href=format!("/audit?before={seq}")>"Older →"</a> })}
         </nav>
     }
+}
+
+/// `user:01a2099b-a3b1-…` → `user:01a2099b…`: enough to tell ids apart at a glance; the cell's title has it all.
+fn short_ref(reference: &str) -> String {
+    match reference.split_once(':') {
+        Some((kind, id)) if id.len() > 12 => format!("{kind}:{}…", &id[..8]),
+        _ => reference.to_string(),
+    }
+}
+
+/// An event's data as `key value` pairs, long values shortened (hover shows them whole).
+fn details(data: &str) -> impl IntoView {
+    let pairs: Vec<(String, String)> = match serde_json::from_str::<serde_json::Value>(data) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+            .collect(),
+        _ => vec![(String::new(), data.to_string())],
+    };
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            let shown = if value.chars().count() > 28 {
+                format!("{}…", value.chars().take(24).collect::<String>())
+            } else {
+                value.clone()
+            };
+            view! { <span class="kv"><span class="k">{key}</span>" "<span class="v" title=value>{shown}</span></span> }
+        })
+        .collect_view()
 }
