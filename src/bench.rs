@@ -47,6 +47,7 @@ async fn prepare(path: &Path) -> anyhow::Result<(Service, AuthenticatedAgent, St
         name: "bench-agent".into(),
         purpose: "Benchmark load".into(),
         owner_email: "owner@bench.test".into(),
+        sponsor_email: None,
         allowances: allow,
         webhook_url: None,
     };

@@ -69,6 +69,9 @@ pub struct AgentAdd {
     pub owner: String,
     #[arg(long, default_value = "Resolves customer support conversations")]
     pub purpose: String,
+    /// Another person in the tenant who vouches for the agent (optional).
+    #[arg(long)]
+    pub sponsor: Option<String>,
     /// An allowed action type, with a limit where money moves: refund:500.00EUR, password_reset. Repeat.
     #[arg(long = "allow")]
     pub allow: Vec<String>,

@@ -78,6 +78,7 @@ pub async fn seed(service: &Service) -> Result<(), ServiceError> {
             name: name.into(),
             purpose: purpose.into(),
             owner_email: owner.into(),
+            sponsor_email: None,
             allowances: allow.iter().map(|a| a.to_string()).collect(),
             webhook_url: None,
         };

@@ -122,6 +122,7 @@ async fn add_agent(service: &Service, add: AgentAdd) -> anyhow::Result<()> {
         name: add.name,
         purpose: add.purpose,
         owner_email: add.owner,
+        sponsor_email: add.sponsor,
         allowances: add.allow,
         webhook_url: add.webhook_url,
     };

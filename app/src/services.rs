@@ -39,6 +39,7 @@ pub trait AgentConsole: Send + Sync + 'static {
         name: String,
         purpose: String,
         owner: String,
+        sponsor: String,
         allowances: String,
         webhook_url: String,
     ) -> Result<CreatedAgent, AppError>;

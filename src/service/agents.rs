@@ -42,6 +42,8 @@ pub struct AgentDraft {
     pub name: String,
     pub purpose: String,
     pub owner_email: String,
+    /// Someone in the tenant who vouches for the agent besides its owner (a manager, say).
+    pub sponsor_email: Option<String>,
     pub allowances: Vec<String>,
     pub webhook_url: Option<String>,
 }
@@ -108,6 +110,19 @@ impl Service {
         if by.authority(tenant.id, owner.id) != Some(Authority::Admin) {
             return Err(ServiceError::Forbidden);
         }
+        let sponsor = match draft.sponsor_email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(email) => {
+                let email = identity::normalize_email(email)?;
+                let person = self.store.user_by_email(&email).await?;
+                let person = person
+                    .filter(|u| u.active && u.tenants.iter().any(|t| t.id == tenant.id) && u.id != owner.id)
+                    .ok_or_else(|| {
+                        Invalid::new(format!("{email} cannot sponsor it: not another person in {}", tenant.slug))
+                    })?;
+                Some(person.id)
+            }
+        };
         let webhook_url = webhook_url(draft.webhook_url)?;
         let webhook_secret = webhook_url.as_ref().map(|_| signing_secret());
         let agent = Agent {
@@ -116,7 +131,7 @@ impl Service {
             name: identity::display_name(&draft.name)?,
             purpose: identity::display_name(&draft.purpose).map_err(|_| Invalid::new("a purpose is required"))?,
             owner_id: owner.id,
-            sponsor_id: None,
+            sponsor_id: sponsor,
             state: AgentState::Active,
             scope: Scope::parse_all(&draft.allowances)?,
             webhook_url,
@@ -125,7 +140,7 @@ impl Service {
         };
         let event =
             Event::new(Kind::AgentCreated, by.actor(), format!("agent:{}", agent.id)).tenant(tenant.id).data(json!({
-                "name": agent.name, "purpose": agent.purpose, "owner": owner.email,
+                "name": agent.name, "purpose": agent.purpose, "owner": owner.email, "sponsor": draft.sponsor_email,
                 "scope": scope_data(&agent.scope), "webhook_url": agent.webhook_url,
             }));
         self.store.create_agent(&agent, event).await?;

@@ -136,6 +136,7 @@ impl AgentConsole for ConsoleService {
         name: String,
         purpose: String,
         owner: String,
+        sponsor: String,
         allowances: String,
         webhook_url: String,
     ) -> Result<CreatedAgent, AppError> {
@@ -145,6 +146,7 @@ impl AgentConsole for ConsoleService {
             name,
             purpose,
             owner_email: owner,
+            sponsor_email: Some(sponsor),
             allowances: allowance_lines(&allowances),
             webhook_url: Some(webhook_url),
         };

@@ -35,6 +35,7 @@ async fn register(app: &TestApp, admin: &reqwest::Client, owner: &str, allowance
         ("name", "refund-helper"),
         ("purpose", "Resolves billing chats"),
         ("owner", owner),
+        ("sponsor", "sup@example.com"),
         ("allowances", allowances),
         ("webhook_url", "https://agent.example.com/hook"),
     ];
@@ -64,6 +65,8 @@ async fn admins_register_agents_and_owners_see_only_theirs(backend: Backend) {
     let foreign_admin = signed_in(&app, "gadm@example.com").await;
     assert_eq!(app.call(&foreign_admin, "agents/get", &[("id", id)]).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(register(&app, &owner, "olu@example.com", "refund").await.status(), StatusCode::FORBIDDEN);
+    let sponsor = app.store.agent(id.parse().expect("uuid")).await.expect("read").and_then(|a| a.sponsor_id);
+    assert_eq!(sponsor, app.store.user_by_email("sup@example.com").await.expect("read").map(|u| u.id));
     let not_an_owner = register(&app, &admin, "sup@example.com", "refund").await;
     assert_eq!(not_an_owner.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.audit_kinds().await.iter().filter(|k| *k == "agent.created").count() == 1);

@@ -182,6 +182,7 @@ impl TestApp {
             name: format!("agent-{}", Uuid::now_v7().simple()),
             purpose: "Resolves support chats".into(),
             owner_email: owner.into(),
+            sponsor_email: None,
             allowances: allow.iter().map(|a| a.to_string()).collect(),
             webhook_url: None,
         };

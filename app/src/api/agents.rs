@@ -29,12 +29,13 @@ pub async fn create_agent(
     name: String,
     purpose: String,
     owner: String,
+    sponsor: String,
     allowances: String,
     webhook_url: String,
 ) -> Result<CreatedAgent, AppError> {
     answer(async {
         let viewer = require_viewer()?;
-        agent_console()?.create(&viewer, tenant, name, purpose, owner, allowances, webhook_url).await
+        agent_console()?.create(&viewer, tenant, name, purpose, owner, sponsor, allowances, webhook_url).await
     })
     .await
 }

@@ -68,6 +68,7 @@ fn Agent(
                 <dl class="facts">
                     <dt>"Tenant"</dt><dd>{a.tenant.clone()}</dd>
                     <dt>"Owner"</dt><dd class="mono">{detail.owner_email.clone()}</dd>
+                    <dt>"Sponsor"</dt><dd class="mono">{detail.sponsor.clone().unwrap_or_else(|| "none".into())}</dd>
                     <dt>"Purpose"</dt><dd>{a.purpose.clone()}</dd>
                     <dt>"May request"</dt><dd>{scope_text(&a.allowances)}</dd>
                     <dt>"Webhook"</dt><dd class="mono">{detail.webhook_url.clone().unwrap_or_else(|| "none".into())}</dd>

@@ -113,6 +113,8 @@ pub fn NewAgentPage() -> impl IntoView {
                                     <option value=email.clone()>{format!("{name} <{email}> — {}", tenants.join(", "))}</option>
                                 }).collect_view()}
                             </select>
+                            <label for="sponsor">"Sponsor's email (optional)"</label>
+                            <input id="sponsor" name="sponsor" type="email" placeholder="a manager who vouches for it"/>
                             <label for="allowances">"May request (one per line)"</label>
                             <textarea id="allowances" name="allowances" rows="4" aria-describedby="allow-hint">"refund:500.00EUR\npassword_reset"</textarea>
                             <p id="allow-hint" class="hint">"Action types: refund, password_reset, mfa_reset, account_closure, data_export, payment_method_change, address_change. Money limits as refund:500.00EUR."</p>
