@@ -1,6 +1,6 @@
 //! Signing in and out, throttling, sessions, roles and CSRF, through the real router.
 
-use crate::harness::{session_cookie, Backend, TestApp, PASSWORD};
+use crate::harness::{cookie_pair, session_cookie, Backend, TestApp, PASSWORD};
 use countersign::config::Config;
 use countersign::domain::Role;
 use reqwest::StatusCode;
@@ -97,7 +97,7 @@ async fn sign_out_ends_the_session(backend: Backend) {
     assert_eq!(browser.get(app.url("/")).send().await.expect("page").status(), StatusCode::SEE_OTHER);
     // The old cookie, replayed by someone who copied it, is dead too.
     let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let id = cookie.split(';').next().unwrap_or_default().to_string();
+    let id = cookie_pair(&cookie);
     let replayed = replay.get(app.url("/")).header("cookie", id).send().await.expect("page");
     assert_eq!(replayed.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.audit_kinds().await.last().map(String::as_str), Some("sign_out"));
@@ -110,7 +110,7 @@ async fn session_id_is_cycled_at_sign_in(backend: Backend) {
     let browser = app.browser();
     let first = session_cookie(&app.sign_in(&browser, "sam@example.com", PASSWORD).await).expect("cookie");
     let second = session_cookie(&app.sign_in(&browser, "sam@example.com", PASSWORD).await).expect("cookie");
-    let id = |c: &str| c.split(';').next().unwrap_or_default().to_string();
+    let id = cookie_pair;
     assert_ne!(id(&first), id(&second), "signing in must issue a new session id");
 
     let other = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
@@ -142,7 +142,7 @@ async fn sessions_end_after_the_idle_timeout(backend: Backend) {
     assert!(cookie.contains("Max-Age=1"), "{cookie}");
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     // Replay the cookie by hand: the server, not the client's jar, must refuse it.
-    let id = cookie.split(';').next().unwrap_or_default().to_string();
+    let id = cookie_pair(&cookie);
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let page = client.get(app.url("/")).header("cookie", id).send().await.expect("page");
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
@@ -310,7 +310,7 @@ async fn dot_segments_cannot_sneak_past_the_guard(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.person("sam@example.com", &[Role::Supervisor], &[]).await;
     let cookie = session_cookie(&app.sign_in(&app.browser(), "sam@example.com", PASSWORD).await).expect("cookie");
-    let id = cookie.split(';').next().unwrap_or_default().to_string();
+    let id = cookie_pair(&cookie);
     // Raw HTTP: clients normalise such paths before sending; an attacker's need not.
     for path in ["/x/../people", "/x/%2e%2e/people", "/./audit"] {
         let mut tcp = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connect");

@@ -222,3 +222,8 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .find(|c| c.starts_with("countersign_session="))
         .map(str::to_string)
 }
+
+/// The `name=value` part of a Set-Cookie header, to replay by hand.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
