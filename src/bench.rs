@@ -34,7 +34,7 @@ async fn prepare(path: &Path) -> anyhow::Result<(Service, AuthenticatedAgent, St
         ..crate::config::Config::default()
     };
     let store = server::open_store(&config).await?;
-    let service = Service::new(store, Arc::new(SystemClock), Catalog::default());
+    let service = Service::start(store, Arc::new(SystemClock), Catalog::default()).await?;
     service.create_tenant(Actor::Cli, "bench", "Bench").await?;
     let password = format!("bench-{}", uuid::Uuid::now_v7());
     service.create_user(Actor::Cli, "owner@bench.test", "Owner", password, &[Role::Owner], &["bench".into()]).await?;

@@ -22,12 +22,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-pub fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let service = Service::new(store, clock, config.catalog().context("action_tiers")?);
+pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     Ok(AppState {
         leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),
         agent_console: Arc::new(web::ConsoleService(service.clone())),
+        review_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
     })
@@ -46,7 +47,9 @@ pub async fn serve(
             tracing::error!(error = %e, "expired-session cleanup stopped");
         }
     });
-    let app = web::router(state(config, store, Arc::new(SystemClock))?);
+    let state = state(config, store, Arc::new(SystemClock)).await?;
+    state.service.spawn_workers();
+    let app = web::router(state);
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // With port 0 the system picks one; say which, so scripts (and the browser tests) can find it.
     let listen = listener.local_addr().context("cannot read the listening address")?;

@@ -19,6 +19,12 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     Invalid(String),
+    /// Refused by a rule the person should know about (separation of duties, step-up).
+    #[error("{0}")]
+    Refused(String),
+    /// Someone else changed it first ("already approved by Ana at 10:04:12").
+    #[error("{0}")]
+    Conflict(String),
     #[error("Something went wrong on our side. Try again; if it keeps happening, tell an admin.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -30,7 +36,8 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::SignInRefused | AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Refused(_) => 403,
+            AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
             AppError::Internal | AppError::Transport(_) => 500,
         }

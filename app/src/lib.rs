@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod model;
+pub mod review_model;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod services;

@@ -34,6 +34,7 @@ impl Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Section {
     Overview,
+    Queue,
     Agents,
     Audit,
     People,
@@ -41,12 +42,13 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 5] =
-        [Section::Overview, Section::Agents, Section::Audit, Section::People, Section::Account];
+    pub const ALL: [Section; 6] =
+        [Section::Overview, Section::Queue, Section::Agents, Section::Audit, Section::People, Section::Account];
 
     pub fn path(self) -> &'static str {
         match self {
             Section::Overview => "/",
+            Section::Queue => "/queue",
             Section::Agents => "/agents",
             Section::Audit => "/audit",
             Section::People => "/people",
@@ -57,6 +59,7 @@ impl Section {
     pub fn label(self) -> &'static str {
         match self {
             Section::Overview => "Overview",
+            Section::Queue => "Queue",
             Section::Agents => "Agents",
             Section::Audit => "Audit log",
             Section::People => "People",
@@ -293,6 +296,8 @@ pub struct AgentDetail {
     pub sponsor: Option<String>,
     pub webhook_url: Option<String>,
     pub credentials: Vec<CredentialView>,
+    /// Recent webhook messages, newest first.
+    pub deliveries: Vec<crate::review_model::DeliveryView>,
     /// What the viewer may do here, decided by the server.
     pub may_edit: bool,
     pub may_widen: bool,

@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::model::{
     AgentDetail, AgentFormOptions, AgentSummary, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
 };
+use crate::review_model::{CaseView, DecisionForm, QueueFilter, QueuePage};
 use async_trait::async_trait;
 use tower_sessions::Session;
 
@@ -53,4 +54,18 @@ pub trait AgentConsole: Send + Sync + 'static {
     ) -> Result<(), AppError>;
     async fn mint_credential(&self, viewer: &Viewer, agent: &str, ttl: &str) -> Result<MintedCredential, AppError>;
     async fn revoke_credential(&self, viewer: &Viewer, credential: &str) -> Result<(), AppError>;
+    /// Queues a webhook message again (owners and admins of its agent).
+    async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError>;
+}
+
+/// The reviewer's pages. The session carries the time of the viewer's last password re-entry (step-up).
+#[async_trait]
+pub trait ReviewConsole: Send + Sync + 'static {
+    async fn queue(&self, viewer: &Viewer, filter: QueueFilter) -> Result<QueuePage, AppError>;
+    async fn case(&self, session: &Session, viewer: &Viewer, id: &str) -> Result<CaseView, AppError>;
+    /// Claims (or renews the claim on) an item; with `take_over`, even from someone else.
+    async fn claim(&self, viewer: &Viewer, id: &str, take_over: bool) -> Result<(), AppError>;
+    async fn release(&self, viewer: &Viewer, id: &str) -> Result<(), AppError>;
+    async fn step_up(&self, session: &Session, viewer: &Viewer, password: &str) -> Result<(), AppError>;
+    async fn decide(&self, session: &Session, viewer: &Viewer, id: &str, form: DecisionForm) -> Result<(), AppError>;
 }

@@ -4,45 +4,18 @@ use super::auth::Agent;
 use super::problem::ApiError;
 use crate::domain::submission::FieldError;
 use crate::service::IntakeOutcome;
-use crate::store::HeldAction;
 use crate::web::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::time::Duration;
-use time::format_description::well_known::Rfc3339;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// A held action as the agent sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HeldActionStatus {
-    pub id: Uuid,
-    /// `pending`, `approved`, `denied`, `expired` or `cancelled`.
-    #[schema(example = "pending")]
-    pub status: String,
-    /// RFC 3339; a pending action not decided by then expires (fails closed).
-    pub expires_at: String,
-    pub status_url: String,
-    /// The outcome once decided; `null` while pending. (Decisions arrive with the reviewer workflow.)
-    #[schema(value_type = Option<Object>)]
-    pub decision: Option<serde_json::Value>,
-}
-
-impl From<&HeldAction> for HeldActionStatus {
-    fn from(a: &HeldAction) -> Self {
-        HeldActionStatus {
-            id: a.id,
-            status: a.status.as_str().to_string(),
-            expires_at: a.expires_at.format(&Rfc3339).unwrap_or_default(),
-            status_url: format!("/api/v1/held-actions/{}", a.id),
-            decision: None,
-        }
-    }
-}
+pub use crate::delivery::outcome::HeldActionStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Wait {
@@ -107,4 +80,29 @@ pub async fn withdraw(
 ) -> Result<Json<HeldActionStatus>, ApiError> {
     let action = state.service.withdraw_held_action(&agent, id).await?;
     Ok(Json((&action).into()))
+}
+
+/// The public key that verifies outcome receipts.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReceiptKeyDoc {
+    #[schema(example = "ed25519")]
+    pub algorithm: &'static str,
+    /// The 32-byte Ed25519 public key, base64url without padding.
+    pub public_key: String,
+    /// How the signed text is built from a decision.
+    pub signed_text: &'static str,
+}
+
+/// The key that verifies `decision.receipt`.
+#[utoipa::path(get, path = "/api/v1/receipt-key", tag = "held actions", responses((status = 200, body = ReceiptKeyDoc)))]
+pub async fn receipt_key(State(state): State<AppState>) -> Result<Json<ReceiptKeyDoc>, ApiError> {
+    let key = state.service.receipt_key().await.map_err(crate::service::IntakeError::from)?;
+    Ok(Json(ReceiptKeyDoc {
+        algorithm: "ed25519",
+        public_key: key.public_key(),
+        signed_text: "lines joined by \\n: countersign.receipt.v1, id, outcome, approvals, approved amount as \
+                      \"<value> <currency>\" (empty unless approved with money), decided_at (RFC 3339), the SHA-256 \
+                      of the submitted body (hex), reason (empty when none); the receipt is v1. and the signature \
+                      in base64url without padding",
+    }))
 }

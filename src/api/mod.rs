@@ -16,6 +16,7 @@ pub fn router(body_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/api/v1/held-actions", post(held_actions::submit))
         .route("/api/v1/held-actions/{id}", get(held_actions::read).delete(held_actions::withdraw))
+        .route("/api/v1/receipt-key", get(held_actions::receipt_key))
         .route("/api/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(body_limit))
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers and these schema types.
 
 use super::held_actions::{self, HeldActionStatus};
+use crate::delivery::outcome::{Amount, Decision};
 use axum::Json;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -104,8 +105,8 @@ impl Modify for BearerCredential {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Countersign agent API", description = "Submit held actions and learn their outcome."),
-    paths(held_actions::submit, held_actions::read, held_actions::withdraw),
-    components(schemas(SubmissionDoc, HeldActionStatus)),
+    paths(held_actions::submit, held_actions::read, held_actions::withdraw, held_actions::receipt_key),
+    components(schemas(SubmissionDoc, HeldActionStatus, Decision, Amount, held_actions::ReceiptKeyDoc)),
     modifiers(&BearerCredential)
 )]
 struct ApiDoc;

@@ -8,6 +8,8 @@ pub fn may_open(roles: &[Role], section: Section) -> bool {
     let any = |wanted: &[Role]| roles.iter().any(|r| wanted.contains(r));
     match section {
         Section::Overview | Section::Account => true,
+        // Supervisors decide; admins watch the queue too (the server refuses their votes).
+        Section::Queue => any(&[Role::Supervisor, Role::Admin]),
         Section::Agents => any(&[Role::Admin, Role::Owner]),
         Section::Audit => any(&[Role::Admin, Role::Auditor]),
         Section::People => any(&[Role::Admin]),
@@ -89,6 +91,8 @@ mod tests {
         assert!(may_open(&[Role::Owner], Section::Agents));
         assert!(!may_open(&[Role::Supervisor], Section::Agents));
         assert_eq!(sections(&[Role::Admin]), Section::ALL.to_vec());
+        assert!(may_open(&[Role::Supervisor], Section::Queue));
+        assert!(!may_open(&[Role::Auditor, Role::Owner], Section::Queue));
         assert_eq!(sections(&[Role::Owner]), [Section::Overview, Section::Agents, Section::Account]);
     }
 

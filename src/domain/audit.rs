@@ -29,6 +29,17 @@ pub enum Kind {
     HeldActionSubmitted,
     HeldActionRefused,
     HeldActionCancelled,
+    HeldActionClaimed,
+    HeldActionTakenOver,
+    HeldActionReleased,
+    ApprovalCounted,
+    HeldActionApproved,
+    HeldActionDenied,
+    HeldActionExpired,
+    SteppedUp,
+    WebhookDelivered,
+    WebhookAbandoned,
+    WebhookRedeliveryRequested,
 }
 
 impl Kind {
@@ -48,6 +59,17 @@ impl Kind {
             Kind::HeldActionSubmitted => "held_action.submitted",
             Kind::HeldActionRefused => "held_action.refused",
             Kind::HeldActionCancelled => "held_action.cancelled",
+            Kind::HeldActionClaimed => "held_action.claimed",
+            Kind::HeldActionTakenOver => "held_action.taken_over",
+            Kind::HeldActionReleased => "held_action.released",
+            Kind::ApprovalCounted => "held_action.approval_counted",
+            Kind::HeldActionApproved => "held_action.approved",
+            Kind::HeldActionDenied => "held_action.denied",
+            Kind::HeldActionExpired => "held_action.expired",
+            Kind::SteppedUp => "step_up.succeeded",
+            Kind::WebhookDelivered => "webhook.delivered",
+            Kind::WebhookAbandoned => "webhook.abandoned",
+            Kind::WebhookRedeliveryRequested => "webhook.redelivery_requested",
         }
     }
 }

@@ -4,10 +4,13 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod consent;
 pub mod clock;
 pub mod credential;
 pub mod identity;
 pub mod password;
+pub mod receipt;
+pub mod review;
 pub mod scope;
 pub mod submission;
 pub mod throttle;

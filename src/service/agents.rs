@@ -6,7 +6,7 @@ use crate::domain::access::{authority_over, Authority, Principal};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::scope::Scope;
 use crate::domain::{credential, identity, AgentState, Invalid, Role};
-use crate::store::{Agent, Credential};
+use crate::store::{Agent, Credential, Delivery, DeliveryState};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::RngCore;
@@ -247,6 +247,27 @@ impl Service {
         if !revoked {
             return Err(Invalid::new("that credential is already revoked").into());
         }
+        Ok(())
+    }
+
+    /// Recent webhook messages of an agent its owner or an admin may see.
+    pub async fn deliveries(&self, by: By<'_>, agent: Uuid) -> Result<Vec<Delivery>, ServiceError> {
+        let (agent, _) = self.agent_for(by, agent).await?;
+        Ok(self.store.deliveries(agent.id, 50).await?)
+    }
+
+    /// Sends a webhook message again, now (after the receiver was fixed, say).
+    pub async fn redeliver(&self, by: By<'_>, delivery: Uuid) -> Result<(), ServiceError> {
+        let found = self.store.delivery(delivery).await?.ok_or(ServiceError::Forbidden)?;
+        let (agent, _) = self.agent_for(by, found.agent_id).await?;
+        if found.state == DeliveryState::Pending {
+            return Err(Invalid::new("that message is already waiting to be sent").into());
+        }
+        let event = Event::new(Kind::WebhookRedeliveryRequested, by.actor(), format!("held_action:{}", found.held_action_id))
+            .tenant(agent.tenant_id)
+            .data(json!({ "message": crate::delivery::webhook::message_id(&found) }));
+        self.store.redeliver(delivery, event, self.clock.now()).await?;
+        self.outbox.wake();
         Ok(())
     }
 

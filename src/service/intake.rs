@@ -6,6 +6,7 @@
 //! is shared instead of paid per request (group commit).
 
 use super::{AuthenticatedAgent, Service, ServiceError};
+use crate::delivery::{Change, ChangeKind};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::submission::{self, FieldError};
 use crate::domain::{catalog, HeldStatus};
@@ -96,7 +97,7 @@ impl Service {
         let item = self.prepare_held_action(who, body).await?;
         match self.intake.submit(item).await? {
             Submitted::Created(a) => {
-                let _ = self.changes.send(a.id);
+                self.publish(&[Change { kind: ChangeKind::Arrived, id: a.id, tenant: a.tenant_id }]);
                 Ok(IntakeOutcome::Created(a))
             }
             Submitted::Replayed(a) => Ok(IntakeOutcome::Replayed(a)),
@@ -150,6 +151,12 @@ impl Service {
             received_at: now,
             expires_at,
             decided_at: None,
+            approvals: 0,
+            outcome_reason: None,
+            approved_amount: None,
+            decided_by: None,
+            receipt: None,
+            claim: None,
         };
         let event = Event::new(Kind::HeldActionSubmitted, Actor::Agent(agent.id), format!("held_action:{}", action.id))
             .tenant(agent.tenant_id)
@@ -181,7 +188,7 @@ impl Service {
             tokio::select! {
                 _ = &mut deadline => break,
                 changed = changes.recv() => match changed {
-                    Ok(changed) if changed != id => continue,
+                    Ok(changed) if changed.id != id => continue,
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         let now = own(self.store.held_action(id).await?)?;
                         if now.status != HeldStatus::Pending {
@@ -201,14 +208,18 @@ impl Service {
         if existing.status != HeldStatus::Pending {
             return Err(IntakeError::NotPending(existing.status.as_str()));
         }
-        let event = Event::new(Kind::HeldActionCancelled, Actor::Agent(who.agent.id), format!("held_action:{id}"))
-            .tenant(existing.tenant_id)
-            .data(json!({ "reason": "withdrawn by the agent" }));
-        let after = self.store.cancel_held_action(id, event, self.clock.now()).await?.ok_or(IntakeError::NotFound)?;
-        if after.status != HeldStatus::Cancelled {
+        let now = self.clock.now();
+        let reason = Some("withdrawn by the agent".to_string());
+        let mut t = self.conclude(&existing, &who.agent, HeldStatus::Cancelled, reason, None, None, now).await?;
+        for event in &mut t.events {
+            event.actor = Actor::Agent(who.agent.id);
+        }
+        if self.store.apply(vec![t], now).await?.first() != Some(&true) {
+            let after = self.store.held_action(id).await?.ok_or(IntakeError::NotFound)?;
             return Err(IntakeError::NotPending(after.status.as_str()));
         }
-        let _ = self.changes.send(id);
+        self.after_commit(id, existing.tenant_id, true);
+        let after = self.store.held_action(id).await?.ok_or(IntakeError::NotFound)?;
         Ok(after)
     }
 }

@@ -6,16 +6,22 @@ mod agents;
 mod credential_cache;
 mod intake;
 mod records;
+mod review;
 
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::Invalid;
 use crate::store::{Store, StoreError};
+use crate::delivery::webhook::Outbox;
+use crate::delivery::Change;
+use crate::domain::receipt::ReceiptKey;
 use std::sync::Arc;
+use tokio::sync::{broadcast, OnceCell};
 
 pub use accounts::SignInError;
 pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
 pub use intake::{IntakeError, IntakeOutcome};
+pub use review::{CaseFile, DecideError};
 
 #[derive(Clone)]
 pub struct Service {
@@ -24,8 +30,13 @@ pub struct Service {
     pub catalog: Catalog,
     intake: intake::IntakeWriter,
     credentials: credential_cache::CredentialCache,
-    /// Ids of held actions whose status just changed; long-polls listen here.
-    changes: tokio::sync::broadcast::Sender<uuid::Uuid>,
+    /// Held actions that just changed, from this app server or (with PostgreSQL) any other: long-polls and
+    /// open queues listen here.
+    changes: broadcast::Sender<Change>,
+    /// Whether the store delivers changes to `changes` itself (PostgreSQL NOTIFY); else we publish.
+    store_publishes: bool,
+    pub outbox: Outbox,
+    receipts: Arc<OnceCell<ReceiptKey>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +50,54 @@ pub enum ServiceError {
 }
 
 impl Service {
-    /// Starts the intake writer, so it must be called inside the async runtime.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
+    /// Starts the intake writer and, with PostgreSQL, the change listener. Background workers (expiry,
+    /// webhooks) start separately, with `spawn_workers`, so tests can drive them by hand.
+    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Result<Self, StoreError> {
         let intake = intake::IntakeWriter::spawn(store.clone());
-        let (changes, _) = tokio::sync::broadcast::channel(1024);
-        Service { store, clock, catalog, intake, changes, credentials: Default::default() }
+        let (changes, _) = broadcast::channel(4096);
+        let store_publishes = store.listen(changes.clone()).await?;
+        let outbox = Outbox::new(store.clone(), clock.clone());
+        Ok(Service {
+            store,
+            clock,
+            catalog,
+            intake,
+            changes,
+            store_publishes,
+            outbox,
+            receipts: Default::default(),
+            credentials: Default::default(),
+        })
+    }
+
+    pub fn spawn_workers(&self) {
+        self.spawn_expiry_worker();
+        self.outbox.clone().spawn();
+    }
+
+    /// Live changes of held actions, for the queue's event stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    fn publish(&self, changes: &[Change]) {
+        if !self.store_publishes {
+            changes.iter().for_each(|c| {
+                let _ = self.changes.send(*c);
+            });
+        }
+    }
+
+    /// The receipt key, made and stored on first use.
+    pub async fn receipt_key(&self) -> Result<ReceiptKey, ServiceError> {
+        let key = self
+            .receipts
+            .get_or_try_init(|| async {
+                let stored = self.store.receipt_key(&ReceiptKey::generate().encode(), self.clock.now()).await?;
+                ReceiptKey::decode(&stored).ok_or_else(|| StoreError::Corrupt("the stored receipt key".into()))
+            })
+            .await?;
+        Ok(key.clone())
     }
 }
 

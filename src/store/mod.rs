@@ -9,17 +9,22 @@ mod sql;
 mod sql_agents;
 #[macro_use]
 mod sql_held_actions;
+#[macro_use]
+mod sql_reviews;
 mod postgres;
+mod reviews;
 mod rows;
 mod sessions;
 mod sqlite;
 
 pub use postgres::PostgresStore;
+pub use reviews::{Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition};
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
 
 use crate::domain::access::AuditScope;
 use crate::domain::audit::{Event, Record};
+use crate::domain::review::Claim;
 use crate::domain::scope::{Money, Scope};
 use crate::domain::throttle::{Throttle, Verdict};
 use crate::domain::{ActionType, AgentState, HeldStatus, RiskTier, Role};
@@ -124,6 +129,16 @@ pub struct HeldAction {
     pub received_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub decided_at: Option<OffsetDateTime>,
+    /// Approvals counted so far (and, once approved, in all).
+    pub approvals: i64,
+    /// The deny reason, or why it expired or was cancelled.
+    pub outcome_reason: Option<String>,
+    /// A narrowed amount; `None` means as requested.
+    pub approved_amount: Option<Money>,
+    /// Who cast the deciding vote.
+    pub decided_by: Option<Uuid>,
+    pub receipt: Option<String>,
+    pub claim: Option<Claim>,
 }
 
 /// What became of one submission in a batch.
@@ -137,8 +152,8 @@ pub enum Submitted {
 }
 
 /// The whole port: one object the services hold, whatever the database.
-pub trait Store: Core + AgentStore + HeldActionStore {}
-impl<T: Core + AgentStore + HeldActionStore> Store for T {}
+pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore {}
+impl<T: Core + AgentStore + HeldActionStore + ReviewStore> Store for T {}
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]
@@ -149,6 +164,9 @@ pub trait Core: Send + Sync + 'static {
     /// Migrations known to this binary but not applied to the database.
     async fn pending_migrations(&self) -> Result<usize>;
     fn sessions(&self) -> SessionBackend;
+    /// Where several app servers share the database, forwards every committed change of a held action
+    /// (from any server) into `into` and returns `true`; otherwise `false`, and the caller publishes its own.
+    async fn listen(&self, into: tokio::sync::broadcast::Sender<crate::delivery::Change>) -> Result<bool>;
 
     async fn create_tenant(&self, tenant: &Tenant, event: Event) -> Result<()>;
     async fn tenants(&self) -> Result<Vec<Tenant>>;
@@ -202,8 +220,6 @@ pub trait HeldActionStore: Send + Sync + 'static {
     /// for each against what is stored and against the batch itself.
     async fn submit(&self, batch: Vec<NewHeldAction>) -> Result<Vec<Submitted>>;
     async fn held_action(&self, id: Uuid) -> Result<Option<HeldAction>>;
-    /// Cancels a pending action; returns the action as it stands afterwards (unchanged if not pending).
-    async fn cancel_held_action(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<Option<HeldAction>>;
 }
 
 /// Opens the store a database URL names: `postgres://` or `postgresql://` selects PostgreSQL, anything

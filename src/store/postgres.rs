@@ -1,7 +1,9 @@
 //! PostgreSQL, for several app servers sharing one database.
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use crate::delivery::{live, Change};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use tokio::sync::broadcast;
 use sqlx::Postgres;
 use std::time::Duration;
 
@@ -29,8 +31,46 @@ impl PostgresStore {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_CHAIN_LOCK).execute(&mut *tx).await?;
         Ok(tx)
     }
+
+    /// Sent when the transaction commits, to every app server listening (this one included).
+    async fn notify_in(tx: &mut sqlx::Transaction<'static, Postgres>, changes: &[Change]) -> sqlx::Result<()> {
+        for payload in live::payloads(changes) {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(live::CHANNEL).bind(payload).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Listens on its own connection and rebroadcasts; `PgListener` reconnects by itself when the
+    /// connection drops (changes sent meanwhile are lost, which consoles and long-polls recover from by
+    /// reading again).
+    async fn listen_for_changes(&self, into: broadcast::Sender<Change>) -> crate::store::Result<bool> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(live::CHANNEL).await?;
+        // Holds the channel weakly, so the listener ends (and frees its connection) with the service.
+        let into = into.downgrade();
+        tokio::spawn(async move {
+            let mut check = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    note = listener.recv() => match (note, into.upgrade()) {
+                        (_, None) => break,
+                        (Ok(note), Some(into)) => live::parse_payload(note.payload()).into_iter().for_each(|c| {
+                            let _ = into.send(c);
+                        }),
+                        (Err(e), Some(_)) => {
+                            tracing::warn!(error = %e, "lost the change listener; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                    _ = check.tick() => if into.upgrade().is_none() { break },
+                }
+            }
+        });
+        Ok(true)
+    }
 }
 
 sql_store!(PostgresStore, Postgres);
 sql_agents!(PostgresStore, Postgres);
 sql_held_actions!(PostgresStore, Postgres);
+sql_reviews!(PostgresStore, Postgres);

@@ -132,6 +132,10 @@ macro_rules! sql_store {
                 SessionBackend::from(self.pool.clone())
             }
 
+            async fn listen(&self, into: tokio::sync::broadcast::Sender<crate::delivery::Change>) -> __Result<bool> {
+                self.listen_for_changes(into).await
+            }
+
             async fn create_tenant(&self, tenant: &Tenant, event: __Event) -> __Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")

@@ -48,11 +48,12 @@ macro_rules! sql_held_actions {
                         }
                     }
                 }
-                // 15 parameters a row; SQLite allows 32,766 per statement.
+                // 21 parameters a row; SQLite allows 32,766 per statement. Decided rows come only from seeding.
                 for chunk in fresh.chunks(1_000) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO held_actions (id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
-                         amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at) ",
+                         amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at, \
+                         decided_at, approvals, outcome_reason, approved_value, decided_by, receipt) ",
                     );
                     q.push_values(chunk, |mut row, a| {
                         row.push_bind(a.id)
@@ -69,13 +70,25 @@ macro_rules! sql_held_actions {
                             .push_bind(a.content_hash.clone())
                             .push_bind(a.status.as_str())
                             .push_bind(a.received_at)
-                            .push_bind(a.expires_at);
+                            .push_bind(a.expires_at)
+                            .push_bind(a.decided_at)
+                            .push_bind(a.approvals)
+                            .push_bind(a.outcome_reason.clone())
+                            .push_bind(a.approved_amount.as_ref().map(|m| m.value.to_string()))
+                            .push_bind(a.decided_by)
+                            .push_bind(a.receipt.clone());
                     });
                     q.build().execute(&mut *tx).await?;
                 }
                 if let Some(first) = fresh.first() {
                     append_all_in(&mut tx, &events, first.received_at).await?;
                 }
+                let arrived: Vec<crate::delivery::Change> = fresh
+                    .iter()
+                    .filter(|a| a.status == crate::domain::HeldStatus::Pending)
+                    .map(|a| crate::delivery::Change { kind: crate::delivery::ChangeKind::Arrived, id: a.id, tenant: a.tenant_id })
+                    .collect();
+                Self::notify_in(&mut tx, &arrived).await?;
                 tx.commit().await?;
                 Ok(outcomes)
             }
@@ -83,29 +96,6 @@ macro_rules! sql_held_actions {
             async fn held_action(&self, id: uuid::Uuid) -> crate::store::Result<Option<crate::store::HeldAction>> {
                 let row: Option<crate::store::rows::HeldActionRow> =
                     sqlx::query_as("SELECT * FROM held_actions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn cancel_held_action(
-                &self,
-                id: uuid::Uuid,
-                event: crate::domain::audit::Event,
-                at: time::OffsetDateTime,
-            ) -> crate::store::Result<Option<crate::store::HeldAction>> {
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query(
-                    "UPDATE held_actions SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND status = 'pending'",
-                )
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
-                    append_in(&mut tx, &event, at).await?;
-                }
-                let row: Option<crate::store::rows::HeldActionRow> =
-                    sqlx::query_as("SELECT * FROM held_actions WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-                tx.commit().await?;
                 row.map(TryInto::try_into).transpose()
             }
         }

@@ -38,8 +38,21 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// One process owns the file: the service publishes changes itself.
+    async fn notify_in(_: &mut sqlx::Transaction<'static, Sqlite>, _: &[crate::delivery::Change]) -> sqlx::Result<()> {
+        Ok(())
+    }
+
+    async fn listen_for_changes(
+        &self,
+        _: tokio::sync::broadcast::Sender<crate::delivery::Change>,
+    ) -> crate::store::Result<bool> {
+        Ok(false)
+    }
 }
 
 sql_store!(SqliteStore, Sqlite);
 sql_agents!(SqliteStore, Sqlite);
 sql_held_actions!(SqliteStore, Sqlite);
+sql_reviews!(SqliteStore, Sqlite);

@@ -5,7 +5,8 @@ use super::console::{hide, ConsoleService};
 use crate::domain::access::{Authority, Principal};
 use crate::domain::{credential, Role};
 use crate::service::{AgentChanges, AgentDraft, By};
-use crate::store::{Agent, Credential};
+use crate::store::{Agent, Credential, Delivery, DeliveryState};
+use app::review_model::DeliveryView;
 use app::error::AppError;
 use app::model::{
     AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
@@ -35,6 +36,25 @@ fn allowance_lines(text: &str) -> Vec<String> {
 
 fn when(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn delivery_view(d: &Delivery) -> DeliveryView {
+    let event = serde_json::from_str::<serde_json::Value>(&d.payload)
+        .ok()
+        .and_then(|p| p["type"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    DeliveryView {
+        id: d.id.to_string(),
+        held_action: d.held_action_id.to_string(),
+        event,
+        state: d.state.as_str().into(),
+        attempts: d.attempts,
+        last_status: d.last_status,
+        last_error: d.last_error.clone(),
+        last_attempt_at: d.last_attempt_at.map(when),
+        next_attempt_at: d.next_attempt_at.filter(|_| d.state == DeliveryState::Pending).map(when),
+        created_at: when(d.created_at),
+    }
 }
 
 fn credential_view(c: &Credential, now: OffsetDateTime) -> CredentialView {
@@ -99,6 +119,7 @@ impl AgentConsole for ConsoleService {
         let who = principal(viewer)?;
         let (agent, authority) = self.0.agent_for(By::Person(&who), id(agent)?).await.map_err(hide)?;
         let credentials = self.0.store.credentials(agent.id).await.map_err(|e| hide(e.into()))?;
+        let deliveries = self.0.deliveries(By::Person(&who), agent.id).await.map_err(hide)?;
         let (tenants, people) = self.names(&who).await?;
         let now = self.0.clock.now();
         Ok(AgentDetail {
@@ -106,6 +127,7 @@ impl AgentConsole for ConsoleService {
             sponsor: agent.sponsor_id.and_then(|s| people.get(&s).cloned()),
             webhook_url: agent.webhook_url.clone(),
             credentials: credentials.iter().map(|c| credential_view(c, now)).collect(),
+            deliveries: deliveries.iter().map(delivery_view).collect(),
             may_edit: true,
             may_widen: authority == Authority::Admin,
             agent: Self::summary(&agent, &tenants, &people),
@@ -179,5 +201,10 @@ impl AgentConsole for ConsoleService {
     async fn revoke_credential(&self, viewer: &Viewer, credential: &str) -> Result<(), AppError> {
         let who = principal(viewer)?;
         self.0.revoke_credential(By::Person(&who), id(credential)?).await.map_err(hide)
+    }
+
+    async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError> {
+        let who = principal(viewer)?;
+        self.0.redeliver(By::Person(&who), id(delivery)?).await.map_err(hide)
     }
 }

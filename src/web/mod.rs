@@ -2,16 +2,19 @@
 //! serves the console's server functions.
 
 mod agent_console;
+mod case_view;
 mod console;
 pub use console::ConsoleService;
 mod csrf;
 mod guard;
 mod health;
+mod live;
+mod review_console;
 mod session;
 
 use crate::config::Config;
 use crate::service::Service;
-use app::services::{AgentConsole, Console};
+use app::services::{AgentConsole, Console, ReviewConsole};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
@@ -36,6 +39,7 @@ pub struct AppState {
     pub service: Service,
     pub console: Arc<dyn Console>,
     pub agent_console: Arc<dyn AgentConsole>,
+    pub review_console: Arc<dyn ReviewConsole>,
     pub config: Arc<Config>,
 }
 
@@ -67,6 +71,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone())
         })
         .route("/api/{*function}", post(server_function).get(server_function))
+        .route("/queue/events", get(live::queue_events))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
         .layer(middleware::from_fn(guard::guard_pages))
         // Server functions read whole bodies; nothing the console sends comes near this.
@@ -88,10 +93,11 @@ pub fn router(state: AppState) -> Router {
 
 /// What server functions and pages find in their context: the ports they call.
 fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
-    let (console, agents) = (state.console.clone(), state.agent_console.clone());
+    let (console, agents, reviews) = (state.console.clone(), state.agent_console.clone(), state.review_console.clone());
     move || {
         provide_context(console.clone());
         provide_context(agents.clone());
+        provide_context(reviews.clone());
     }
 }
 

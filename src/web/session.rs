@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub const COOKIE: &str = "countersign_session";
 const AUTH_KEY: &str = "auth";
+/// When the person last re-entered their password (step-up), as a Unix timestamp.
+const STEP_UP_KEY: &str = "stepped_up_at";
 
 /// What a session remembers about who signed in, and when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +51,15 @@ pub async fn begin(
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(AUTH_KEY, SessionAuth { user, epoch, signed_in_at: now }).await
+}
+
+pub async fn record_step_up(session: &Session, at: OffsetDateTime) -> Result<(), tower_sessions::session::Error> {
+    session.insert(STEP_UP_KEY, at.unix_timestamp()).await
+}
+
+pub async fn stepped_up_at(session: &Session) -> Option<OffsetDateTime> {
+    let at: i64 = session.get(STEP_UP_KEY).await.ok().flatten()?;
+    OffsetDateTime::from_unix_timestamp(at).ok()
 }
 
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {

@@ -127,7 +127,7 @@ impl TestApp {
         let config = Config { database_url: db.url.clone(), ..config };
         let store = server::open_store(&config).await.expect("open store");
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-        let state = server::state(config, store.clone(), clock.clone()).expect("state");
+        let state = server::state(config, store.clone(), clock.clone()).await.expect("state");
         let service = state.service.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));

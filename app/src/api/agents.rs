@@ -59,3 +59,8 @@ pub async fn mint_credential(agent: String, ttl: String) -> Result<MintedCredent
 pub async fn revoke_credential(credential: String) -> Result<(), AppError> {
     answer(async { agent_console()?.revoke_credential(&require_viewer()?, &credential).await }).await
 }
+
+#[server(endpoint = "agents/deliveries/redeliver")]
+pub async fn redeliver(delivery: String) -> Result<(), AppError> {
+    answer(async { agent_console()?.redeliver(&require_viewer()?, &delivery).await }).await
+}

@@ -3,6 +3,7 @@
 //! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
 
 pub mod agents;
+pub mod review;
 
 use crate::error::AppError;
 use crate::model::{AuditPage, ChainReport, People, Viewer};
@@ -68,7 +69,7 @@ pub async fn list_people() -> Result<People, AppError> {
 /// The helpers server-function bodies use; bodies are compiled only on the server.
 #[cfg(feature = "ssr")]
 mod ssr_support {
-    pub use super::ssr::{agent_console, answer, require_viewer};
+    pub use super::ssr::{agent_console, answer, require_viewer, review_console, session};
 }
 #[cfg(not(feature = "ssr"))]
 mod ssr_support {}
@@ -107,6 +108,10 @@ pub mod ssr {
 
     pub fn agent_console() -> Result<Arc<dyn crate::services::AgentConsole>, AppError> {
         use_context::<Arc<dyn crate::services::AgentConsole>>().ok_or(AppError::Internal)
+    }
+
+    pub fn review_console() -> Result<Arc<dyn crate::services::ReviewConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::ReviewConsole>>().ok_or(AppError::Internal)
     }
 
     /// The viewer the server's session middleware resolved for this request, if any.

@@ -2,7 +2,8 @@
 
 use super::agents::scope_text;
 use super::Problem;
-use crate::api::agents::{get_agent, MintCredential, RevokeCredential, UpdateAgent};
+use super::deliveries::Deliveries;
+use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
 use crate::model::{AgentDetail, CredentialView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,9 +16,10 @@ pub fn AgentPage() -> impl IntoView {
     let update = ServerAction::<UpdateAgent>::new();
     let mint = ServerAction::<MintCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
+    let redeliver = ServerAction::<Redeliver>::new();
     // Re-read the agent whenever one of its actions completes.
     let detail = Resource::new(
-        move || (id(), update.version().get(), mint.version().get(), revoke.version().get()),
+        move || (id(), update.version().get(), mint.version().get(), revoke.version().get(), redeliver.version().get()),
         |(id, ..)| get_agent(id),
     );
     view! {
@@ -25,7 +27,7 @@ pub fn AgentPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Agent detail=d update mint revoke/> }.into_any(),
+                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver/> }.into_any(),
                     Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -39,6 +41,7 @@ fn Agent(
     update: ServerAction<UpdateAgent>,
     mint: ServerAction<MintCredential>,
     revoke: ServerAction<RevokeCredential>,
+    redeliver: ServerAction<Redeliver>,
 ) -> impl IntoView {
     let a = detail.agent.clone();
     let allowances_text = a
@@ -94,6 +97,7 @@ fn Agent(
             </section>
         </div>
         <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke/>
+        <Deliveries deliveries=detail.deliveries.clone() redeliver/>
     }
 }
 

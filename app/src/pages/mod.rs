@@ -4,9 +4,13 @@ mod account;
 mod agent;
 mod agents;
 mod audit;
+mod case;
+mod deliveries;
+mod live;
 mod login;
 mod overview;
 mod people;
+mod queue;
 
 use crate::api::{current_viewer, Logout};
 use crate::error::AppError;
@@ -53,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("") view=overview::OverviewPage/>
                     <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/queue") view=queue::QueuePage/>
+                    <Route path=path!("/queue/:id") view=case::CasePage/>
                     <Route path=path!("/agents") view=agents::AgentsPage/>
                     <Route path=path!("/agents/new") view=agents::NewAgentPage/>
                     <Route path=path!("/agents/:id") view=agent::AgentPage/>

@@ -1,0 +1,51 @@
+-- The review workflow: who holds an item, the votes cast, the final outcome, and its delivery to the agent.
+ALTER TABLE held_actions ADD COLUMN approvals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE held_actions ADD COLUMN outcome_reason TEXT;
+-- A narrowed amount, in the action's currency; NULL means as requested.
+ALTER TABLE held_actions ADD COLUMN approved_value TEXT;
+ALTER TABLE held_actions ADD COLUMN decided_by BLOB REFERENCES users (id);
+ALTER TABLE held_actions ADD COLUMN receipt TEXT;
+ALTER TABLE held_actions ADD COLUMN claimed_by BLOB REFERENCES users (id);
+ALTER TABLE held_actions ADD COLUMN claimed_until TEXT;
+
+-- The queue walks pending items by deadline; the expiry worker finds the overdue ones the same way.
+CREATE INDEX held_actions_deadline ON held_actions (status, expires_at, id);
+CREATE INDEX held_actions_by_agent ON held_actions (agent_id, status, expires_at);
+CREATE INDEX held_actions_by_customer ON held_actions (tenant_id, customer_id, received_at);
+CREATE INDEX held_actions_tiers ON held_actions (status, tenant_id, risk_tier, action_type);
+
+-- One vote per reviewer per action: nobody counts twice.
+CREATE TABLE reviews (
+    held_action_id  BLOB NOT NULL REFERENCES held_actions (id),
+    reviewer_id     BLOB NOT NULL REFERENCES users (id),
+    approve         BOOLEAN NOT NULL,
+    reason          TEXT,
+    approved_value  TEXT,
+    stepped_up      BOOLEAN NOT NULL,
+    at              TEXT NOT NULL,
+    PRIMARY KEY (held_action_id, reviewer_id)
+);
+
+-- The transactional outbox: written with the outcome, drained by the delivery worker.
+CREATE TABLE webhook_deliveries (
+    id               BLOB PRIMARY KEY,
+    agent_id         BLOB NOT NULL REFERENCES agents (id),
+    held_action_id   BLOB NOT NULL REFERENCES held_actions (id),
+    payload          TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT,
+    last_attempt_at  TEXT,
+    last_status      INTEGER,
+    last_error       TEXT,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE INDEX webhook_deliveries_by_agent ON webhook_deliveries (agent_id, created_at);
+
+-- The key that signs outcome receipts, made once per installation.
+CREATE TABLE receipt_keys (
+    id          TEXT PRIMARY KEY,
+    secret      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);

@@ -1,0 +1,181 @@
+//! The webhook outbox's sender. Outcomes are written to `webhook_deliveries` in the transaction that
+//! decides them; this worker sends what is due, signed per Standard Webhooks, and retries failures on the
+//! specification's suggested schedule (about 27 hours in all) before giving up. A receiver that is down
+//! loses nothing: the message waits in the outbox, and the agent page can send it again.
+
+use super::signature;
+use crate::domain::audit::{Actor, Event, Kind};
+use crate::domain::clock::Clock;
+use crate::store::{Attempt, Delivery, DeliveryState, Store, StoreError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::Notify;
+
+/// Waits before each retry; the first attempt is immediate. Sums to 27.6 hours.
+pub const RETRY_SCHEDULE: [Duration; 7] = [
+    Duration::seconds(5),
+    Duration::minutes(5),
+    Duration::minutes(30),
+    Duration::hours(2),
+    Duration::hours(5),
+    Duration::hours(10),
+    Duration::hours(10),
+];
+/// A send not answered by then failed (and is retried).
+const TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// A taken delivery is not taken again (by this or another app server) for this long.
+const LEASE: Duration = Duration::minutes(1);
+const BATCH: i64 = 32;
+
+/// When to try again after `attempts` failed attempts; `None` once the schedule is spent.
+pub fn retry_at(attempts: i64, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    usize::try_from(attempts - 1).ok().and_then(|i| RETRY_SCHEDULE.get(i)).map(|wait| now + *wait)
+}
+
+/// The `webhook-id` of a delivery: stable across retries, so receivers can drop duplicates.
+pub fn message_id(delivery: &Delivery) -> String {
+    format!("msg_{}", delivery.id.simple())
+}
+
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    client: reqwest::Client,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Outbox {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Countersign/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
+            .build()
+            .unwrap_or_default();
+        Outbox { store, clock, client, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Something was just written to the outbox: send it now rather than at the next tick.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends every delivery due now, once; returns how many were attempted.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let mut sent = 0;
+        loop {
+            let now = self.clock.now();
+            let due = self.store.take_due_deliveries(now, now + LEASE, BATCH).await?;
+            if due.is_empty() {
+                return Ok(sent);
+            }
+            sent += due.len();
+            for delivery in due {
+                let attempt = self.attempt(&delivery).await?;
+                self.store.record_attempt(delivery.id, &attempt).await?;
+            }
+        }
+    }
+
+    /// Runs until the process ends: whatever is due, then waits for a wake-up or a second.
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = self.deliver_due().await {
+                    tracing::error!(error = %e, "webhook delivery pass failed");
+                }
+                let _ = tokio::time::timeout(StdDuration::from_secs(1), self.wake.notified()).await;
+            }
+        });
+    }
+
+    async fn attempt(&self, delivery: &Delivery) -> Result<Attempt, StoreError> {
+        let agent = self.store.agent(delivery.agent_id).await?;
+        let target = agent.as_ref().and_then(|a| a.webhook_url.clone().zip(a.webhook_secret.clone()));
+        let result = match &target {
+            None => Err("the agent no longer has a webhook".to_string()),
+            Some((url, secret)) => self.send(delivery, url, secret).await,
+        };
+        let at = self.clock.now();
+        let attempts = delivery.attempts + 1;
+        let event = |kind: Kind, data| {
+            let mut e = Event::new(kind, Actor::System, format!("held_action:{}", delivery.held_action_id)).data(data);
+            if let Some(agent) = &agent {
+                e = e.tenant(agent.tenant_id);
+            }
+            e
+        };
+        Ok(match result {
+            Ok(status) => Attempt {
+                at,
+                status: Some(status),
+                error: None,
+                state: DeliveryState::Delivered,
+                next_attempt_at: None,
+                event: Some(event(
+                    Kind::WebhookDelivered,
+                    json!({ "message": message_id(delivery), "attempts": attempts, "status": status }),
+                )),
+            },
+            Err(error) => {
+                let status = error.strip_prefix("HTTP ").and_then(|s| s.get(..3)).and_then(|s| s.parse().ok());
+                let retry = if target.is_some() { retry_at(attempts, at) } else { None };
+                let give_up = retry.is_none().then(|| {
+                    event(Kind::WebhookAbandoned, json!({ "message": message_id(delivery), "attempts": attempts, "error": error }))
+                });
+                Attempt {
+                    at,
+                    status,
+                    state: if retry.is_some() { DeliveryState::Pending } else { DeliveryState::Failed },
+                    next_attempt_at: retry,
+                    error: Some(error),
+                    event: give_up,
+                }
+            }
+        })
+    }
+
+    /// One POST; the receiver's status when it is a 2xx, else why not.
+    async fn send(&self, delivery: &Delivery, url: &str, secret: &str) -> Result<u16, String> {
+        let id = message_id(delivery);
+        let timestamp = self.clock.now().unix_timestamp();
+        let signature = signature::sign(secret, &id, timestamp, &delivery.payload)
+            .ok_or_else(|| "the agent's signing secret is not a whsec_ secret".to_string())?;
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(delivery.payload.clone())
+            .send()
+            .await
+            .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { "could not connect".to_string() })?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(status.as_u16())
+        } else {
+            Err(format!("HTTP {}", status.as_u16()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn retries_span_more_than_a_day_then_stop() {
+        let now = datetime!(2026-11-23 10:00 UTC);
+        assert_eq!(retry_at(1, now), Some(now + Duration::seconds(5)));
+        let total: Duration = RETRY_SCHEDULE.iter().copied().sum();
+        assert!(total >= Duration::hours(24), "{total}");
+        assert_eq!(retry_at(RETRY_SCHEDULE.len() as i64, now), Some(now + Duration::hours(10)));
+        assert_eq!(retry_at(RETRY_SCHEDULE.len() as i64 + 1, now), None);
+    }
+}

@@ -1,0 +1,170 @@
+//! The review workflow's part of the port: the queue, claims, votes and outcomes, and the webhook outbox.
+//!
+//! Changes are optimistic: the service reads, the domain decides, and the store applies the decision only
+//! if the action is still as it was read (still pending, the same number of approvals, the same claim).
+//! A `false` answer means someone else got there first; the service reads again and tells the person.
+
+use super::Result;
+use crate::delivery::Change;
+use crate::domain::audit::Event;
+use crate::domain::review::Claim;
+use crate::domain::scope::Money;
+use crate::domain::{ActionType, HeldStatus, RiskTier};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One reviewer's vote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub held_action: Uuid,
+    pub reviewer: Uuid,
+    pub approve: bool,
+    pub reason: Option<String>,
+    /// The narrowed amount this reviewer allowed.
+    pub amount: Option<Money>,
+    pub stepped_up: bool,
+    pub at: OffsetDateTime,
+}
+
+/// A terminal state and what the agent is told about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: HeldStatus,
+    pub reason: Option<String>,
+    pub approved_amount: Option<Money>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: OffsetDateTime,
+    pub receipt: String,
+}
+
+/// A webhook message to send, written in the same transaction as the outcome it reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub held_action_id: Uuid,
+    pub payload: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A change to one pending action, applied only if it still has `expected_approvals` approvals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub action: Uuid,
+    pub expected_approvals: i64,
+    pub approvals: i64,
+    pub review: Option<Review>,
+    pub outcome: Option<Outcome>,
+    pub delivery: Option<NewDelivery>,
+    pub events: Vec<Event>,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// Every retry failed; only a redelivery sends it again.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Failed].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub held_action_id: Uuid,
+    pub payload: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub last_attempt_at: Option<OffsetDateTime>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub at: OffsetDateTime,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub state: DeliveryState,
+    /// When to try again, while `state` is pending.
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// Recorded with the final state (delivered, or given up).
+    pub event: Option<Event>,
+}
+
+/// One page of the queue: pending actions of `tenants`, soonest deadline first, after the keyset `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueueQuery {
+    pub tenants: Vec<Uuid>,
+    pub action: Option<ActionType>,
+    pub tier: Option<RiskTier>,
+    pub agent: Option<Uuid>,
+    pub after: Option<(OffsetDateTime, Uuid)>,
+    pub limit: i64,
+}
+
+#[async_trait]
+pub trait ReviewStore: Send + Sync + 'static {
+    /// Queue rows; their `body` is left empty (the queue never shows it).
+    async fn queue(&self, query: &QueueQuery) -> Result<Vec<super::HeldAction>>;
+    /// Pending counts per tier under the query's tenants and filters, whatever its tier filter and page.
+    async fn tier_counts(&self, query: &QueueQuery) -> Result<Vec<(RiskTier, i64)>>;
+    /// Other actions of this customer or this agent, newest first, without bodies.
+    async fn related(&self, tenant: Uuid, customer: &str, agent: Uuid, limit: i64) -> Result<Vec<super::HeldAction>>;
+    /// Approved amounts for this customer and for this agent since `since`: (customer's, agent's).
+    async fn approved_since(
+        &self,
+        tenant: Uuid,
+        customer: &str,
+        agent: Uuid,
+        since: OffsetDateTime,
+    ) -> Result<(Vec<Money>, Vec<Money>)>;
+    async fn reviews(&self, action: Uuid) -> Result<Vec<Review>>;
+    /// Replaces the claim on a pending action if it is still `expected`.
+    async fn set_claim(
+        &self,
+        action: Uuid,
+        expected: Option<Claim>,
+        claim: Option<Claim>,
+        event: Option<Event>,
+        at: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Applies each transition that still holds, all in one transaction; says which did.
+    async fn apply(&self, transitions: Vec<Transition>, at: OffsetDateTime) -> Result<Vec<bool>>;
+    /// Pending actions whose deadline is at or before `now`, oldest deadline first.
+    async fn overdue(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<super::HeldAction>>;
+
+    /// Due deliveries, leased until `lease_until` so no other worker sends them meanwhile.
+    async fn take_due_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<Delivery>>;
+    async fn record_attempt(&self, delivery: Uuid, attempt: &Attempt) -> Result<()>;
+    async fn deliveries(&self, agent: Uuid, limit: i64) -> Result<Vec<Delivery>>;
+    async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>>;
+    /// Queues a delivered or failed message again, at once.
+    async fn redeliver(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
+    /// The installation's receipt key: the stored one, or `candidate` stored now if there is none.
+    async fn receipt_key(&self, candidate: &str, at: OffsetDateTime) -> Result<String>;
+}

@@ -1,0 +1,345 @@
+//! The review workflow, in the SQL both adapters share (see `sql.rs` for why a macro). Expanded after
+//! `sql_store!`, whose `append_all_in` it uses; the adapter supplies `notify_in` (live events to other
+//! app servers, sent when the transaction commits).
+
+macro_rules! sql_reviews {
+    ($adapter:ident, $db:ty) => {
+        /// Columns of a queue row: everything but the body.
+        const LIST_COLUMNS: &str = "id, tenant_id, agent_id, idempotency_key, action_type, amount_value, amount_currency, \
+            risk_tier, case_id, customer_id, '' AS body, content_hash, status, received_at, expires_at, decided_at, \
+            approvals, outcome_reason, approved_value, decided_by, receipt, claimed_by, claimed_until";
+
+        fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery, with_tier: bool) {
+            q.push(" WHERE status = 'pending' AND tenant_id IN (");
+            let mut ids = q.separated(", ");
+            query.tenants.iter().for_each(|t| {
+                ids.push_bind(*t);
+            });
+            q.push(")");
+            if let Some(action) = query.action {
+                q.push(" AND action_type = ").push_bind(action.as_str());
+            }
+            if let (Some(tier), true) = (query.tier, with_tier) {
+                q.push(" AND risk_tier = ").push_bind(tier.as_str());
+            }
+            if let Some(agent) = query.agent {
+                q.push(" AND agent_id = ").push_bind(agent);
+            }
+        }
+
+        fn held(rows: Vec<crate::store::rows::HeldActionRow>) -> crate::store::Result<Vec<crate::store::HeldAction>> {
+            rows.into_iter().map(TryInto::try_into).collect()
+        }
+
+        fn money(rows: Vec<(String, String)>) -> crate::store::Result<Vec<crate::domain::scope::Money>> {
+            rows.iter()
+                .map(|(v, c)| crate::domain::scope::Money::parse(v, c).map_err(|e| StoreError::Corrupt(e.0)))
+                .collect()
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::ReviewStore for $adapter {
+            async fn queue(&self, query: &crate::store::QueueQuery) -> __Result<Vec<crate::store::HeldAction>> {
+                if query.tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {LIST_COLUMNS} FROM held_actions"));
+                push_filters(&mut q, query, true);
+                if let Some((at, id)) = query.after {
+                    q.push(" AND (expires_at > ").push_bind(at);
+                    q.push(" OR (expires_at = ").push_bind(at).push(" AND id > ").push_bind(id).push("))");
+                }
+                q.push(" ORDER BY expires_at, id LIMIT ").push_bind(query.limit);
+                held(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn tier_counts(&self, query: &crate::store::QueueQuery) -> __Result<Vec<(crate::domain::RiskTier, i64)>> {
+                if query.tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, COUNT(*) FROM held_actions");
+                push_filters(&mut q, query, false);
+                q.push(" GROUP BY risk_tier");
+                let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().filter_map(|(t, n)| crate::domain::RiskTier::parse(&t).map(|t| (t, n))).collect())
+            }
+
+            async fn related(&self, tenant: Uuid, customer: &str, agent: Uuid, limit: i64) -> __Result<Vec<crate::store::HeldAction>> {
+                // Two index walks, merged: each is cheap however much history there is.
+                let mut found = Vec::new();
+                let customer_rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM held_actions WHERE tenant_id = $1 AND customer_id = $2 \
+                     ORDER BY received_at DESC LIMIT $3"
+                ))
+                .bind(tenant)
+                .bind(customer)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let agent_rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM held_actions WHERE agent_id = $1 ORDER BY received_at DESC LIMIT $2"
+                ))
+                .bind(agent)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                found.extend(held(customer_rows)?);
+                for a in held(agent_rows)? {
+                    if !found.iter().any(|f: &crate::store::HeldAction| f.id == a.id) {
+                        found.push(a);
+                    }
+                }
+                found.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+                Ok(found)
+            }
+
+            async fn approved_since(
+                &self,
+                tenant: Uuid,
+                customer: &str,
+                agent: Uuid,
+                since: OffsetDateTime,
+            ) -> __Result<(Vec<crate::domain::scope::Money>, Vec<crate::domain::scope::Money>)> {
+                let amount = "COALESCE(approved_value, amount_value), amount_currency FROM held_actions";
+                let customer_rows: Vec<(String, String)> = sqlx::query_as(&format!(
+                    "SELECT {amount} WHERE tenant_id = $1 AND customer_id = $2 AND status = 'approved' \
+                     AND amount_value IS NOT NULL AND decided_at >= $3"
+                ))
+                .bind(tenant)
+                .bind(customer)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                let agent_rows: Vec<(String, String)> = sqlx::query_as(&format!(
+                    "SELECT {amount} WHERE agent_id = $1 AND status = 'approved' AND amount_value IS NOT NULL \
+                     AND decided_at >= $2"
+                ))
+                .bind(agent)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok((money(customer_rows)?, money(agent_rows)?))
+            }
+
+            async fn reviews(&self, action: Uuid) -> __Result<Vec<crate::store::Review>> {
+                let currency: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT amount_currency FROM held_actions WHERE id = $1")
+                        .bind(action)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let currency = currency.and_then(|(c,)| c);
+                let rows: Vec<crate::store::rows::ReviewRow> =
+                    sqlx::query_as("SELECT * FROM reviews WHERE held_action_id = $1 ORDER BY at")
+                        .bind(action)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(|r| r.into_review(currency.as_deref())).collect()
+            }
+
+            async fn set_claim(
+                &self,
+                action: Uuid,
+                expected: Option<crate::domain::review::Claim>,
+                claim: Option<crate::domain::review::Claim>,
+                event: Option<__Event>,
+                at: OffsetDateTime,
+            ) -> __Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let current: Option<(Uuid, Option<Uuid>, Option<OffsetDateTime>)> = sqlx::query_as(
+                    "SELECT tenant_id, claimed_by, claimed_until FROM held_actions WHERE id = $1 AND status = 'pending'",
+                )
+                .bind(action)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((tenant, by, until)) = current else { return Ok(false) };
+                let now_claim = by.zip(until).map(|(user, until)| crate::domain::review::Claim { user, until });
+                if now_claim != expected {
+                    return Ok(false);
+                }
+                sqlx::query("UPDATE held_actions SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
+                    .bind(claim.map(|c| c.user))
+                    .bind(claim.map(|c| c.until))
+                    .bind(action)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(event) = event {
+                    append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                }
+                let change = crate::delivery::Change { kind: crate::delivery::ChangeKind::Updated, id: action, tenant };
+                Self::notify_in(&mut tx, &[change]).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn apply(&self, transitions: Vec<crate::store::Transition>, at: OffsetDateTime) -> __Result<Vec<bool>> {
+                let mut tx = self.begin_write().await?;
+                let (mut applied, mut events, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+                for t in transitions {
+                    let outcome = t.outcome.as_ref();
+                    let status = outcome.map_or("pending", |o| o.status.as_str());
+                    let done = sqlx::query(
+                        "UPDATE held_actions SET approvals = $1, status = $2, outcome_reason = $3, approved_value = $4, \
+                         decided_by = $5, decided_at = $6, receipt = $7, \
+                         claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
+                         claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
+                         WHERE id = $8 AND status = 'pending' AND approvals = $9",
+                    )
+                    .bind(t.approvals)
+                    .bind(status)
+                    .bind(outcome.and_then(|o| o.reason.clone()))
+                    .bind(outcome.and_then(|o| o.approved_amount.as_ref().map(|m| m.value.to_string())))
+                    .bind(outcome.and_then(|o| o.decided_by))
+                    .bind(outcome.map(|o| o.decided_at))
+                    .bind(outcome.map(|o| o.receipt.clone()))
+                    .bind(t.action)
+                    .bind(t.expected_approvals)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        applied.push(false);
+                        continue;
+                    }
+                    if let Some(r) = &t.review {
+                        sqlx::query(
+                            "INSERT INTO reviews (held_action_id, reviewer_id, approve, reason, approved_value, stepped_up, at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(r.held_action)
+                        .bind(r.reviewer)
+                        .bind(r.approve)
+                        .bind(r.reason.clone())
+                        .bind(r.amount.as_ref().map(|m| m.value.to_string()))
+                        .bind(r.stepped_up)
+                        .bind(r.at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    if let Some(d) = &t.delivery {
+                        sqlx::query(
+                            "INSERT INTO webhook_deliveries (id, agent_id, held_action_id, payload, state, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                        )
+                        .bind(d.id)
+                        .bind(d.agent_id)
+                        .bind(d.held_action_id)
+                        .bind(d.payload.clone())
+                        .bind(d.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    events.extend(t.events);
+                    changes.push(t.change);
+                    applied.push(true);
+                }
+                append_all_in(&mut tx, &events, at).await?;
+                Self::notify_in(&mut tx, &changes).await?;
+                tx.commit().await?;
+                Ok(applied)
+            }
+
+            async fn overdue(&self, now: OffsetDateTime, limit: i64) -> __Result<Vec<crate::store::HeldAction>> {
+                let rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM held_actions WHERE status = 'pending' AND expires_at <= $1 \
+                     ORDER BY expires_at, id LIMIT $2"
+                ))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                held(rows)
+            }
+
+            async fn take_due_deliveries(
+                &self,
+                now: OffsetDateTime,
+                lease_until: OffsetDateTime,
+                limit: i64,
+            ) -> __Result<Vec<crate::store::Delivery>> {
+                let mut tx = self.begin_write().await?;
+                let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
+                    "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in &rows {
+                    sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2")
+                        .bind(lease_until)
+                        .bind(row.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn record_attempt(&self, delivery: Uuid, attempt: &crate::store::Attempt) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, state = $1, next_attempt_at = $2, \
+                     last_attempt_at = $3, last_status = $4, last_error = $5 WHERE id = $6",
+                )
+                .bind(attempt.state.as_str())
+                .bind(attempt.next_attempt_at)
+                .bind(attempt.at)
+                .bind(attempt.status.map(i64::from))
+                .bind(attempt.error.clone())
+                .bind(delivery)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(event) = &attempt.event {
+                    append_all_in(&mut tx, std::slice::from_ref(event), attempt.at).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn deliveries(&self, agent: Uuid, limit: i64) -> __Result<Vec<crate::store::Delivery>> {
+                let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
+                    "SELECT * FROM webhook_deliveries WHERE agent_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                )
+                .bind(agent)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn delivery(&self, id: Uuid) -> __Result<Option<crate::store::Delivery>> {
+                let row: Option<crate::store::rows::DeliveryRow> =
+                    sqlx::query_as("SELECT * FROM webhook_deliveries WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn redeliver(&self, id: Uuid, event: __Event, at: OffsetDateTime) -> __Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1 WHERE id = $2",
+                )
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                }
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn receipt_key(&self, candidate: &str, at: OffsetDateTime) -> __Result<String> {
+                sqlx::query("INSERT INTO receipt_keys (id, secret, created_at) VALUES ('current', $1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(candidate)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                let (secret,): (String,) = sqlx::query_as("SELECT secret FROM receipt_keys WHERE id = 'current'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(secret)
+            }
+        }
+    };
+}
