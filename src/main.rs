@@ -70,7 +70,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let store = server::open_store(&config).await?;
-    let service = Service::start(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?).await?;
+    let service =
+        Service::start(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?).await?;
     match cli.command {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");

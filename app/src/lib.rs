@@ -3,8 +3,8 @@
 pub mod api;
 pub mod error;
 pub mod model;
-pub mod review_model;
 mod pages;
+pub mod review_model;
 #[cfg(feature = "ssr")]
 pub mod services;
 

@@ -124,7 +124,10 @@ impl Outbox {
                 let status = error.strip_prefix("HTTP ").and_then(|s| s.get(..3)).and_then(|s| s.parse().ok());
                 let retry = if target.is_some() { retry_at(attempts, at) } else { None };
                 let give_up = retry.is_none().then(|| {
-                    event(Kind::WebhookAbandoned, json!({ "message": message_id(delivery), "attempts": attempts, "error": error }))
+                    event(
+                        Kind::WebhookAbandoned,
+                        json!({ "message": message_id(delivery), "attempts": attempts, "error": error }),
+                    )
                 });
                 Attempt {
                     at,

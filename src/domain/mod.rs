@@ -4,8 +4,8 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
-pub mod consent;
 pub mod clock;
+pub mod consent;
 pub mod credential;
 pub mod identity;
 pub mod password;

@@ -46,8 +46,12 @@ pub struct Facts<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Vote {
     /// `amount` lowers a money amount; `None` approves it as requested.
-    Approve { amount: Option<Money> },
-    Deny { reason: String },
+    Approve {
+        amount: Option<Money>,
+    },
+    Deny {
+        reason: String,
+    },
 }
 
 /// Why a vote is refused. The words are shown to the reviewer as they are.
@@ -98,9 +102,17 @@ pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// An approval counted; more are needed ("1 of 2").
-    Counted { approvals: i64, needed: i64 },
-    Approved { approvals: i64, amount: Option<Money> },
-    Denied { reason: String },
+    Counted {
+        approvals: i64,
+        needed: i64,
+    },
+    Approved {
+        approvals: i64,
+        amount: Option<Money>,
+    },
+    Denied {
+        reason: String,
+    },
 }
 
 /// Checks `vote` by `who` against the action and says what it does.
@@ -129,7 +141,8 @@ pub fn cast(who: &Reviewer, facts: &Facts, vote: &Vote, now: OffsetDateTime) -> 
                 return Ok(Effect::Counted { approvals, needed });
             }
             // Every approver's limit holds: the outcome is the lowest amount any of them allowed.
-            let amount = facts.approvals.iter().filter_map(|(_, a)| a.clone()).chain(mine).min_by(|a, b| a.value.cmp(&b.value));
+            let amount =
+                facts.approvals.iter().filter_map(|(_, a)| a.clone()).chain(mine).min_by(|a, b| a.value.cmp(&b.value));
             Ok(Effect::Approved { approvals, amount })
         }
     }
@@ -147,7 +160,9 @@ pub fn narrowed(requested: Option<&Money>, approved: Option<Money>) -> Result<Op
     match requested {
         None => bad("this action moves no money, so there is no amount to narrow"),
         Some(r) if r.currency != approved.currency => bad(&format!("the amount must be in {}", r.currency)),
-        Some(r) if approved.value > r.value => bad(&format!("an approval may lower the amount, never raise it above {r}")),
+        Some(r) if approved.value > r.value => {
+            bad(&format!("an approval may lower the amount, never raise it above {r}"))
+        }
         Some(_) if approved.value <= rust_decimal::Decimal::ZERO => bad("the approved amount must be more than zero"),
         Some(r) if approved.value == r.value => Ok(None),
         Some(_) => Ok(Some(approved)),

@@ -32,7 +32,8 @@ fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, O
 #[test]
 fn high_needs_one_approval() {
     let amount = eur("129.90");
-    let effect = cast(&reviewer(ALICE), &facts(RiskTier::High, Some(&amount), &[]), &Vote::Approve { amount: None }, NOW);
+    let effect =
+        cast(&reviewer(ALICE), &facts(RiskTier::High, Some(&amount), &[]), &Vote::Approve { amount: None }, NOW);
     assert_eq!(effect, Ok(Effect::Approved { approvals: 1, amount: None }));
 }
 
@@ -119,7 +120,10 @@ fn claims_lapse_renew_and_can_be_taken_over() {
     let held = |user, mins| Some(Claim { user, until: NOW + Duration::minutes(mins) });
     assert_eq!(claim(None, ALICE, false, NOW), ClaimOutcome::Claimed);
     assert_eq!(claim(held(ALICE, 3), ALICE, false, NOW), ClaimOutcome::Renewed);
-    assert_eq!(claim(held(BOB, 3), ALICE, false, NOW), ClaimOutcome::HeldBy(Claim { user: BOB, until: NOW + Duration::minutes(3) }));
+    assert_eq!(
+        claim(held(BOB, 3), ALICE, false, NOW),
+        ClaimOutcome::HeldBy(Claim { user: BOB, until: NOW + Duration::minutes(3) })
+    );
     assert_eq!(claim(held(BOB, 3), ALICE, true, NOW), ClaimOutcome::TakenOver { from: BOB });
     assert_eq!(claim(held(BOB, 0), ALICE, false, NOW), ClaimOutcome::Claimed, "a lapsed claim is free");
 }

@@ -263,9 +263,10 @@ impl Service {
         if found.state == DeliveryState::Pending {
             return Err(Invalid::new("that message is already waiting to be sent").into());
         }
-        let event = Event::new(Kind::WebhookRedeliveryRequested, by.actor(), format!("held_action:{}", found.held_action_id))
-            .tenant(agent.tenant_id)
-            .data(json!({ "message": crate::delivery::webhook::message_id(&found) }));
+        let event =
+            Event::new(Kind::WebhookRedeliveryRequested, by.actor(), format!("held_action:{}", found.held_action_id))
+                .tenant(agent.tenant_id)
+                .data(json!({ "message": crate::delivery::webhook::message_id(&found) }));
         self.store.redeliver(delivery, event, self.clock.now()).await?;
         self.outbox.wake();
         Ok(())

@@ -8,13 +8,13 @@ mod intake;
 mod records;
 mod review;
 
-use crate::domain::catalog::Catalog;
-use crate::domain::clock::Clock;
-use crate::domain::Invalid;
-use crate::store::{Store, StoreError};
 use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;
+use crate::domain::catalog::Catalog;
+use crate::domain::clock::Clock;
 use crate::domain::receipt::ReceiptKey;
+use crate::domain::Invalid;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::{broadcast, OnceCell};
 

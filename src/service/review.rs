@@ -191,7 +191,8 @@ impl Service {
                     }
                 }
                 Effect::Approved { approvals, amount } => {
-                    let mut t = self.conclude(&action, &agent, HeldStatus::Approved, None, amount, Some(who.user), now).await?;
+                    let mut t =
+                        self.conclude(&action, &agent, HeldStatus::Approved, None, amount, Some(who.user), now).await?;
                     t.approvals = approvals;
                     t.review = Some(review);
                     self.reseal(&action, &agent, &mut t).await?;
@@ -199,8 +200,9 @@ impl Service {
                     t
                 }
                 Effect::Denied { reason } => {
-                    let mut t =
-                        self.conclude(&action, &agent, HeldStatus::Denied, Some(reason), None, Some(who.user), now).await?;
+                    let mut t = self
+                        .conclude(&action, &agent, HeldStatus::Denied, Some(reason), None, Some(who.user), now)
+                        .await?;
                     t.review = Some(review);
                     t
                 }
@@ -296,7 +298,14 @@ impl Service {
             expected_approvals: action.approvals,
             approvals: action.approvals,
             review: None,
-            outcome: Some(Outcome { status, reason, approved_amount, decided_by, decided_at: now, receipt: String::new() }),
+            outcome: Some(Outcome {
+                status,
+                reason,
+                approved_amount,
+                decided_by,
+                decided_at: now,
+                receipt: String::new(),
+            }),
             delivery: None,
             events: vec![event],
             change: Change { kind: ChangeKind::Decided, id: action.id, tenant: action.tenant_id },

@@ -18,7 +18,9 @@ mod sessions;
 mod sqlite;
 
 pub use postgres::PostgresStore;
-pub use reviews::{Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition};
+pub use reviews::{
+    Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
+};
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
 

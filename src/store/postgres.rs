@@ -1,11 +1,11 @@
 //! PostgreSQL, for several app servers sharing one database.
 
-use sqlx::migrate::Migrator;
 use crate::delivery::{live, Change};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use tokio::sync::broadcast;
 use sqlx::Postgres;
 use std::time::Duration;
+use tokio::sync::broadcast;
 
 pub struct PostgresStore {
     pool: PgPool,

@@ -269,7 +269,9 @@ impl ReviewRow {
     /// `currency` is the action's: a narrowed amount is stored as its value only.
     pub fn into_review(self, currency: Option<&str>) -> Result<Review, StoreError> {
         let amount = match (&self.approved_value, currency) {
-            (Some(v), Some(c)) => Some(Money::parse(v, c).map_err(|e| StoreError::Corrupt(format!("review: {}", e.0)))?),
+            (Some(v), Some(c)) => {
+                Some(Money::parse(v, c).map_err(|e| StoreError::Corrupt(format!("review: {}", e.0)))?)
+            }
             _ => None,
         };
         Ok(Review {

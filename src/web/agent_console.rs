@@ -6,11 +6,11 @@ use crate::domain::access::{Authority, Principal};
 use crate::domain::{credential, Role};
 use crate::service::{AgentChanges, AgentDraft, By};
 use crate::store::{Agent, Credential, Delivery, DeliveryState};
-use app::review_model::DeliveryView;
 use app::error::AppError;
 use app::model::{
     AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
 };
+use app::review_model::DeliveryView;
 use app::services::AgentConsole;
 use async_trait::async_trait;
 use std::collections::HashMap;

@@ -45,14 +45,18 @@ fn total(amounts: &[Money]) -> String {
     sums.iter().map(|(c, v)| format!("{v} {c}")).collect::<Vec<_>>().join(", ")
 }
 
-pub fn build(file: &CaseFile, who: &Reviewer, names: &HashMap<Uuid, String>, viewer: &Viewer, now: OffsetDateTime) -> CaseView {
+pub fn build(
+    file: &CaseFile,
+    who: &Reviewer,
+    names: &HashMap<Uuid, String>,
+    viewer: &Viewer,
+    now: OffsetDateTime,
+) -> CaseView {
     let a = &file.action;
     let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
     let name = |u: Uuid| names.get(&u).cloned().unwrap_or_else(|| "someone outside your tenants".into());
-    let consented: Vec<String> = body["on_behalf_of"]["consented_scope"]
-        .as_array()
-        .map(|s| s.iter().map(text).collect())
-        .unwrap_or_default();
+    let consented: Vec<String> =
+        body["on_behalf_of"]["consented_scope"].as_array().map(|s| s.iter().map(text).collect()).unwrap_or_default();
     let beyond_consent = consent::beyond(a.action, &body["action"]["parameters"], &consented);
     let agent = &file.agent;
     let beyond_scope = agent.scope.refusal(a.action, a.amount.as_ref());
@@ -70,7 +74,12 @@ pub fn build(file: &CaseFile, who: &Reviewer, names: &HashMap<Uuid, String>, vie
     });
     CaseView {
         id: a.id.to_string(),
-        tenant: viewer.tenants.iter().find(|t| t.id == a.tenant_id.to_string()).map(|t| t.name.clone()).unwrap_or_default(),
+        tenant: viewer
+            .tenants
+            .iter()
+            .find(|t| t.id == a.tenant_id.to_string())
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
         status: a.status,
         action: a.action,
         amount: a.amount.as_ref().map(Money::to_string),
@@ -102,7 +111,12 @@ pub fn build(file: &CaseFile, who: &Reviewer, names: &HashMap<Uuid, String>, vie
             .map(|turns| {
                 turns
                     .iter()
-                    .map(|t| Turn { role: text(&t["role"]), at: text(&t["at"]), name: opt(&t["name"]), text: text(&t["text"]) })
+                    .map(|t| Turn {
+                        role: text(&t["role"]),
+                        at: text(&t["at"]),
+                        name: opt(&t["name"]),
+                        text: text(&t["text"]),
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -145,7 +159,11 @@ pub fn build(file: &CaseFile, who: &Reviewer, names: &HashMap<Uuid, String>, vie
                 at: when(r.at),
             })
             .collect(),
-        claim: a.claim.filter(|c| c.until > now).map(|c| ClaimView { by: name(c.user), mine: c.user == who.user, until_ms: millis(c.until) }),
+        claim: a.claim.filter(|c| c.until > now).map(|c| ClaimView {
+            by: name(c.user),
+            mine: c.user == who.user,
+            until_ms: millis(c.until),
+        }),
         may_not_decide: match &file.may_decide {
             Ok(()) if file.reviews.iter().any(|r| r.reviewer == who.user) => {
                 Some("You have already approved this; a different approver must give the second approval.".into())

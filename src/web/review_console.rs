@@ -22,10 +22,12 @@ pub const PAGE_SIZE: i64 = 50;
 
 pub fn refusal(e: DecideError) -> AppError {
     match e {
-        DecideError::Refused(
-            r @ (Refusal::BadAmount(_) | Refusal::ReasonRequired | Refusal::UnknownReason(_)),
-        ) => AppError::Invalid(capitalised(&r.to_string())),
-        DecideError::Refused(r @ (Refusal::NotPending | Refusal::Expired)) => AppError::Conflict(capitalised(&r.to_string())),
+        DecideError::Refused(r @ (Refusal::BadAmount(_) | Refusal::ReasonRequired | Refusal::UnknownReason(_))) => {
+            AppError::Invalid(capitalised(&r.to_string()))
+        }
+        DecideError::Refused(r @ (Refusal::NotPending | Refusal::Expired)) => {
+            AppError::Conflict(capitalised(&r.to_string()))
+        }
         DecideError::Refused(r) => AppError::Refused(capitalised(&r.to_string())),
         e @ DecideError::AlreadyDecided { .. } => AppError::Conflict(capitalised(&e.to_string())),
         DecideError::NotFound => AppError::Forbidden,
@@ -71,7 +73,12 @@ fn optional<T>(text: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Res
 impl ConsoleService {
     async fn reviewer(&self, session: &Session, viewer: &app::model::Viewer) -> Result<Reviewer, AppError> {
         let p = principal(viewer)?;
-        Ok(Reviewer { user: p.user, roles: p.roles, tenants: p.tenants, stepped_up_at: session::stepped_up_at(session).await })
+        Ok(Reviewer {
+            user: p.user,
+            roles: p.roles,
+            tenants: p.tenants,
+            stepped_up_at: session::stepped_up_at(session).await,
+        })
     }
 
     /// Display names of the people of the viewer's tenants.
@@ -85,7 +92,11 @@ impl ConsoleService {
 impl ReviewConsole for ConsoleService {
     async fn queue(&self, viewer: &app::model::Viewer, filter: QueueFilter) -> Result<QueuePage, AppError> {
         let who = principal(viewer)?;
-        let tenant = optional(&filter.tenant, |t| viewer.tenants.iter().find(|x| x.slug == t).and_then(|x| Uuid::parse_str(&x.id).ok()), "tenant")?;
+        let tenant = optional(
+            &filter.tenant,
+            |t| viewer.tenants.iter().find(|x| x.slug == t).and_then(|x| Uuid::parse_str(&x.id).ok()),
+            "tenant",
+        )?;
         let query = QueueQuery {
             tenants: Vec::new(),
             action: optional(&filter.action, ActionType::parse, "action type")?,
@@ -115,7 +126,10 @@ impl ReviewConsole for ConsoleService {
                     customer: a.customer_id.clone(),
                     tier: a.tier,
                     expires_at_ms: millis(a.expires_at),
-                    claimed_by: a.claim.filter(|c| c.until > self.0.clock.now()).and_then(|c| names.get(&c.user).cloned()),
+                    claimed_by: a
+                        .claim
+                        .filter(|c| c.until > self.0.clock.now())
+                        .and_then(|c| names.get(&c.user).cloned()),
                     approvals: a.approvals,
                     needed: review::quorum(a.tier),
                 })
@@ -173,12 +187,14 @@ impl ReviewConsole for ConsoleService {
             "approve" => {
                 let current = self.0.store.held_action(case).await.map_err(|e| hide(e.into()))?;
                 let currency = current.and_then(|a| a.amount.map(|m| m.currency)).unwrap_or_default();
-                let amount = Money::parse(form.amount.trim(), &currency)
-                    .map_err(|_| AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim())))?;
+                let amount = Money::parse(form.amount.trim(), &currency).map_err(|_| {
+                    AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim()))
+                })?;
                 Vote::Approve { amount: Some(amount) }
             }
             "deny" => Vote::Deny {
-                reason: review::deny_reason(&form.preset, &form.reason).map_err(|r| refusal(DecideError::Refused(r)))?,
+                reason: review::deny_reason(&form.preset, &form.reason)
+                    .map_err(|r| refusal(DecideError::Refused(r)))?,
             },
             other => return Err(AppError::Invalid(format!("\"{other}\" is not approve or deny"))),
         };

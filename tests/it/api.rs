@@ -22,7 +22,7 @@ crate::on_both_stores!(
     openapi_describes_the_api,
 );
 
-fn example(key: &str) -> Value {
+pub fn example(key: &str) -> Value {
     json!({
         "idempotency_key": key,
         "action": { "type": "refund", "parameters": { "order_id": "A-1009", "card_last4": "4242" },
@@ -48,7 +48,7 @@ async fn setup(backend: Backend) -> (TestApp, String) {
     (app, token)
 }
 
-async fn post(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+pub async fn post(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(app.url("/api/v1/held-actions"))
         .bearer_auth(token)

@@ -8,4 +8,6 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod review;
 mod store;
+mod webhooks;

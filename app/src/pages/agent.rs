@@ -1,8 +1,8 @@
 //! One agent: what it is, what it may request, and its credentials.
 
 use super::agents::scope_text;
-use super::Problem;
 use super::deliveries::Deliveries;
+use super::Problem;
 use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
 use crate::model::{AgentDetail, CredentialView};
 use leptos::prelude::*;

@@ -250,7 +250,13 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
 type Submit = Action<(DecisionForm, Option<String>), Result<(), AppError>>;
 
 #[component]
-fn ApproveForm(submit: Submit, requested: String, currency: Option<String>, needs_step_up: bool, step: RwSignal<Step>) -> impl IntoView {
+fn ApproveForm(
+    submit: Submit,
+    requested: String,
+    currency: Option<String>,
+    needs_step_up: bool,
+    step: RwSignal<Step>,
+) -> impl IntoView {
     let amount = RwSignal::new(requested.clone());
     let password = RwSignal::new(String::new());
     let confirm = NodeRef::<leptos::html::Button>::new();
@@ -344,7 +350,11 @@ fn Reviews(case: CaseView) -> impl IntoView {
 }
 
 #[component]
-fn ClaimPanel(case: CaseView, claim_action: ServerAction<Claim>, release_action: ServerAction<Release>) -> impl IntoView {
+fn ClaimPanel(
+    case: CaseView,
+    claim_action: ServerAction<Claim>,
+    release_action: ServerAction<Release>,
+) -> impl IntoView {
     if case.status != HeldStatus::Pending {
         return ().into_any();
     }

@@ -23,7 +23,13 @@ pub fn QueuePage() -> impl IntoView {
     let filter = move || {
         let q = query.read();
         let get = |k: &str| q.get(k).unwrap_or_default();
-        QueueFilter { tenant: get("tenant"), action: get("action"), tier: get("tier"), agent: get("agent"), after: get("after") }
+        QueueFilter {
+            tenant: get("tenant"),
+            action: get("action"),
+            tier: get("tier"),
+            agent: get("agent"),
+            after: get("after"),
+        }
     };
     let changes = use_changes();
     let page = Resource::new(move || (filter(), changes.get()), |(f, _)| load_queue(f));
@@ -90,7 +96,8 @@ fn link(filter: &QueueFilter, change: impl FnOnce(&mut QueueFilter)) -> String {
     let mut f = filter.clone();
     f.after.clear();
     change(&mut f);
-    let pairs = [("tenant", &f.tenant), ("action", &f.action), ("tier", &f.tier), ("agent", &f.agent), ("after", &f.after)];
+    let pairs =
+        [("tenant", &f.tenant), ("action", &f.action), ("tier", &f.tier), ("agent", &f.agent), ("after", &f.after)];
     let query: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect();
     if query.is_empty() {
         "/queue".into()
@@ -173,7 +180,11 @@ pub fn action_label(a: ActionType) -> String {
 }
 
 #[component]
-fn Filters(page_tenants: Vec<crate::model::TenantRef>, agents: Vec<(String, String)>, filter: QueueFilter) -> impl IntoView {
+fn Filters(
+    page_tenants: Vec<crate::model::TenantRef>,
+    agents: Vec<(String, String)>,
+    filter: QueueFilter,
+) -> impl IntoView {
     let opt = |value: String, label: String, current: &str| {
         let sel = value == current;
         view! { <option value=value selected=sel>{label}</option> }

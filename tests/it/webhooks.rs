@@ -1,0 +1,104 @@
+//! Outcome webhooks against a real receiver that fails at first and then recovers: Standard Webhooks
+//! headers and signature, retries on the schedule, nothing lost, and redelivery on request.
+
+use crate::api::{example, post};
+use crate::harness::{Backend, TestApp};
+use axum::http::{HeaderMap, StatusCode};
+use countersign::delivery::signature;
+use countersign::domain::review::{Reviewer, Vote};
+use countersign::domain::Role;
+use countersign::service::{AgentDraft, By};
+use countersign::store::DeliveryState;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+crate::on_both_stores!(outcomes_reach_a_receiver_that_recovers);
+
+/// (headers, body) of every request the receiver got.
+type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// Answers 503 to the first `failures` requests, then 204.
+async fn receiver(failures: usize) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = log.clone();
+            async move {
+                let mut log = log.lock().expect("lock");
+                log.push((headers, body));
+                if log.len() <= failures {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+async fn outcomes_reach_a_receiver_that_recovers(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let acme = app.tenant("acme").await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let (url, seen) = receiver(2).await;
+    let draft = AgentDraft {
+        tenant: "acme".into(),
+        name: "refunder".into(),
+        purpose: "Refunds".into(),
+        owner_email: "olu@example.com".into(),
+        sponsor_email: None,
+        allowances: vec!["refund:500.00EUR".into()],
+        webhook_url: Some(url),
+    };
+    let (agent, secret) = app.service.create_agent(By::Operator, draft).await.expect("agent");
+    let secret = secret.expect("a webhook secret, shown once");
+    let (_, token) =
+        app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(1)).await.expect("token");
+    let r: Value = post(&app, &token, &example("w-1")).await.json().await.expect("json");
+    let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
+
+    let outbox = &app.service.outbox;
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 1, "first attempt fails (503)");
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 0, "nothing due until the retry time");
+    app.clock.advance(time::Duration::seconds(5));
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 1, "second attempt fails too");
+    app.clock.advance(time::Duration::minutes(5));
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 1, "third attempt succeeds");
+    let log = app.store.deliveries(agent.id, 10).await.expect("log");
+    assert_eq!((log.len(), log[0].state, log[0].attempts), (1, DeliveryState::Delivered, 3));
+
+    let requests = seen.lock().expect("lock").clone();
+    assert_eq!(requests.len(), 3);
+    let ids: Vec<&str> = requests.iter().map(|(h, _)| h["webhook-id"].to_str().expect("id")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0] && i.starts_with("msg_")), "one message id across retries");
+    for (headers, body) in &requests {
+        let timestamp: i64 = headers["webhook-timestamp"].to_str().expect("ts").parse().expect("number");
+        let expected = signature::sign(&secret, ids[0], timestamp, body).expect("sign");
+        assert_eq!(headers["webhook-signature"].to_str().expect("sig"), expected, "signed per the specification");
+        let payload: Value = serde_json::from_str(body).expect("json body");
+        assert_eq!(payload["type"], "held_action.approved");
+        assert_eq!(payload["data"]["decision"]["outcome"], "approved");
+    }
+
+    // Redelivery on request sends the same message again.
+    app.service.redeliver(By::Operator, log[0].id).await.expect("redeliver");
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 1);
+    assert_eq!(seen.lock().expect("lock").len(), 4);
+    let kinds = app.audit_kinds().await;
+    assert!(
+        kinds.contains(&"webhook.delivered".to_string()) && kinds.contains(&"webhook.redelivery_requested".to_string())
+    );
+    app.stop().await;
+}
