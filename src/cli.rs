@@ -38,6 +38,13 @@ pub enum Command {
     Agent(AgentCommand),
     /// Submit realistic held actions through the real API, as an agent would.
     Simulate(Simulate),
+    /// Add realistic held actions (on top of the demo data) to the configured database, for load tests.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        pending: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        decided: u64,
+    },
     /// Benchmarks that print their figures and the baselines they compare with.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -108,6 +115,19 @@ pub enum BenchCommand {
         /// Concurrent clients.
         #[arg(long, default_value_t = 64)]
         clients: usize,
+    },
+    /// Queue, case view, live arrival and decision delivery on a seeded database (a temporary SQLite file
+    /// unless --database-url names one; seeded when it holds fewer pending actions than asked).
+    Review {
+        #[arg(long, default_value_t = 100_000)]
+        pending: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        decided: u64,
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
     },
 }
 

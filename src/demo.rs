@@ -42,12 +42,14 @@ const AGENTS: [(&str, &str, &str, &[&str]); 3] = [
 /// Seconds between demo submissions, spread over the demo agents.
 const STREAM_EVERY: f64 = 20.0;
 
-/// (email, name, role, password). Demo only: these passwords are public.
-pub const PEOPLE: [(&str, &str, Role, &str); 4] = [
-    ("admin@countersign.demo", "Ada Admin", Role::Admin, "admin-demo-password"),
-    ("supervisor@countersign.demo", "Sam Supervisor", Role::Supervisor, "supervisor-demo-password"),
-    ("owner@countersign.demo", "Olu Owner", Role::Owner, "owner-demo-password"),
-    ("auditor@countersign.demo", "Aiko Auditor", Role::Auditor, "auditor-demo-password"),
+/// (email, name, roles, password). Demo only: these passwords are public. The owner also supervises, so
+/// separation of duties shows: the queue lists their agents' actions but refuses them the decision.
+pub const PEOPLE: [(&str, &str, &[Role], &str); 5] = [
+    ("admin@countersign.demo", "Ada Admin", &[Role::Admin], "admin-demo-password"),
+    ("supervisor@countersign.demo", "Sam Supervisor", &[Role::Supervisor], "supervisor-demo-password"),
+    ("reviewer@countersign.demo", "Rui Reviewer", &[Role::Supervisor], "reviewer-demo-password"),
+    ("owner@countersign.demo", "Olu Owner", &[Role::Owner, Role::Supervisor], "owner-demo-password"),
+    ("auditor@countersign.demo", "Aiko Auditor", &[Role::Auditor], "auditor-demo-password"),
 ];
 
 pub async fn seed(service: &Service) -> Result<(), ServiceError> {
@@ -57,17 +59,17 @@ pub async fn seed(service: &Service) -> Result<(), ServiceError> {
         }
     }
     let slugs: Vec<String> = TENANTS.iter().map(|(slug, _)| slug.to_string()).collect();
-    for (email, name, role, password) in PEOPLE {
+    for (email, name, roles, password) in PEOPLE {
         if service.store.user_by_email(email).await?.is_some() {
             continue;
         }
-        match service.create_user(Actor::System, email, name, password.to_string(), &[role], &slugs).await {
+        match service.create_user(Actor::System, email, name, password.to_string(), roles, &slugs).await {
             // Another server seeding at the same moment got there first.
             Ok(_) | Err(ServiceError::Store(StoreError::Conflict(_))) => {}
             Err(e) => return Err(e),
         }
     }
-    let owner = PEOPLE[2].0;
+    let owner = PEOPLE[3].0;
     for (tenant, name, purpose, allow) in AGENTS {
         let Some(t) = service.store.tenant_by_slug(tenant).await? else { continue };
         if service.store.agents(&[t.id], None).await?.iter().any(|a| a.name == name) {
@@ -127,8 +129,9 @@ pub async fn stream(service: Service, listen: SocketAddr) {
 
 pub fn banner() -> String {
     let mut out = String::from("DEMO DATA — these accounts and passwords are public; never use them in production:\n");
-    for (email, _, role, password) in PEOPLE {
-        out.push_str(&format!("  {:<11} {:<29} {}\n", role.as_str(), email, password));
+    for (email, _, roles, password) in PEOPLE {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        out.push_str(&format!("  {:<18} {:<29} {}\n", roles.join("+"), email, password));
     }
     out
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod domain;
+pub mod seed;
 pub mod server;
 pub mod service;
 pub mod simulate;

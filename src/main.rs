@@ -62,6 +62,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(BenchCommand::Review { pending, decided, database_url, samples }) => {
+            let options = countersign::bench::review::Options { pending, decided, database_url, samples };
+            countersign::bench::review(options).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Bench(BenchCommand::Intake { seconds, clients }) => {
             countersign::bench::intake(seconds, clients).await?;
             return Ok(ExitCode::SUCCESS);
@@ -87,6 +92,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
         }
         Command::Migrate => println!("migrations applied to {}", config.database_url_redacted()),
+        Command::Seed { pending, decided } => {
+            let took = countersign::seed::seed(&service, pending, decided).await?;
+            println!("added {pending} pending and {decided} decided held actions in {:.1} s", took.as_secs_f64());
+        }
         Command::Tenant(TenantCommand::Add { slug, name }) => {
             let tenant = service.create_tenant(Actor::Cli, &slug, &name).await?;
             println!("{}", tenant.id);

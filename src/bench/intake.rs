@@ -11,7 +11,6 @@ use crate::server;
 use crate::service::{AgentDraft, AuthenticatedAgent, By, Service};
 use crate::simulate::payloads::Generator;
 use crate::store::NewHeldAction;
-use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const BODY_BYTES: usize = 4096;
 const NAIVE_ROWS: usize = 2_000;
@@ -212,27 +210,8 @@ async fn run(dir: &Path, seconds: u64, clients: usize) -> anyhow::Result<()> {
     let pool = Arc::new(payloads(256));
     let db = dir.join("intake.db");
     let (_setup, _, token) = prepare(&db).await?;
-    let mut server = tokio::process::Command::new(std::env::current_exe()?)
-        .arg("serve")
-        .env("COUNTERSIGN_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start the server")?;
-    let pid = server.id().context("the server has no pid")?;
-    let mut lines = BufReader::new(server.stdout.take().context("no server output")?).lines();
-    let url = loop {
-        match lines.next_line().await? {
-            Some(line) => {
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    break url.trim().to_string();
-                }
-            }
-            None => bail!("the server exited before listening"),
-        }
-    };
+    let super::server::Running { child: mut server, url, pid } =
+        super::server::start(&format!("sqlite://{}", db.display())).await?;
     let idle_rss = rss_kib(pid).unwrap_or(0);
     let l = load(&url, &token, pid, &pool, seconds, clients).await?;
     server.kill().await.ok();
