@@ -11,8 +11,24 @@ ALTER TABLE held_actions ADD COLUMN claimed_until TIMESTAMPTZ;
 -- The queue walks pending items by deadline; the expiry worker finds the overdue ones the same way.
 CREATE INDEX held_actions_deadline ON held_actions (status, expires_at, id);
 CREATE INDEX held_actions_by_agent ON held_actions (agent_id, status, expires_at);
+-- The case view's history: an agent's and a customer's actions, newest first, and what was approved lately.
+CREATE INDEX held_actions_agent_history ON held_actions (agent_id, received_at);
+CREATE INDEX held_actions_agent_decided ON held_actions (agent_id, status, decided_at);
 CREATE INDEX held_actions_by_customer ON held_actions (tenant_id, customer_id, received_at);
-CREATE INDEX held_actions_tiers ON held_actions (status, tenant_id, risk_tier, action_type);
+
+-- Pending counts per tenant, tier, action type and agent, kept with every change: the queue's per-tier
+-- counts cost a few rows, not a scan of everything pending.
+CREATE TABLE queue_counts (
+    tenant_id    UUID NOT NULL REFERENCES tenants (id),
+    risk_tier    TEXT NOT NULL,
+    action_type  TEXT NOT NULL,
+    agent_id     UUID NOT NULL REFERENCES agents (id),
+    pending      BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, risk_tier, action_type, agent_id)
+);
+INSERT INTO queue_counts (tenant_id, risk_tier, action_type, agent_id, pending)
+    SELECT tenant_id, risk_tier, action_type, agent_id, COUNT(*) FROM held_actions WHERE status = 'pending'
+    GROUP BY tenant_id, risk_tier, action_type, agent_id;
 
 -- One vote per reviewer per action: nobody counts twice.
 CREATE TABLE reviews (

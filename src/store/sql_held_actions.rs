@@ -3,6 +3,30 @@
 
 macro_rules! sql_held_actions {
     ($adapter:ident, $db:ty) => {
+        /// (tenant, tier, action type, agent): how the queue's pending counts are kept.
+        type CountKey = (uuid::Uuid, &'static str, &'static str, uuid::Uuid);
+
+        /// Moves the pending counts by `deltas`, in the caller's transaction.
+        async fn adjust_pending_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            deltas: &std::collections::HashMap<CountKey, i64>,
+        ) -> crate::store::Result<()> {
+            for ((tenant, tier, action, agent), n) in deltas {
+                sqlx::query(
+                    "INSERT INTO queue_counts (tenant_id, risk_tier, action_type, agent_id, pending) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (tenant_id, risk_tier, action_type, agent_id) DO UPDATE SET pending = queue_counts.pending + excluded.pending",
+                )
+                .bind(*tenant)
+                .bind(*tier)
+                .bind(*action)
+                .bind(*agent)
+                .bind(*n)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl crate::store::HeldActionStore for $adapter {
             async fn submit(&self, batch: Vec<crate::store::NewHeldAction>) -> crate::store::Result<Vec<crate::store::Submitted>> {
@@ -83,6 +107,11 @@ macro_rules! sql_held_actions {
                 if let Some(first) = fresh.first() {
                     append_all_in(&mut tx, &events, first.received_at).await?;
                 }
+                let mut deltas: HashMap<CountKey, i64> = HashMap::new();
+                for a in fresh.iter().filter(|a| a.status == crate::domain::HeldStatus::Pending) {
+                    *deltas.entry((a.tenant_id, a.tier.as_str(), a.action.as_str(), a.agent_id)).or_default() += 1;
+                }
+                adjust_pending_in(&mut tx, &deltas).await?;
                 let arrived: Vec<crate::delivery::Change> = fresh
                     .iter()
                     .filter(|a| a.status == crate::domain::HeldStatus::Pending)

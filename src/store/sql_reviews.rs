@@ -9,7 +9,7 @@ macro_rules! sql_reviews {
             risk_tier, case_id, customer_id, '' AS body, content_hash, status, received_at, expires_at, decided_at, \
             approvals, outcome_reason, approved_value, decided_by, receipt, claimed_by, claimed_until";
 
-        fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery, with_tier: bool) {
+        fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery) {
             q.push(" WHERE status = 'pending' AND tenant_id IN (");
             let mut ids = q.separated(", ");
             query.tenants.iter().for_each(|t| {
@@ -19,7 +19,7 @@ macro_rules! sql_reviews {
             if let Some(action) = query.action {
                 q.push(" AND action_type = ").push_bind(action.as_str());
             }
-            if let (Some(tier), true) = (query.tier, with_tier) {
+            if let Some(tier) = query.tier {
                 q.push(" AND risk_tier = ").push_bind(tier.as_str());
             }
             if let Some(agent) = query.agent {
@@ -44,7 +44,7 @@ macro_rules! sql_reviews {
                     return Ok(Vec::new());
                 }
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {LIST_COLUMNS} FROM held_actions"));
-                push_filters(&mut q, query, true);
+                push_filters(&mut q, query);
                 if let Some((at, id)) = query.after {
                     q.push(" AND (expires_at > ").push_bind(at);
                     q.push(" OR (expires_at = ").push_bind(at).push(" AND id > ").push_bind(id).push("))");
@@ -57,9 +57,19 @@ macro_rules! sql_reviews {
                 if query.tenants.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, COUNT(*) FROM held_actions");
-                push_filters(&mut q, query, false);
-                q.push(" GROUP BY risk_tier");
+                let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, CAST(SUM(pending) AS BIGINT) FROM queue_counts WHERE tenant_id IN (");
+                let mut ids = q.separated(", ");
+                query.tenants.iter().for_each(|t| {
+                    ids.push_bind(*t);
+                });
+                q.push(")");
+                if let Some(action) = query.action {
+                    q.push(" AND action_type = ").push_bind(action.as_str());
+                }
+                if let Some(agent) = query.agent {
+                    q.push(" AND agent_id = ").push_bind(agent);
+                }
+                q.push(" GROUP BY risk_tier HAVING SUM(pending) > 0");
                 let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().filter_map(|(t, n)| crate::domain::RiskTier::parse(&t).map(|t| (t, n))).collect())
             }
@@ -177,12 +187,13 @@ macro_rules! sql_reviews {
                 for t in transitions {
                     let outcome = t.outcome.as_ref();
                     let status = outcome.map_or("pending", |o| o.status.as_str());
-                    let done = sqlx::query(
+                    let done: Option<(Uuid, String, String, Uuid)> = sqlx::query_as(
                         "UPDATE held_actions SET approvals = $1, status = $2, outcome_reason = $3, approved_value = $4, \
                          decided_by = $5, decided_at = $6, receipt = $7, \
                          claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
                          claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
-                         WHERE id = $8 AND status = 'pending' AND approvals = $9",
+                         WHERE id = $8 AND status = 'pending' AND approvals = $9 \
+                         RETURNING tenant_id, risk_tier, action_type, agent_id",
                     )
                     .bind(t.approvals)
                     .bind(status)
@@ -193,11 +204,18 @@ macro_rules! sql_reviews {
                     .bind(outcome.map(|o| o.receipt.clone()))
                     .bind(t.action)
                     .bind(t.expected_approvals)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    if done.rows_affected() != 1 {
+                    let Some((tenant, tier, action, agent)) = done else {
                         applied.push(false);
                         continue;
+                    };
+                    if outcome.is_some() {
+                        let corrupt = |what: &str| StoreError::Corrupt(format!("held action {}: {what}", t.action));
+                        let tier = crate::domain::RiskTier::parse(&tier).ok_or_else(|| corrupt("tier"))?.as_str();
+                        let action = crate::domain::ActionType::parse(&action).ok_or_else(|| corrupt("action type"))?.as_str();
+                        let key = (tenant, tier, action, agent);
+                        adjust_pending_in(&mut tx, &std::collections::HashMap::from([(key, -1)])).await?;
                     }
                     if let Some(r) = &t.review {
                         sqlx::query(

@@ -169,7 +169,7 @@ pub fn build(
                 Some("You have already approved this; a different approver must give the second approval.".into())
             }
             Ok(()) => None,
-            Err(r) => Some(r.to_string()),
+            Err(r) => Some(super::review_console::capitalised(&r.to_string())),
         },
         step_up_until_ms: (a.tier == RiskTier::Critical).then_some(step_up_until.map(millis)).flatten(),
         outcome,

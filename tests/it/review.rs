@@ -287,6 +287,14 @@ async fn the_queue_pages_and_counts(backend: Backend) {
     let (second, _) = s.app.service.queue(&who, None, page(Some((last.expires_at, last.id)))).await.expect("queue");
     assert_eq!(second.len(), 3);
     assert!(second.iter().all(|r| first.iter().all(|f| f.id != r.id)), "keyset pages do not overlap");
+    // Counts follow decisions.
+    s.app.service.decide(&s.ana, first[0].id, approve()).await.expect("decide");
+    let (_, counts) = s.app.service.queue(&who, None, page(None)).await.expect("queue");
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 5);
+    let critical_only =
+        QueueQuery { tier: None, action: Some(countersign::domain::ActionType::MfaReset), ..page(None) };
+    let (_, counts) = s.app.service.queue(&who, None, critical_only).await.expect("queue");
+    assert_eq!(counts, vec![(countersign::domain::RiskTier::Critical, 1)]);
     let outsider = Principal { tenants: vec![Uuid::now_v7()], ..who.clone() };
     assert!(s.app.service.queue(&outsider, None, page(None)).await.expect("queue").0.is_empty(), "tenant isolation");
     let owner_only = Principal { roles: vec![Role::Owner], ..who };

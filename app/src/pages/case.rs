@@ -41,16 +41,16 @@ pub fn CasePage() -> impl IntoView {
         });
     });
     #[cfg(feature = "hydrate")]
-    {
-        let _ = set_interval_with_handle(
-            move || {
-                let id = id();
-                leptos::task::spawn_local(async move {
-                    let _ = claim(id, false).await;
-                });
-            },
-            std::time::Duration::from_secs(60),
-        );
+    if let Ok(renew) = set_interval_with_handle(
+        move || {
+            let id = id();
+            leptos::task::spawn_local(async move {
+                let _ = claim(id, false).await;
+            });
+        },
+        std::time::Duration::from_secs(60),
+    ) {
+        on_cleanup(move || renew.clear());
     }
     view! {
         <Title text="Held action"/>
@@ -200,7 +200,7 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
     });
     let blocked = case.may_not_decide.clone();
     let may = blocked.is_none();
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if !may || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing(&ev) {
             return;
         }
@@ -217,6 +217,7 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
             _ => {}
         }
     });
+    on_cleanup(move || keys.remove());
     let error = move || submit.value().get().and_then(Result::err).map(|e: AppError| view! { <Problem error=e/> });
     let requested = case.amount_value.clone().unwrap_or_default();
     let currency = case.currency.clone();

@@ -20,7 +20,11 @@ pub fn use_ticks() -> ReadSignal<u64> {
     let (ticks, set_ticks) = signal(0u64);
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        let _ = set_interval_with_handle(move || set_ticks.update(|t| *t += 1), std::time::Duration::from_secs(1));
+        if let Ok(tick) =
+            set_interval_with_handle(move || set_ticks.update(|t| *t += 1), std::time::Duration::from_secs(1))
+        {
+            on_cleanup(move || tick.clear());
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = set_ticks;
     });

@@ -36,7 +36,7 @@ pub fn QueuePage() -> impl IntoView {
     let selected = RwSignal::new(0usize);
     let rows = RwSignal::new(Vec::<String>::new());
     let navigate = use_navigate();
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
@@ -53,6 +53,7 @@ pub fn QueuePage() -> impl IntoView {
             _ => {}
         }
     });
+    on_cleanup(move || keys.remove());
     view! {
         <Title text="Queue"/>
         <div class="page-head">
