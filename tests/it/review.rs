@@ -301,3 +301,26 @@ async fn the_queue_pages_and_counts(backend: Backend) {
     assert!(s.app.service.queue(&owner_only, None, page(None)).await.is_err(), "owners do not read the queue");
     s.app.stop().await;
 }
+
+/// Two app servers on one PostgreSQL database: a change committed through one reaches the other's open
+/// queues and long-polls (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_every_app_server_through_postgres() {
+    let Some(backend) = Backend::postgres() else {
+        return eprintln!("COUNTERSIGN_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+    };
+    let s = setup(backend).await;
+    let other_store = countersign::store::open(&s.app.db.url, "full").await.expect("second server's pool");
+    let other = countersign::service::Service::start(other_store, s.app.clock.clone(), Default::default())
+        .await
+        .expect("second server");
+    let mut changes = other.subscribe();
+    let id = submit(&s, example("fan-out")).await;
+    let arrived = tokio::time::timeout(Duration::from_secs(5), changes.recv()).await.expect("in time").expect("change");
+    assert_eq!((arrived.id, arrived.kind), (id, countersign::delivery::ChangeKind::Arrived));
+    s.app.service.decide(&s.ana, id, approve()).await.expect("decide");
+    let decided = tokio::time::timeout(Duration::from_secs(5), changes.recv()).await.expect("in time").expect("change");
+    assert_eq!((decided.id, decided.kind), (id, countersign::delivery::ChangeKind::Decided));
+    drop(other);
+    s.app.stop().await;
+}
