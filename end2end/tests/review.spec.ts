@@ -91,7 +91,7 @@ test("a held action appears in an open queue live, and a supervisor approves it 
   await page.keyboard.press("a");
   await expect(confirm).toBeFocused();
   await page.keyboard.press("Enter");
-  await expect(page.getByText("approved by Sam Supervisor")).toBeVisible();
+  await expect(page.locator(".outcome p.status")).toHaveText("approved by Sam Supervisor");
   expect((await agentSees(page, token, id)).decision.outcome).toBe("approved");
 });
 
@@ -114,7 +114,7 @@ test("a critical action needs two supervisors, each re-entering their password",
       expect((await agentSees(page, token, id)).status).toBe("pending");
       await page.screenshot({ path: "test-results/case-critical.png" });
     } else {
-      await expect(page.getByText("approved by Rui Reviewer")).toBeVisible();
+      await expect(page.locator(".outcome p.status")).toHaveText("approved by Rui Reviewer");
     }
   }
   const seen = await agentSees(sam, token, id);

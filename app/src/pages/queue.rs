@@ -141,7 +141,7 @@ fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> imp
         {empty.then(|| view! { <p class="muted empty">"Nothing is waiting. New held actions appear here as they arrive."</p> })}
         <table class="queue" aria-label="Pending held actions" hidden=empty>
             <thead><tr>
-                <th scope="col">"Deadline"</th><th scope="col">"Action"</th><th scope="col" class="num">"Amount"</th>
+                <th scope="col">"Deadline"</th><th scope="col">"Tenant"</th><th scope="col">"Action"</th><th scope="col" class="num">"Amount"</th>
                 <th scope="col">"Agent"</th><th scope="col">"Customer"</th><th scope="col">"Risk"</th>
                 <th scope="col">"Approvals"</th><th scope="col">"Reviewing"</th>
             </tr></thead>
@@ -163,6 +163,7 @@ fn Row(row: QueueRow, i: usize, selected: RwSignal<usize>, server_now: i64, tick
         <tr class:selected=move || selected.get() == i aria-selected=move || (selected.get() == i).to_string()
             data-id=row.id.clone()>
             <td class="mono" class:urgent=urgent>{move || countdown(left())}</td>
+            <td>{row.tenant.clone()}</td>
             <td><a href=href>{action_label(row.action)}</a></td>
             <td class="num mono">{row.amount.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{row.agent.clone()}</td>
