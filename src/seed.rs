@@ -152,5 +152,6 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
             service.store.submit(std::mem::take(&mut batch)).await?;
         }
     }
+    service.store.refresh_statistics().await?;
     Ok(started.elapsed())
 }

@@ -8,8 +8,11 @@ ALTER TABLE held_actions ADD COLUMN receipt TEXT;
 ALTER TABLE held_actions ADD COLUMN claimed_by UUID REFERENCES users (id);
 ALTER TABLE held_actions ADD COLUMN claimed_until TIMESTAMPTZ;
 
--- The queue walks pending items by deadline; the expiry worker finds the overdue ones the same way.
-CREATE INDEX held_actions_deadline ON held_actions (status, expires_at, id);
+-- The queue walks pending items by deadline, whatever their tenants; the expiry worker finds the overdue
+-- ones the same way. Partial, so it holds only what is pending. It replaces the tenant-first index, over which
+-- PostgreSQL sorted every pending row of the viewer's tenants for each page.
+DROP INDEX held_actions_queue;
+CREATE INDEX held_actions_pending ON held_actions (expires_at, id) WHERE status = 'pending';
 CREATE INDEX held_actions_by_agent ON held_actions (agent_id, status, expires_at);
 -- The case view's history: an agent's and a customer's actions, newest first, and what was approved lately.
 CREATE INDEX held_actions_agent_history ON held_actions (agent_id, received_at);

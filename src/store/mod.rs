@@ -166,6 +166,8 @@ pub trait Core: Send + Sync + 'static {
     /// Migrations known to this binary but not applied to the database.
     async fn pending_migrations(&self) -> Result<usize>;
     fn sessions(&self) -> SessionBackend;
+    /// Refreshes the planner's statistics after a bulk load (autovacuum does it in time; a benchmark cannot wait).
+    async fn refresh_statistics(&self) -> Result<()>;
     /// Where several app servers share the database, forwards every committed change of a held action
     /// (from any server) into `into` and returns `true`; otherwise `false`, and the caller publishes its own.
     async fn listen(&self, into: tokio::sync::broadcast::Sender<crate::delivery::Change>) -> Result<bool>;

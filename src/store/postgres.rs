@@ -16,6 +16,8 @@ const AUDIT_CHAIN_LOCK: i64 = 0x0063_6f75_6e74_6572;
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
+    const PENDING_BY_DEADLINE: &'static str = "held_actions";
+    const ANALYZE: &'static str = "ANALYZE";
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
     pub async fn connect(url: &str) -> Result<Self, crate::store::StoreError> {

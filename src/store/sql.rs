@@ -132,6 +132,11 @@ macro_rules! sql_store {
                 SessionBackend::from(self.pool.clone())
             }
 
+            async fn refresh_statistics(&self) -> __Result<()> {
+                sqlx::raw_sql(Self::ANALYZE).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn listen(&self, into: tokio::sync::broadcast::Sender<crate::delivery::Change>) -> __Result<bool> {
                 self.listen_for_changes(into).await
             }

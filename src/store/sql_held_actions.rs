@@ -33,20 +33,22 @@ macro_rules! sql_held_actions {
                 use crate::store::rows::HeldActionRow;
                 use crate::store::{HeldAction, Submitted};
                 use std::collections::HashMap;
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let mut tx = self.begin_write().await?;
-                // One lookup for every key in the batch.
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM held_actions WHERE agent_id IN (");
-                let mut agents: Vec<uuid::Uuid> = batch.iter().map(|n| n.action.agent_id).collect();
-                agents.sort();
-                agents.dedup();
-                let mut list = q.separated(", ");
-                agents.iter().for_each(|a| {
-                    list.push_bind(*a);
-                });
-                q.push(") AND idempotency_key IN (");
-                let mut list = q.separated(", ");
+                // One lookup for every key in the batch, as row values, so both databases walk the unique
+                // (agent_id, idempotency_key) index once per pair (two IN lists made PostgreSQL scan the table).
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT * FROM held_actions WHERE (agent_id, idempotency_key) IN (VALUES ",
+                );
+                let mut pairs = q.separated(", ");
                 batch.iter().for_each(|n| {
-                    list.push_bind(n.action.idempotency_key.clone());
+                    pairs.push("(");
+                    pairs.push_bind_unseparated(n.action.agent_id);
+                    pairs.push_unseparated(", ");
+                    pairs.push_bind_unseparated(n.action.idempotency_key.clone());
+                    pairs.push_unseparated(")");
                 });
                 q.push(")");
                 let existing: Vec<HeldActionRow> = q.build_query_as().fetch_all(&mut *tx).await?;

@@ -43,7 +43,9 @@ macro_rules! sql_reviews {
                 if query.tenants.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = QueryBuilder::<$db>::new(format!("SELECT {LIST_COLUMNS} FROM held_actions"));
+                // Walk pending actions in deadline order; an agent's own index serves the agent filter better.
+                let from = if query.agent.is_some() { "held_actions" } else { Self::PENDING_BY_DEADLINE };
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {LIST_COLUMNS} FROM {from}"));
                 push_filters(&mut q, query);
                 if let Some((at, id)) = query.after {
                     q.push(" AND (expires_at > ").push_bind(at);
