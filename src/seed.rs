@@ -10,9 +10,10 @@ use crate::demo;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::review::{self, DENY_REASONS};
 use crate::domain::{submission, ActionType, HeldStatus};
+use crate::service::pending_action;
 use crate::service::{AgentDraft, By, Service};
 use crate::simulate::payloads::Generator;
-use crate::store::{Agent, HeldAction, NewHeldAction};
+use crate::store::{Agent, NewHeldAction};
 use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -102,29 +103,7 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
             let at = now - Duration::seconds(rng.gen_range(600..30 * 86_400));
             (at, at + Duration::hours(1))
         };
-        let mut action = HeldAction {
-            id: Uuid::now_v7(),
-            tenant_id: agent.tenant_id,
-            agent_id: agent.id,
-            idempotency_key: s.idempotency_key,
-            action: s.action,
-            amount: s.amount,
-            tier,
-            case_id: s.case_id,
-            customer_id: s.customer_id,
-            body: s.body,
-            content_hash: s.content_hash,
-            status: HeldStatus::Pending,
-            received_at,
-            expires_at,
-            decided_at: None,
-            approvals: 0,
-            outcome_reason: None,
-            approved_amount: None,
-            decided_by: None,
-            receipt: None,
-            claim: None,
-        };
+        let mut action = pending_action(agent, s, tier, received_at, expires_at);
         if !is_pending {
             let roll = rng.gen_range(0..100);
             let decided_at = received_at + Duration::seconds(rng.gen_range(30..1_800));

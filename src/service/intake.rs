@@ -135,29 +135,7 @@ impl Service {
             Some(at) => at.min(now + max_ttl),
             None => now + default_ttl,
         };
-        let action = HeldAction {
-            id: Uuid::now_v7(),
-            tenant_id: agent.tenant_id,
-            agent_id: agent.id,
-            idempotency_key: s.idempotency_key,
-            action: s.action,
-            amount: s.amount,
-            tier,
-            case_id: s.case_id,
-            customer_id: s.customer_id,
-            body: s.body,
-            content_hash: s.content_hash,
-            status: HeldStatus::Pending,
-            received_at: now,
-            expires_at,
-            decided_at: None,
-            approvals: 0,
-            outcome_reason: None,
-            approved_amount: None,
-            decided_by: None,
-            receipt: None,
-            claim: None,
-        };
+        let action = pending_action(agent, s, tier, now, expires_at);
         let event = Event::new(Kind::HeldActionSubmitted, Actor::Agent(agent.id), format!("held_action:{}", action.id))
             .tenant(agent.tenant_id)
             .data(
@@ -221,5 +199,38 @@ impl Service {
         self.after_commit(id, existing.tenant_id, true);
         let after = self.store.held_action(id).await?.ok_or(IntakeError::NotFound)?;
         Ok(after)
+    }
+}
+
+/// A just-received submission of `agent`, pending review.
+pub fn pending_action(
+    agent: &crate::store::Agent,
+    s: submission::Submission,
+    tier: crate::domain::RiskTier,
+    received_at: time::OffsetDateTime,
+    expires_at: time::OffsetDateTime,
+) -> HeldAction {
+    HeldAction {
+        id: Uuid::now_v7(),
+        tenant_id: agent.tenant_id,
+        agent_id: agent.id,
+        idempotency_key: s.idempotency_key,
+        action: s.action,
+        amount: s.amount,
+        tier,
+        case_id: s.case_id,
+        customer_id: s.customer_id,
+        body: s.body,
+        content_hash: s.content_hash,
+        status: HeldStatus::Pending,
+        received_at,
+        expires_at,
+        decided_at: None,
+        approvals: 0,
+        outcome_reason: None,
+        approved_amount: None,
+        decided_by: None,
+        receipt: None,
+        claim: None,
     }
 }

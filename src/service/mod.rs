@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, OnceCell};
 
 pub use accounts::SignInError;
 pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
-pub use intake::{IntakeError, IntakeOutcome};
+pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use review::{CaseFile, DecideError};
 
 #[derive(Clone)]

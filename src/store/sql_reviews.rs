@@ -9,13 +9,18 @@ macro_rules! sql_reviews {
             risk_tier, case_id, customer_id, '' AS body, content_hash, status, received_at, expires_at, decided_at, \
             approvals, outcome_reason, approved_value, decided_by, receipt, claimed_by, claimed_until";
 
-        fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery) {
-            q.push(" WHERE status = 'pending' AND tenant_id IN (");
+        fn push_tenants(q: &mut sqlx::QueryBuilder<'_, $db>, tenants: &[Uuid]) {
+            q.push("tenant_id IN (");
             let mut ids = q.separated(", ");
-            query.tenants.iter().for_each(|t| {
+            tenants.iter().for_each(|t| {
                 ids.push_bind(*t);
             });
             q.push(")");
+        }
+
+        fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery) {
+            q.push(" WHERE status = 'pending' AND ");
+            push_tenants(q, &query.tenants);
             if let Some(action) = query.action {
                 q.push(" AND action_type = ").push_bind(action.as_str());
             }
@@ -59,12 +64,8 @@ macro_rules! sql_reviews {
                 if query.tenants.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, CAST(SUM(pending) AS BIGINT) FROM queue_counts WHERE tenant_id IN (");
-                let mut ids = q.separated(", ");
-                query.tenants.iter().for_each(|t| {
-                    ids.push_bind(*t);
-                });
-                q.push(")");
+                let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, CAST(SUM(pending) AS BIGINT) FROM queue_counts WHERE ");
+                push_tenants(&mut q, &query.tenants);
                 if let Some(action) = query.action {
                     q.push(" AND action_type = ").push_bind(action.as_str());
                 }
