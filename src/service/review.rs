@@ -94,10 +94,18 @@ impl Service {
     /// Opens (or renews, or takes over) the claim on a pending action; says who holds it afterwards.
     pub async fn claim(&self, who: &Principal, id: Uuid, take_over: bool) -> Result<ClaimOutcome, DecideError> {
         for _ in 0..RETRIES {
-            let (action, _) = self.visible(who, id).await?;
+            let (action, agent) = self.visible(who, id).await?;
             if action.status != HeldStatus::Pending {
                 return Err(Refusal::NotPending.into());
             }
+            // Only someone who may decide it holds it: an owner or an admin looking on must not block others.
+            let reviewer = Reviewer {
+                user: who.user,
+                roles: who.roles.clone(),
+                tenants: who.tenants.clone(),
+                stepped_up_at: None,
+            };
+            review::may_decide(&reviewer, &facts(&action, &agent, &[]))?;
             let now = self.clock.now();
             let outcome = review::claim(action.claim, who.user, take_over, now);
             let kind = match outcome {

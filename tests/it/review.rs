@@ -259,6 +259,7 @@ async fn claims_show_who_reviews_and_can_be_taken_over(backend: Backend) {
     assert_eq!(taken, ClaimOutcome::TakenOver { from: s.ana.user });
     s.app.clock.advance(time::Duration::minutes(6));
     assert_eq!(s.app.service.claim(&p(&s.ana), id, false).await.expect("lapsed"), ClaimOutcome::Claimed);
+    assert!(s.app.service.claim(&p(&s.owner), id, true).await.is_err(), "the owner may not hold their agent's action");
     s.app.service.release(&p(&s.ana), id).await.expect("release");
     let kinds = s.app.audit_kinds().await;
     for kind in ["held_action.claimed", "held_action.taken_over", "held_action.released"] {
