@@ -25,9 +25,10 @@ pub const RETRY_SCHEDULE: [Duration; 7] = [
 ];
 /// A send not answered by then failed (and is retried).
 const TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// Deliveries taken at once; sent one after another, so the lease must outlast BATCH × TIMEOUT.
+const BATCH: i64 = 4;
 /// A taken delivery is not taken again (by this or another app server) for this long.
-const LEASE: Duration = Duration::minutes(1);
-const BATCH: i64 = 32;
+const LEASE: Duration = Duration::minutes(2);
 
 /// When to try again after `attempts` failed attempts; `None` once the schedule is spent.
 pub fn retry_at(attempts: i64, now: OffsetDateTime) -> Option<OffsetDateTime> {

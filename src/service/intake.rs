@@ -132,7 +132,8 @@ impl Service {
                 let error = FieldError { field: "expires_at".into(), message: "must be in the future".into() };
                 return Err(IntakeError::Invalid(vec![error]));
             }
-            Some(at) => at.min(now + max_ttl),
+            // Stored in UTC: SQLite compares times as text, so an agent's offset would shift the deadline.
+            Some(at) => crate::domain::clock::truncate(at.to_offset(time::UtcOffset::UTC)).min(now + max_ttl),
             None => now + default_ttl,
         };
         let action = pending_action(agent, s, tier, now, expires_at);

@@ -125,8 +125,12 @@ impl Service {
                     .data(json!({ "until": until.unix_timestamp(), "from": from }))
             });
             let claim = Claim { user: who.user, until };
+            let renewal = event.is_none();
             if self.store.set_claim(id, action.claim, Some(claim), event, now).await? {
-                self.publish(&[Change { kind: ChangeKind::Updated, id, tenant: action.tenant_id }]);
+                // A renewal changes nothing anyone sees; publishing it would reload open pages every minute.
+                if !renewal {
+                    self.publish(&[Change { kind: ChangeKind::Updated, id, tenant: action.tenant_id }]);
+                }
                 return Ok(outcome);
             }
         }
@@ -248,14 +252,18 @@ impl Service {
             if overdue.is_empty() {
                 return Ok(expired);
             }
-            let mut batch = Vec::with_capacity(overdue.len());
+            let (mut batch, mut expiring) = (Vec::with_capacity(overdue.len()), Vec::with_capacity(overdue.len()));
             for action in &overdue {
-                let Some(agent) = self.store.agent(action.agent_id).await? else { continue };
+                // Agents are never deleted (a foreign key); should one be missing, the loop must not spin on it.
+                let agent = self.store.agent(action.agent_id).await?.ok_or_else(|| {
+                    crate::store::StoreError::Corrupt(format!("held action {} has no agent", action.id))
+                })?;
                 let reason = Some("not decided before its deadline".to_string());
                 batch.push(self.conclude(action, &agent, HeldStatus::Expired, reason, None, None, now).await?);
+                expiring.push(action);
             }
             let applied = self.store.apply(batch, now).await?;
-            for (action, done) in overdue.iter().zip(applied) {
+            for (action, done) in expiring.into_iter().zip(applied) {
                 if done {
                     expired += 1;
                     self.after_commit(action.id, action.tenant_id, true);

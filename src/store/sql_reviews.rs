@@ -177,9 +177,10 @@ macro_rules! sql_reviews {
                     .await?;
                 if let Some(event) = event {
                     append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                    // Renewals (no event) change nothing anyone sees: other servers are not told.
+                    let change = crate::delivery::Change { kind: crate::delivery::ChangeKind::Updated, id: action, tenant };
+                    Self::notify_in(&mut tx, &[change]).await?;
                 }
-                let change = crate::delivery::Change { kind: crate::delivery::ChangeKind::Updated, id: action, tenant };
-                Self::notify_in(&mut tx, &[change]).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -298,9 +299,9 @@ macro_rules! sql_reviews {
 
             async fn record_attempt(&self, delivery: Uuid, attempt: &crate::store::Attempt) -> __Result<()> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
+                let done = sqlx::query(
                     "UPDATE webhook_deliveries SET attempts = attempts + 1, state = $1, next_attempt_at = $2, \
-                     last_attempt_at = $3, last_status = $4, last_error = $5 WHERE id = $6",
+                     last_attempt_at = $3, last_status = $4, last_error = $5 WHERE id = $6 AND state = 'pending'",
                 )
                 .bind(attempt.state.as_str())
                 .bind(attempt.next_attempt_at)
@@ -310,6 +311,10 @@ macro_rules! sql_reviews {
                 .bind(delivery)
                 .execute(&mut *tx)
                 .await?;
+                // Already settled (another server's attempt got there first): record nothing more.
+                if done.rows_affected() == 0 {
+                    return Ok(());
+                }
                 if let Some(event) = &attempt.event {
                     append_all_in(&mut tx, std::slice::from_ref(event), attempt.at).await?;
                 }
@@ -337,7 +342,7 @@ macro_rules! sql_reviews {
             async fn redeliver(&self, id: Uuid, event: __Event, at: OffsetDateTime) -> __Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1 WHERE id = $2",
+                    "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2",
                 )
                 .bind(at)
                 .bind(id)

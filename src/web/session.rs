@@ -50,6 +50,7 @@ pub async fn begin(
     now: OffsetDateTime,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
+    session.remove::<i64>(STEP_UP_KEY).await?;
     session.insert(AUTH_KEY, SessionAuth { user, epoch, signed_in_at: now }).await
 }
 

@@ -20,6 +20,7 @@ crate::on_both_stores!(
     separation_of_duties_and_tenants_hold,
     concurrent_decisions_give_exactly_one_outcome,
     expiry_fails_closed_across_a_restart,
+    deadlines_in_any_time_zone_expire_on_time,
     claims_show_who_reviews_and_can_be_taken_over,
     the_queue_pages_and_counts,
 );
@@ -241,6 +242,20 @@ async fn expiry_fails_closed_across_a_restart(backend: Backend) {
     assert_eq!(seen["decision"]["outcome"], "expired");
     assert!(seen["decision"]["approved_amount"].is_null(), "fails closed");
     assert!(s.app.audit_kinds().await.contains(&"held_action.expired".to_string()));
+    s.app.stop().await;
+}
+
+async fn deadlines_in_any_time_zone_expire_on_time(backend: Backend) {
+    let s = setup(backend).await;
+    let now = s.app.clock.now();
+    let deadline = (now + time::Duration::minutes(20)).to_offset(time::macros::offset!(-5));
+    let mut body = example("tz");
+    body["expires_at"] = json!(deadline.format(&time::format_description::well_known::Rfc3339).expect("format"));
+    let id = submit(&s, body).await;
+    assert_eq!(s.app.service.expire_overdue().await.expect("expire"), 0, "not before its deadline");
+    s.app.clock.advance(time::Duration::minutes(21));
+    assert_eq!(s.app.service.expire_overdue().await.expect("expire"), 1);
+    assert_eq!(read(&s, id, 0).await["status"], "expired");
     s.app.stop().await;
 }
 

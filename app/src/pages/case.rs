@@ -2,7 +2,7 @@
 //! which stays in view. Opening it claims it (renewed each minute while open).
 //! Keyboard: `a` starts an approval, `d` a denial; each needs a second, deliberate confirmation.
 
-use super::live::{countdown, use_changes, use_ticks};
+use super::live::{countdown, use_changes, use_elapsed};
 use super::queue::{action_label, tier_label, typing};
 use super::Problem;
 use crate::api::review::{claim, decide, load_case, step_up, Claim, Release};
@@ -25,7 +25,7 @@ enum Step {
 pub fn CasePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let changes = use_changes();
+    let changes = use_changes(Some(Signal::derive(id)));
     let claim_action = ServerAction::<Claim>::new();
     let release_action = ServerAction::<Release>::new();
     let decided = RwSignal::new(0u64);
@@ -72,9 +72,9 @@ fn Case(
     release_action: ServerAction<Release>,
     decided: RwSignal<u64>,
 ) -> impl IntoView {
-    let ticks = use_ticks();
+    let elapsed = use_elapsed();
     let (expires, now) = (case.expires_at_ms, case.server_now_ms);
-    let left = move || expires - now - ticks.get() as i64 * 1000;
+    let left = move || expires - now - elapsed.get();
     let status_class = format!("status status-{}", case.status.as_str());
     view! {
         <div class="page-head">
@@ -201,6 +201,10 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
     let blocked = case.may_not_decide.clone();
     let may = blocked.is_none();
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            step.set(Step::Choose);
+            return;
+        }
         if !may || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing(&ev) {
             return;
         }
@@ -213,7 +217,6 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
                 ev.prevent_default();
                 step.set(Step::Deny);
             }
-            "Escape" => step.set(Step::Choose),
             _ => {}
         }
     });

@@ -1,7 +1,7 @@
 //! The queue: pending held actions of the reviewer's tenants, soonest deadline first, live.
 //! Keyboard: j/k move the selection, Enter opens it.
 
-use super::live::{countdown, use_changes, use_ticks};
+use super::live::{countdown, use_changes, use_elapsed};
 use super::Problem;
 use crate::api::review::load_queue;
 use crate::model::{ActionType, RiskTier};
@@ -31,8 +31,9 @@ pub fn QueuePage() -> impl IntoView {
             after: get("after"),
         }
     };
-    let changes = use_changes();
+    let changes = use_changes(None);
     let page = Resource::new(move || (filter(), changes.get()), |(f, _)| load_queue(f));
+    // The selection follows the item, not its position, as rows come and go.
     let selected = RwSignal::new(0usize);
     let rows = RwSignal::new(Vec::<String>::new());
     let navigate = use_navigate();
@@ -44,7 +45,7 @@ pub fn QueuePage() -> impl IntoView {
         match ev.key().as_str() {
             "j" if count > 0 => selected.update(|s| *s = (*s + 1).min(count - 1)),
             "k" => selected.update(|s| *s = s.saturating_sub(1)),
-            "Enter" => {
+            "Enter" if !on_control(&ev) => {
                 if let Some(id) = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned()) {
                     ev.prevent_default();
                     navigate(&format!("/queue/{id}"), Default::default());
@@ -64,16 +65,33 @@ pub fn QueuePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
-                        rows.set(p.rows.iter().map(|r| r.id.clone()).collect());
-                        if selected.get_untracked() >= p.rows.len() {
-                            selected.set(p.rows.len().saturating_sub(1));
-                        }
+                        let was = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned());
+                        let ids: Vec<String> = p.rows.iter().map(|r| r.id.clone()).collect();
+                        let at = was.and_then(|w| ids.iter().position(|i| *i == w));
+                        selected.set(at.unwrap_or(selected.get_untracked()).min(ids.len().saturating_sub(1)));
+                        rows.set(ids);
                         view! { <Queue page=p filter=filter() selected/> }.into_any()
                     }
                     Err(e) => view! { <Problem error=e/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Enter on a link or button is that control's own.
+fn on_control(ev: &leptos::ev::KeyboardEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "A" | "BUTTON" | "INPUT" | "TEXTAREA" | "SELECT"))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
     }
 }
 
@@ -109,7 +127,7 @@ fn link(filter: &QueueFilter, change: impl FnOnce(&mut QueueFilter)) -> String {
 
 #[component]
 fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> impl IntoView {
-    let ticks = use_ticks();
+    let elapsed = use_elapsed();
     let total: i64 = page.counts.iter().map(|(_, n)| n).sum();
     let count = |t: RiskTier| page.counts.iter().find(|(x, _)| *x == t).map_or(0, |(_, n)| *n);
     let tier_links = [RiskTier::High, RiskTier::Critical].map(|t| {
@@ -129,7 +147,7 @@ fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> imp
         .rows
         .into_iter()
         .enumerate()
-        .map(|(i, row)| view! { <Row row i selected server_now ticks/> })
+        .map(|(i, row)| view! { <Row row i selected server_now elapsed/> })
         .collect_view();
     view! {
         <div class="queue-bar">
@@ -155,9 +173,9 @@ fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> imp
 }
 
 #[component]
-fn Row(row: QueueRow, i: usize, selected: RwSignal<usize>, server_now: i64, ticks: ReadSignal<u64>) -> impl IntoView {
+fn Row(row: QueueRow, i: usize, selected: RwSignal<usize>, server_now: i64, elapsed: ReadSignal<i64>) -> impl IntoView {
     let href = format!("/queue/{}", row.id);
-    let left = move || row.expires_at_ms - server_now - ticks.get() as i64 * 1000;
+    let left = move || row.expires_at_ms - server_now - elapsed.get();
     let urgent = move || left() < 5 * 60 * 1000;
     view! {
         <tr class:selected=move || selected.get() == i aria-selected=move || (selected.get() == i).to_string()
