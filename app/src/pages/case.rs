@@ -29,15 +29,19 @@ pub fn CasePage() -> impl IntoView {
     let claim_action = ServerAction::<Claim>::new();
     let release_action = ServerAction::<Release>::new();
     let decided = RwSignal::new(0u64);
+    // Above the reloaded view, so a reload (someone else's vote, say) keeps an open confirmation open.
+    let step = RwSignal::new(Step::Choose);
     let case = Resource::new(
         move || (id(), changes.get(), decided.get(), claim_action.version().get(), release_action.version().get()),
         |(id, ..)| load_case(id),
     );
-    // Hold the item while it is open: claim now, renew every minute.
+    // Hold the item while it is open: claim now (and show it), renew every minute.
     Effect::new(move |_| {
         let id = id();
         leptos::task::spawn_local(async move {
-            let _ = claim(id, false).await;
+            if claim(id, false).await.is_ok() {
+                decided.update(|d| *d += 1);
+            }
         });
     });
     #[cfg(feature = "hydrate")]
@@ -57,7 +61,7 @@ pub fn CasePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading the case…"</p> }>
             {move || Suspend::new(async move {
                 match case.await {
-                    Ok(c) => view! { <Case case=c claim_action release_action decided/> }.into_any(),
+                    Ok(c) => view! { <Case case=c claim_action release_action decided step/> }.into_any(),
                     Err(e) => view! { <h1>"Held action"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -71,6 +75,7 @@ fn Case(
     claim_action: ServerAction<Claim>,
     release_action: ServerAction<Release>,
     decided: RwSignal<u64>,
+    step: RwSignal<Step>,
 ) -> impl IntoView {
     let elapsed = use_elapsed();
     let (expires, now) = (case.expires_at_ms, case.server_now_ms);
@@ -91,7 +96,7 @@ fn Case(
                 <Evidence case=case.clone()/>
             </div>
             <aside class="decision" aria-label="Decision">
-                <DecisionPanel case=case.clone() decided/>
+                <DecisionPanel case=case.clone() decided step/>
                 <ClaimPanel case=case.clone() claim_action release_action/>
                 <AgentPanel case=case.clone()/>
             </aside>
@@ -165,8 +170,7 @@ fn Evidence(case: CaseView) -> impl IntoView {
 }
 
 #[component]
-fn DecisionPanel(case: CaseView, decided: RwSignal<u64>) -> impl IntoView {
-    let step = RwSignal::new(Step::Choose);
+fn DecisionPanel(case: CaseView, decided: RwSignal<u64>, step: RwSignal<Step>) -> impl IntoView {
     let quorum = format!("{} of {} approvals", case.approvals, case.needed);
     if let Some(o) = case.outcome.clone() {
         return view! {

@@ -69,7 +69,12 @@ mod browser {
 
     pub fn listen(set_changes: WriteSignal<u64>, only: Option<Signal<String>>) {
         let Ok(stream) = web_sys::EventSource::new("/queue/events") else { return };
+        // The first `open` is the connection itself; later ones are reconnections, after which events may be missing.
+        let mut connected = false;
         let bump = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if ev.type_() == "open" && !std::mem::replace(&mut connected, true) {
+                return;
+            }
             let mine = match (&only, ev.data().as_string()) {
                 (Some(id), Some(data)) if ev.type_() != "resync" && ev.type_() != "open" => id.get_untracked() == data,
                 _ => true,

@@ -43,8 +43,14 @@ pub fn QueuePage() -> impl IntoView {
         }
         let count = rows.with_untracked(Vec::len);
         match ev.key().as_str() {
-            "j" if count > 0 => selected.update(|s| *s = (*s + 1).min(count - 1)),
-            "k" => selected.update(|s| *s = s.saturating_sub(1)),
+            "j" if count > 0 => {
+                selected.update(|s| *s = (*s + 1).min(count - 1));
+                focus_selected(rows, selected);
+            }
+            "k" => {
+                selected.update(|s| *s = s.saturating_sub(1));
+                focus_selected(rows, selected);
+            }
             "Enter" if !on_control(&ev) => {
                 if let Some(id) = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned()) {
                     ev.prevent_default();
@@ -77,6 +83,20 @@ pub fn QueuePage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Moves focus to the selected row's link, so Enter (or a screen reader) acts on what is highlighted.
+fn focus_selected(rows: RwSignal<Vec<String>>, selected: RwSignal<usize>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(id) = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned()) {
+        use wasm_bindgen::JsCast;
+        let link = document().query_selector(&format!("tr[data-id='{id}'] a")).ok().flatten();
+        if let Some(link) = link.and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = link.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (rows, selected);
 }
 
 /// Enter on a link or button is that control's own.
