@@ -5,6 +5,7 @@ mod agent;
 mod agents;
 mod audit;
 mod case;
+mod case_forms;
 mod deliveries;
 mod live;
 mod login;
