@@ -30,6 +30,15 @@ pub struct Config {
     /// SQLite durability: `full` (default: an acknowledged write survives a power cut) or `normal`
     /// (survives a crash of the process, may lose the last commits on power loss).
     pub sqlite_synchronous: String,
+    /// An agent's access review is due this long after registration or its last review.
+    #[serde(with = "humantime_serde")]
+    pub access_review_interval: Duration,
+    /// Overdue by this long, the agent is suspended ("access review overdue").
+    #[serde(with = "humantime_serde")]
+    pub access_review_grace: Duration,
+    /// Orphaned (its owner disabled, no longer an owner, or gone from the tenant) this long, it is suspended.
+    #[serde(with = "humantime_serde")]
+    pub orphan_grace: Duration,
 }
 
 impl Default for Config {
@@ -44,6 +53,9 @@ impl Default for Config {
             action_tiers: BTreeMap::new(),
             intake_body_limit: 1024 * 1024,
             sqlite_synchronous: "full".into(),
+            access_review_interval: Duration::from_secs(90 * 24 * 3600),
+            access_review_grace: Duration::from_secs(14 * 24 * 3600),
+            orphan_grace: Duration::from_secs(72 * 3600),
         }
     }
 }
@@ -59,6 +71,20 @@ impl Config {
 
     pub fn catalog(&self) -> Result<Catalog, crate::domain::Invalid> {
         Catalog::with_overrides(&self.action_tiers)
+    }
+
+    pub fn lifecycle(&self) -> Result<crate::domain::lifecycle::Policy, crate::domain::Invalid> {
+        let span = |d: Duration, key: &str| {
+            time::Duration::try_from(d)
+                .ok()
+                .filter(|d| *d >= time::Duration::minutes(1))
+                .ok_or_else(|| crate::domain::Invalid::new(format!("{key} must be at least a minute")))
+        };
+        Ok(crate::domain::lifecycle::Policy {
+            review_interval: span(self.access_review_interval, "access_review_interval")?,
+            review_grace: span(self.access_review_grace, "access_review_grace")?,
+            orphan_grace: span(self.orphan_grace, "orphan_grace")?,
+        })
     }
 
     pub fn secure_cookies(&self) -> bool {

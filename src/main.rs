@@ -75,8 +75,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let store = server::open_store(&config).await?;
-    let service =
+    let mut service =
         Service::start(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?).await?;
+    service.lifecycle = config.lifecycle()?;
     match cli.command {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");

@@ -23,7 +23,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
+    let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
+    service.lifecycle = config.lifecycle()?;
     Ok(AppState {
         leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),

@@ -96,6 +96,8 @@ pub struct Viewer {
     pub tenants: Vec<TenantRef>,
     /// Sections this viewer may open, in navigation order.
     pub sections: Vec<Section>,
+    /// Signed in with a one-time password: nothing but choosing a new one until they do.
+    pub must_change_password: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

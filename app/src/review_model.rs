@@ -22,6 +22,8 @@ pub struct QueueRow {
     pub action: ActionType,
     pub amount: Option<String>,
     pub agent: String,
+    /// Its agent is suspended: the action may be denied, not approved.
+    pub agent_suspended: bool,
     pub customer: String,
     pub tier: RiskTier,
     pub expires_at_ms: i64,

@@ -10,6 +10,8 @@ use serde_json::json;
 pub enum ApiError {
     Unauthorized,
     Forbidden(String),
+    /// Suspended or retired: `agent_suspended` / `agent_retired`.
+    AgentInactive(crate::domain::AgentState),
     NotFound,
     Conflict(String),
     Invalid(Vec<FieldError>),
@@ -19,6 +21,7 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut kind = "about:blank";
         let (status, title, detail, extra) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -27,6 +30,16 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Forbidden", reason, None),
+            ApiError::AgentInactive(state) => {
+                let retired = state == crate::domain::AgentState::Retired;
+                kind = if retired { "agent_retired" } else { "agent_suspended" };
+                let detail = if retired {
+                    "This agent is retired; it can submit and read nothing any more."
+                } else {
+                    "This agent is suspended by its owner or an admin; its credentials work again once it is resumed."
+                };
+                (StatusCode::FORBIDDEN, if retired { "Agent retired" } else { "Agent suspended" }, detail.to_string(), None)
+            }
             ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, "Not found", "No held action of this agent has that id.".into(), None)
             }
@@ -50,7 +63,7 @@ impl IntoResponse for ApiError {
                 None,
             ),
         };
-        let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+        let mut body = json!({ "type": kind, "title": title, "status": status.as_u16(), "detail": detail });
         if let Some(errors) = extra {
             body["errors"] = errors;
         }
@@ -75,7 +88,7 @@ impl From<AgentAuthError> for ApiError {
     fn from(e: AgentAuthError) -> Self {
         match e {
             AgentAuthError::Unauthorized => ApiError::Unauthorized,
-            AgentAuthError::Forbidden(reason) => ApiError::Forbidden(reason),
+            AgentAuthError::Inactive(state) => ApiError::AgentInactive(state),
             AgentAuthError::Service(e) => e.into(),
         }
     }
@@ -87,6 +100,7 @@ impl From<IntakeError> for ApiError {
             IntakeError::Invalid(errors) => ApiError::Invalid(errors),
             IntakeError::OutOfScope(reason) => ApiError::Forbidden(reason),
             IntakeError::KeyReused => ApiError::Conflict(e.to_string()),
+            IntakeError::AgentInactive(state) => ApiError::AgentInactive(state),
             IntakeError::NotFound => ApiError::NotFound,
             IntakeError::NotPending(_) => ApiError::Conflict(e.to_string()),
             IntakeError::Service(e) => e.into(),

@@ -40,6 +40,21 @@ pub enum Kind {
     WebhookDelivered,
     WebhookAbandoned,
     WebhookRedeliveryRequested,
+    AgentSuspended,
+    AgentResumed,
+    AgentRetired,
+    AgentOrphaned,
+    AccessReviewed,
+    SponsorChanged,
+    HandoverProposed,
+    HandoverAccepted,
+    HandoverDeclined,
+    HandoverWithdrawn,
+    HandoverLapsed,
+    UserUpdated,
+    UserDisabled,
+    UserEnabled,
+    UserUnlocked,
 }
 
 impl Kind {
@@ -70,6 +85,21 @@ impl Kind {
             Kind::WebhookDelivered => "webhook.delivered",
             Kind::WebhookAbandoned => "webhook.abandoned",
             Kind::WebhookRedeliveryRequested => "webhook.redelivery_requested",
+            Kind::AgentSuspended => "agent.suspended",
+            Kind::AgentResumed => "agent.resumed",
+            Kind::AgentRetired => "agent.retired",
+            Kind::AgentOrphaned => "agent.orphaned",
+            Kind::AccessReviewed => "agent.access_reviewed",
+            Kind::SponsorChanged => "agent.sponsor_changed",
+            Kind::HandoverProposed => "agent.handover_proposed",
+            Kind::HandoverAccepted => "agent.handover_accepted",
+            Kind::HandoverDeclined => "agent.handover_declined",
+            Kind::HandoverWithdrawn => "agent.handover_withdrawn",
+            Kind::HandoverLapsed => "agent.handover_lapsed",
+            Kind::UserUpdated => "user.updated",
+            Kind::UserDisabled => "user.disabled",
+            Kind::UserEnabled => "user.enabled",
+            Kind::UserUnlocked => "user.unlocked",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! the facts and the store commits what these functions return.
 
 use super::scope::Money;
-use super::{HeldStatus, RiskTier, Role};
+use super::{AgentState, HeldStatus, RiskTier, Role};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -41,6 +41,16 @@ pub struct Facts<'a> {
     pub amount: Option<&'a Money>,
     /// Who has approved so far, with the amount each allowed.
     pub approvals: &'a [(Uuid, Option<Money>)],
+    /// A suspended (or retired) agent's actions may be denied, never approved: fail closed.
+    pub agent: AgentState,
+}
+
+impl Facts<'_> {
+    /// The approvals that count now: nobody who owns or sponsors the agent at this moment, whatever they
+    /// were when they voted (a hand-over accepted mid-review must not let the new owner's vote count).
+    pub fn counting(&self) -> impl Iterator<Item = &(Uuid, Option<Money>)> {
+        self.approvals.iter().filter(|(user, _)| *user != self.owner && Some(*user) != self.sponsor)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +83,8 @@ pub enum Refusal {
     NotPending,
     #[error("this action expired before it was decided")]
     Expired,
+    #[error("the agent is {0}: its actions may be denied, not approved")]
+    AgentNotActive(&'static str),
     #[error("a denial needs a reason")]
     ReasonRequired,
     #[error("{0}")]
@@ -131,18 +143,21 @@ pub fn cast(who: &Reviewer, facts: &Facts, vote: &Vote, now: OffsetDateTime) -> 
         Vote::Deny { reason } if reason.trim().is_empty() => Err(Refusal::ReasonRequired),
         Vote::Deny { reason } => Ok(Effect::Denied { reason: reason.trim().to_string() }),
         Vote::Approve { amount } => {
+            if facts.agent != AgentState::Active {
+                return Err(Refusal::AgentNotActive(facts.agent.as_str()));
+            }
             if facts.tier == RiskTier::Critical && !fresh_step_up(who.stepped_up_at, now) {
                 return Err(Refusal::StepUpNeeded);
             }
             let mine = narrowed(facts.amount, amount.clone())?;
-            let approvals = facts.approvals.len() as i64 + 1;
+            let approvals = facts.counting().count() as i64 + 1;
             let needed = quorum(facts.tier);
             if approvals < needed {
                 return Ok(Effect::Counted { approvals, needed });
             }
             // Every approver's limit holds: the outcome is the lowest amount any of them allowed.
             let amount =
-                facts.approvals.iter().filter_map(|(_, a)| a.clone()).chain(mine).min_by(|a, b| a.value.cmp(&b.value));
+                facts.counting().filter_map(|(_, a)| a.clone()).chain(mine).min_by(|a, b| a.value.cmp(&b.value));
             Ok(Effect::Approved { approvals, amount })
         }
     }

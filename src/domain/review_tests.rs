@@ -26,6 +26,7 @@ fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, O
         expires_at: NOW + Duration::minutes(30),
         amount,
         approvals,
+        agent: AgentState::Active,
     }
 }
 
@@ -126,4 +127,26 @@ fn claims_lapse_renew_and_can_be_taken_over() {
     );
     assert_eq!(claim(held(BOB, 3), ALICE, true, NOW), ClaimOutcome::TakenOver { from: BOB });
     assert_eq!(claim(held(BOB, 0), ALICE, false, NOW), ClaimOutcome::Claimed, "a lapsed claim is free");
+}
+
+#[test]
+fn a_suspended_agents_action_may_be_denied_not_approved() {
+    let f = Facts { agent: AgentState::Suspended, ..facts(RiskTier::High, None, &[]) };
+    let approve = cast(&reviewer(ALICE), &f, &Vote::Approve { amount: None }, NOW);
+    assert_eq!(approve, Err(Refusal::AgentNotActive("suspended")));
+    let deny = cast(&reviewer(ALICE), &f, &Vote::Deny { reason: "agent under investigation".into() }, NOW);
+    assert!(matches!(deny, Ok(Effect::Denied { .. })));
+}
+
+#[test]
+fn an_approval_from_who_now_owns_the_agent_does_not_count() {
+    // OWNER approved before a hand-over made them owner; BOB's approval alone cannot reach a critical quorum.
+    let earlier = [(OWNER, None)];
+    let mut bob = reviewer(BOB);
+    bob.stepped_up_at = Some(NOW);
+    let effect = cast(&bob, &facts(RiskTier::Critical, None, &earlier), &Vote::Approve { amount: None }, NOW);
+    assert_eq!(effect, Ok(Effect::Counted { approvals: 1, needed: 2 }));
+    let sponsor_vote = [(SPONSOR, None)];
+    let effect = cast(&bob, &facts(RiskTier::High, None, &sponsor_vote), &Vote::Approve { amount: None }, NOW);
+    assert_eq!(effect, Ok(Effect::Approved { approvals: 1, amount: None }));
 }

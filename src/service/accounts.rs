@@ -3,7 +3,7 @@
 use super::{blocking, Service, ServiceError};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::throttle::Verdict;
-use crate::domain::{access, identity, password, Invalid, Role};
+use crate::domain::{access, identity, password, Invalid, Role, Section};
 use crate::store::{NewUser, Tenant, User};
 use app::model::{TenantRef, Viewer};
 use serde_json::json;
@@ -42,11 +42,27 @@ impl Service {
         roles: &[Role],
         tenant_slugs: &[String],
     ) -> Result<Uuid, ServiceError> {
+        self.create_person(actor, email, name, password, roles, tenant_slugs, false).await
+    }
+
+    /// Adds a person; with `one_time`, they must choose their own password at first sign-in.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn create_person(
+        &self,
+        actor: Actor,
+        email: &str,
+        name: &str,
+        password: String,
+        roles: &[Role],
+        tenant_slugs: &[String],
+        one_time: bool,
+    ) -> Result<Uuid, ServiceError> {
         let email = identity::normalize_email(email)?;
         let name = identity::display_name(name)?;
         if roles.is_empty() {
             return Err(Invalid::new("a person needs at least one role").into());
         }
+        password::check_policy(&password)?;
         let mut tenants = Vec::new();
         for slug in tenant_slugs {
             let tenant = self.store.tenant_by_slug(slug).await?;
@@ -56,12 +72,21 @@ impl Service {
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
-        let user =
-            NewUser { id: Uuid::now_v7(), email, name, password_hash, roles, tenants, created_at: self.clock.now() };
+        let user = NewUser {
+            id: Uuid::now_v7(),
+            email,
+            name,
+            password_hash,
+            roles,
+            tenants,
+            must_change_password: one_time,
+            created_at: self.clock.now(),
+        };
         let event = Event::new(Kind::UserCreated, actor, format!("user:{}", user.id)).data(json!({
             "email": user.email,
             "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "tenants": tenant_slugs,
+            "one_time_password": one_time,
         }));
         self.store.create_user(&user, event).await?;
         Ok(user.id)
@@ -136,7 +161,8 @@ pub fn viewer_of(user: &User) -> Viewer {
         name: user.name.clone(),
         roles: user.roles.clone(),
         tenants: user.tenants.iter().map(tenant_ref).collect(),
-        sections: access::sections(&user.roles),
+        sections: if user.must_change_password { vec![Section::Account] } else { access::sections(&user.roles) },
+        must_change_password: user.must_change_password,
     }
 }
 

@@ -22,7 +22,7 @@ pub enum By<'a> {
 }
 
 impl By<'_> {
-    fn actor(&self) -> Actor {
+    pub fn actor(&self) -> Actor {
         match self {
             By::Person(p) => Actor::User(p.user),
             By::Operator => Actor::Cli,
@@ -65,8 +65,9 @@ pub struct AuthenticatedAgent {
 pub enum AgentAuthError {
     #[error("missing, unknown, expired or revoked credential")]
     Unauthorized,
-    #[error("{0}")]
-    Forbidden(String),
+    /// Suspended or retired: its credentials are listed but do not authenticate.
+    #[error("the agent is {}", .0.as_str())]
+    Inactive(AgentState),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -137,6 +138,10 @@ impl Service {
             webhook_url,
             webhook_secret: webhook_secret.clone(),
             created_at: self.clock.now(),
+            life: crate::store::Life {
+                review_due_at: Some(self.lifecycle.next_review(self.clock.now())),
+                ..Default::default()
+            },
         };
         let event =
             Event::new(Kind::AgentCreated, by.actor(), format!("agent:{}", agent.id)).tenant(tenant.id).data(json!({
@@ -291,7 +296,7 @@ impl Service {
             .filter(|c| credential::matches(secret, &c.secret_hash) && c.revoked_at.is_none() && now < c.expires_at)
             .ok_or(AgentAuthError::Unauthorized)?;
         if agent.state != AgentState::Active {
-            return Err(AgentAuthError::Forbidden(format!("the agent is {}", agent.state.as_str())));
+            return Err(AgentAuthError::Inactive(agent.state));
         }
         // Last use is shown to owners; to the minute is enough and spares a write per request.
         if valid.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {

@@ -72,6 +72,8 @@ pub enum IntakeError {
     OutOfScope(String),
     #[error("this idempotency key was used with different content")]
     KeyReused,
+    #[error("the agent is {}", .0.as_str())]
+    AgentInactive(crate::domain::AgentState),
     #[error("not found")]
     NotFound,
     #[error("the held action is already {0}")]
@@ -102,6 +104,7 @@ impl Service {
             }
             Submitted::Replayed(a) => Ok(IntakeOutcome::Replayed(a)),
             Submitted::KeyReused => Err(IntakeError::KeyReused),
+            Submitted::AgentInactive(state) => Err(IntakeError::AgentInactive(state)),
         }
     }
 

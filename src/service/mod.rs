@@ -3,8 +3,11 @@
 
 mod accounts;
 mod agents;
+mod attestation;
 mod credential_cache;
 mod intake;
+mod lifecycle;
+mod people;
 mod records;
 mod review;
 
@@ -19,6 +22,8 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, OnceCell};
 
 pub use accounts::SignInError;
+pub use attestation::{Evidence, TypeRecord};
+pub use lifecycle::{owner_standing, Sweep};
 pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use review::{CaseFile, DecideError};
@@ -28,6 +33,8 @@ pub struct Service {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub catalog: Catalog,
+    /// Review intervals and grace periods for agents' lives.
+    pub lifecycle: crate::domain::lifecycle::Policy,
     intake: intake::IntakeWriter,
     credentials: credential_cache::CredentialCache,
     /// Held actions that just changed, from this app server or (with PostgreSQL) any other: long-polls and
@@ -61,6 +68,7 @@ impl Service {
             store,
             clock,
             catalog,
+            lifecycle: Default::default(),
             intake,
             changes,
             store_publishes,
@@ -72,6 +80,7 @@ impl Service {
 
     pub fn spawn_workers(&self) {
         self.spawn_expiry_worker();
+        self.spawn_lifecycle_worker();
         self.outbox.clone().spawn();
     }
 

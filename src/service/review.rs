@@ -10,7 +10,7 @@ use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::review::{self, Claim, ClaimOutcome, Effect, Facts, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
 use crate::domain::{password, HeldStatus, Invalid, Section};
-use crate::store::{Agent, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
+use crate::store::{Agent, AgentGuard, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -191,10 +191,14 @@ impl Service {
             let transition = match effect {
                 Effect::Counted { approvals, needed } => {
                     vote_event.data["of"] = json!(needed);
+                    vote_event.data["counted"] = json!(approvals);
                     Transition {
                         action: id,
                         expected_approvals: action.approvals,
-                        approvals,
+                        guard: guard(&agent),
+                        // Every approval recorded moves the count on (it is the version optimistic writes check),
+                        // even when an earlier one no longer counts.
+                        approvals: action.approvals + 1,
                         review: Some(review),
                         outcome: None,
                         delivery: None,
@@ -206,6 +210,7 @@ impl Service {
                     let mut t =
                         self.conclude(&action, &agent, HeldStatus::Approved, None, amount, Some(who.user), now).await?;
                     t.approvals = approvals;
+                    t.guard = guard(&agent);
                     t.review = Some(review);
                     self.reseal(&action, &agent, &mut t).await?;
                     t.events.insert(0, vote_event);
@@ -216,6 +221,7 @@ impl Service {
                         .conclude(&action, &agent, HeldStatus::Denied, Some(reason), None, Some(who.user), now)
                         .await?;
                     t.review = Some(review);
+                    t.guard = guard(&agent);
                     t
                 }
             };
@@ -312,6 +318,7 @@ impl Service {
         let mut t = Transition {
             action: action.id,
             expected_approvals: action.approvals,
+            guard: None,
             approvals: action.approvals,
             review: None,
             outcome: Some(Outcome {
@@ -382,5 +389,11 @@ fn facts<'a>(action: &'a HeldAction, agent: &Agent, approvals: &'a [(Uuid, Optio
         expires_at: action.expires_at,
         amount: action.amount.as_ref(),
         approvals,
+        agent: agent.state,
     }
+}
+
+/// The agent as this vote weighed it; the store applies the vote only if it is still so.
+fn guard(agent: &Agent) -> Option<AgentGuard> {
+    Some(AgentGuard { agent: agent.id, owner: agent.owner_id, sponsor: agent.sponsor_id, state: agent.state })
 }

@@ -11,6 +11,9 @@ mod sql_agents;
 mod sql_held_actions;
 #[macro_use]
 mod sql_reviews;
+#[macro_use]
+mod sql_lifecycle;
+mod lifecycle;
 mod postgres;
 mod reviews;
 mod rows;
@@ -18,8 +21,9 @@ mod sessions;
 mod sqlite;
 
 pub use postgres::PostgresStore;
+pub use lifecycle::{Activity, LifecycleStore, PersonChange, RetirementPreview, StateChange};
 pub use reviews::{
-    Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
+    AgentGuard, Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
 };
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
@@ -71,6 +75,8 @@ pub struct User {
     pub throttle: Throttle,
     /// Sessions remember the epoch they began in; a password change moves it on and so ends them all.
     pub session_epoch: i64,
+    /// Set by an admin's one-time password: the person must choose their own before anything else.
+    pub must_change_password: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -82,6 +88,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub tenants: Vec<Uuid>,
+    pub must_change_password: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -99,6 +106,21 @@ pub struct Agent {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub created_at: OffsetDateTime,
+    pub life: Life,
+}
+
+/// Where an agent is in its life, beyond its state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Life {
+    /// `None`: registration plus the review interval.
+    pub review_due_at: Option<OffsetDateTime>,
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    /// Why, when and by whom (the actor as the audit log names it) its state last changed.
+    pub state_reason: Option<String>,
+    pub state_changed_at: Option<OffsetDateTime>,
+    pub state_changed_by: Option<String>,
+    /// Since when its owner can no longer own it.
+    pub orphaned_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,11 +173,13 @@ pub enum Submitted {
     Replayed(HeldAction),
     /// The same key with different content.
     KeyReused,
+    /// The agent was suspended or retired before the batch committed.
+    AgentInactive(AgentState),
 }
 
 /// The whole port: one object the services hold, whatever the database.
-pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore {}
-impl<T: Core + AgentStore + HeldActionStore + ReviewStore> Store for T {}
+pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore {}
+impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore> Store for T {}
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]
@@ -197,10 +221,10 @@ pub trait Core: Send + Sync + 'static {
 #[async_trait]
 pub trait AgentStore: Send + Sync + 'static {
     async fn create_agent(&self, agent: &Agent, event: Event) -> Result<()>;
-    /// Stores purpose, sponsor, scope, state and webhook URL as given.
+    /// Stores purpose, sponsor, scope, webhook URL and review dates as given (state moves by `change_state`).
     async fn update_agent(&self, agent: &Agent, event: Event, at: OffsetDateTime) -> Result<()>;
     async fn agent(&self, id: Uuid) -> Result<Option<Agent>>;
-    /// Agents of these tenants, only `owner`'s when given.
+    /// Agents of these tenants; with `owner`, only those that person owns or sponsors.
     async fn agents(&self, tenants: &[Uuid], owner: Option<Uuid>) -> Result<Vec<Agent>>;
     async fn create_credential(&self, credential: &Credential, event: Event) -> Result<()>;
     async fn credential(&self, id: Uuid) -> Result<Option<Credential>>;

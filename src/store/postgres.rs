@@ -76,3 +76,4 @@ sql_store!(PostgresStore, Postgres);
 sql_agents!(PostgresStore, Postgres);
 sql_held_actions!(PostgresStore, Postgres);
 sql_reviews!(PostgresStore, Postgres);
+sql_lifecycle!(PostgresStore, Postgres);

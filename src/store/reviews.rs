@@ -48,11 +48,23 @@ pub struct NewDelivery {
     pub created_at: OffsetDateTime,
 }
 
-/// A change to one pending action, applied only if it still has `expected_approvals` approvals.
+/// The agent as a vote was weighed: the vote is applied only if its owner, sponsor and state are unchanged,
+/// so a hand-over or suspension committed meanwhile makes the service weigh it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentGuard {
+    pub agent: Uuid,
+    pub owner: Uuid,
+    pub sponsor: Option<Uuid>,
+    pub state: crate::domain::AgentState,
+}
+
+/// A change to one pending action, applied only if it still has `expected_approvals` approvals (and its
+/// agent still matches `guard`, when given).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub action: Uuid,
     pub expected_approvals: i64,
+    pub guard: Option<AgentGuard>,
     pub approvals: i64,
     pub review: Option<Review>,
     pub outcome: Option<Outcome>,

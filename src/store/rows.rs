@@ -34,6 +34,7 @@ pub struct UserRow {
     pub failure_window_start: Option<OffsetDateTime>,
     pub locked_until: Option<OffsetDateTime>,
     pub session_epoch: i64,
+    pub must_change_password: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -109,6 +110,12 @@ pub struct AgentRow {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub created_at: OffsetDateTime,
+    pub review_due_at: Option<OffsetDateTime>,
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    pub state_reason: Option<String>,
+    pub state_changed_at: Option<OffsetDateTime>,
+    pub state_changed_by: Option<String>,
+    pub orphaned_at: Option<OffsetDateTime>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -153,6 +160,14 @@ impl AgentRow {
             webhook_url: self.webhook_url,
             webhook_secret: self.webhook_secret,
             created_at: self.created_at,
+            life: super::Life {
+                review_due_at: self.review_due_at,
+                last_reviewed_at: self.last_reviewed_at,
+                state_reason: self.state_reason,
+                state_changed_at: self.state_changed_at,
+                state_changed_by: self.state_changed_by,
+                orphaned_at: self.orphaned_at,
+            },
         })
     }
 }
@@ -318,6 +333,39 @@ impl TryFrom<DeliveryRow> for Delivery {
             last_status: r.last_status,
             last_error: r.last_error,
             created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct HandoverRow {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub from_owner: Uuid,
+    pub to_owner: Uuid,
+    pub proposed_by: String,
+    pub proposed_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub state: String,
+    pub answered_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<HandoverRow> for crate::domain::lifecycle::Handover {
+    type Error = StoreError;
+
+    fn try_from(r: HandoverRow) -> Result<Self, StoreError> {
+        use crate::domain::lifecycle::{Handover, HandoverState};
+        Ok(Handover {
+            state: HandoverState::parse(&r.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("hand-over state {}", r.state)))?,
+            id: r.id,
+            agent: r.agent_id,
+            from_owner: r.from_owner,
+            to_owner: r.to_owner,
+            proposed_by: r.proposed_by,
+            proposed_at: r.proposed_at,
+            expires_at: r.expires_at,
+            answered_at: r.answered_at,
         })
     }
 }

@@ -97,6 +97,7 @@ macro_rules! sql_store {
                             password_hash: row.password_hash,
                             active: row.active,
                             session_epoch: row.session_epoch,
+                            must_change_password: row.must_change_password,
                             roles: user_roles,
                             tenants,
                             created_at: row.created_at,
@@ -176,13 +177,15 @@ macro_rules! sql_store {
             async fn create_user(&self, user: &NewUser, event: __Event) -> __Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO users (id, email, display_name, password_hash, created_at, must_change_password) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(user.id)
                 .bind(&user.email)
                 .bind(&user.name)
                 .bind(&user.password_hash)
                 .bind(user.created_at)
+                .bind(user.must_change_password)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique(&format!("user {}", user.email)))?;
@@ -262,7 +265,8 @@ macro_rules! sql_store {
             async fn set_password(&self, user: Uuid, password_hash: &str, event: __Event, at: OffsetDateTime) -> __Result<i64> {
                 let mut tx = self.begin_write().await?;
                 let epoch: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2 RETURNING session_epoch",
+                    "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, must_change_password = FALSE \
+                     WHERE id = $2 RETURNING session_epoch",
                 )
                 .bind(password_hash)
                 .bind(user)

@@ -47,8 +47,8 @@ macro_rules! sql_agents {
             async fn create_agent(&self, agent: &crate::store::Agent, event: crate::domain::audit::Event) -> crate::store::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO agents (id, tenant_id, name, purpose, owner_id, sponsor_id, state, webhook_url, webhook_secret, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO agents (id, tenant_id, name, purpose, owner_id, sponsor_id, state, webhook_url, webhook_secret, created_at, \
+                     review_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(agent.id)
                 .bind(agent.tenant_id)
@@ -60,6 +60,7 @@ macro_rules! sql_agents {
                 .bind(&agent.webhook_url)
                 .bind(&agent.webhook_secret)
                 .bind(agent.created_at)
+                .bind(agent.life.review_due_at)
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::store::map_unique(&format!("agent {}", agent.name)))?;
@@ -77,13 +78,15 @@ macro_rules! sql_agents {
             ) -> crate::store::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
-                    "UPDATE agents SET purpose = $1, sponsor_id = $2, state = $3, webhook_url = $4, webhook_secret = $5 WHERE id = $6",
+                    "UPDATE agents SET purpose = $1, sponsor_id = $2, webhook_url = $3, webhook_secret = $4, review_due_at = $5, \
+                     last_reviewed_at = $6 WHERE id = $7",
                 )
                 .bind(&agent.purpose)
                 .bind(agent.sponsor_id)
-                .bind(agent.state.as_str())
                 .bind(&agent.webhook_url)
                 .bind(&agent.webhook_secret)
+                .bind(agent.life.review_due_at)
+                .bind(agent.life.last_reviewed_at)
                 .bind(agent.id)
                 .execute(&mut *tx)
                 .await?;
@@ -112,8 +115,8 @@ macro_rules! sql_agents {
                     ids.push_bind(*t);
                 });
                 q.push(")");
-                if let Some(owner) = owner {
-                    q.push(" AND owner_id = ").push_bind(owner);
+                if let Some(person) = owner {
+                    q.push(" AND (owner_id = ").push_bind(person).push(" OR sponsor_id = ").push_bind(person).push(")");
                 }
                 q.push(" ORDER BY name");
                 self.agents_where(&mut q).await

@@ -57,6 +57,23 @@ macro_rules! sql_held_actions {
                     let action = HeldAction::try_from(row)?;
                     known.insert((action.agent_id, action.idempotency_key.clone()), action);
                 }
+                // An agent suspended or retired since its request was authenticated gets nothing stored: the
+                // state change and this batch take turns on the write lock, so the check here is final.
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, state FROM agents WHERE id IN (");
+                let mut ids = q.separated(", ");
+                let mut agents: Vec<uuid::Uuid> = batch.iter().map(|n| n.action.agent_id).collect();
+                agents.sort();
+                agents.dedup();
+                agents.iter().for_each(|a| {
+                    ids.push_bind(*a);
+                });
+                q.push(")");
+                let states: Vec<(uuid::Uuid, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let inactive: HashMap<uuid::Uuid, crate::domain::AgentState> = states
+                    .into_iter()
+                    .filter_map(|(id, s)| crate::domain::AgentState::parse(&s).map(|s| (id, s)))
+                    .filter(|(_, s)| *s != crate::domain::AgentState::Active)
+                    .collect();
                 // Decide each in order; a key repeated within the batch meets its first use.
                 let (mut outcomes, mut fresh, mut events) = (Vec::with_capacity(batch.len()), Vec::new(), Vec::new());
                 for item in batch {
@@ -66,6 +83,9 @@ macro_rules! sql_held_actions {
                             outcomes.push(Submitted::Replayed(original.clone()))
                         }
                         Some(_) => outcomes.push(Submitted::KeyReused),
+                        None if inactive.contains_key(&key.0) => {
+                            outcomes.push(Submitted::AgentInactive(inactive[&key.0]))
+                        }
                         None => {
                             known.insert(key, item.action.clone());
                             outcomes.push(Submitted::Created(item.action.clone()));

@@ -42,6 +42,93 @@ macro_rules! sql_reviews {
                 .collect()
         }
 
+        /// Applies each transition that still holds, in the caller's transaction; returns which did, and the
+        /// events and live changes of those that did (for the caller to append and announce).
+        async fn apply_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            transitions: Vec<crate::store::Transition>,
+        ) -> crate::store::Result<(Vec<bool>, Vec<__Event>, Vec<crate::delivery::Change>)> {
+            let (mut applied, mut events, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+            let mut settled: std::collections::HashMap<CountKey, i64> = std::collections::HashMap::new();
+            for t in transitions {
+                if let Some(guard) = t.guard {
+                    let now: Option<(Uuid, Option<Uuid>, String)> =
+                        sqlx::query_as("SELECT owner_id, sponsor_id, state FROM agents WHERE id = $1")
+                            .bind(guard.agent)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                    if now != Some((guard.owner, guard.sponsor, guard.state.as_str().to_string())) {
+                        applied.push(false);
+                        continue;
+                    }
+                }
+                let outcome = t.outcome.as_ref();
+                let status = outcome.map_or("pending", |o| o.status.as_str());
+                let done: Option<(Uuid, String, String, Uuid)> = sqlx::query_as(
+                    "UPDATE held_actions SET approvals = $1, status = $2, outcome_reason = $3, approved_value = $4, \
+                     decided_by = $5, decided_at = $6, receipt = $7, \
+                     claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
+                     claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
+                     WHERE id = $8 AND status = 'pending' AND approvals = $9 \
+                     RETURNING tenant_id, risk_tier, action_type, agent_id",
+                )
+                .bind(t.approvals)
+                .bind(status)
+                .bind(outcome.and_then(|o| o.reason.clone()))
+                .bind(outcome.and_then(|o| o.approved_amount.as_ref().map(|m| m.value.to_string())))
+                .bind(outcome.and_then(|o| o.decided_by))
+                .bind(outcome.map(|o| o.decided_at))
+                .bind(outcome.map(|o| o.receipt.clone()))
+                .bind(t.action)
+                .bind(t.expected_approvals)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some((tenant, tier, action, agent)) = done else {
+                    applied.push(false);
+                    continue;
+                };
+                if outcome.is_some() {
+                    let corrupt = |what: &str| StoreError::Corrupt(format!("held action {}: {what}", t.action));
+                    let tier = crate::domain::RiskTier::parse(&tier).ok_or_else(|| corrupt("tier"))?.as_str();
+                    let action = crate::domain::ActionType::parse(&action).ok_or_else(|| corrupt("action type"))?.as_str();
+                    *settled.entry((tenant, tier, action, agent)).or_default() -= 1;
+                }
+                if let Some(r) = &t.review {
+                    sqlx::query(
+                        "INSERT INTO reviews (held_action_id, reviewer_id, approve, reason, approved_value, stepped_up, at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(r.held_action)
+                    .bind(r.reviewer)
+                    .bind(r.approve)
+                    .bind(r.reason.clone())
+                    .bind(r.amount.as_ref().map(|m| m.value.to_string()))
+                    .bind(r.stepped_up)
+                    .bind(r.at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                if let Some(d) = &t.delivery {
+                    sqlx::query(
+                        "INSERT INTO webhook_deliveries (id, agent_id, held_action_id, payload, state, next_attempt_at, created_at) \
+                         VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                    )
+                    .bind(d.id)
+                    .bind(d.agent_id)
+                    .bind(d.held_action_id)
+                    .bind(d.payload.clone())
+                    .bind(d.created_at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                events.extend(t.events);
+                changes.push(t.change);
+                applied.push(true);
+            }
+            adjust_pending_in(tx, &settled).await?;
+            Ok((applied, events, changes))
+        }
+
         #[async_trait::async_trait]
         impl crate::store::ReviewStore for $adapter {
             async fn queue(&self, query: &crate::store::QueueQuery) -> __Result<Vec<crate::store::HeldAction>> {
@@ -187,72 +274,7 @@ macro_rules! sql_reviews {
 
             async fn apply(&self, transitions: Vec<crate::store::Transition>, at: OffsetDateTime) -> __Result<Vec<bool>> {
                 let mut tx = self.begin_write().await?;
-                let (mut applied, mut events, mut changes) = (Vec::new(), Vec::new(), Vec::new());
-                for t in transitions {
-                    let outcome = t.outcome.as_ref();
-                    let status = outcome.map_or("pending", |o| o.status.as_str());
-                    let done: Option<(Uuid, String, String, Uuid)> = sqlx::query_as(
-                        "UPDATE held_actions SET approvals = $1, status = $2, outcome_reason = $3, approved_value = $4, \
-                         decided_by = $5, decided_at = $6, receipt = $7, \
-                         claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
-                         claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
-                         WHERE id = $8 AND status = 'pending' AND approvals = $9 \
-                         RETURNING tenant_id, risk_tier, action_type, agent_id",
-                    )
-                    .bind(t.approvals)
-                    .bind(status)
-                    .bind(outcome.and_then(|o| o.reason.clone()))
-                    .bind(outcome.and_then(|o| o.approved_amount.as_ref().map(|m| m.value.to_string())))
-                    .bind(outcome.and_then(|o| o.decided_by))
-                    .bind(outcome.map(|o| o.decided_at))
-                    .bind(outcome.map(|o| o.receipt.clone()))
-                    .bind(t.action)
-                    .bind(t.expected_approvals)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((tenant, tier, action, agent)) = done else {
-                        applied.push(false);
-                        continue;
-                    };
-                    if outcome.is_some() {
-                        let corrupt = |what: &str| StoreError::Corrupt(format!("held action {}: {what}", t.action));
-                        let tier = crate::domain::RiskTier::parse(&tier).ok_or_else(|| corrupt("tier"))?.as_str();
-                        let action = crate::domain::ActionType::parse(&action).ok_or_else(|| corrupt("action type"))?.as_str();
-                        let key = (tenant, tier, action, agent);
-                        adjust_pending_in(&mut tx, &std::collections::HashMap::from([(key, -1)])).await?;
-                    }
-                    if let Some(r) = &t.review {
-                        sqlx::query(
-                            "INSERT INTO reviews (held_action_id, reviewer_id, approve, reason, approved_value, stepped_up, at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(r.held_action)
-                        .bind(r.reviewer)
-                        .bind(r.approve)
-                        .bind(r.reason.clone())
-                        .bind(r.amount.as_ref().map(|m| m.value.to_string()))
-                        .bind(r.stepped_up)
-                        .bind(r.at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    if let Some(d) = &t.delivery {
-                        sqlx::query(
-                            "INSERT INTO webhook_deliveries (id, agent_id, held_action_id, payload, state, next_attempt_at, created_at) \
-                             VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
-                        )
-                        .bind(d.id)
-                        .bind(d.agent_id)
-                        .bind(d.held_action_id)
-                        .bind(d.payload.clone())
-                        .bind(d.created_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    events.extend(t.events);
-                    changes.push(t.change);
-                    applied.push(true);
-                }
+                let (applied, events, changes) = apply_in(&mut tx, transitions).await?;
                 append_all_in(&mut tx, &events, at).await?;
                 Self::notify_in(&mut tx, &changes).await?;
                 tx.commit().await?;

@@ -61,3 +61,4 @@ sql_store!(SqliteStore, Sqlite);
 sql_agents!(SqliteStore, Sqlite);
 sql_held_actions!(SqliteStore, Sqlite);
 sql_reviews!(SqliteStore, Sqlite);
+sql_lifecycle!(SqliteStore, Sqlite);

@@ -2,6 +2,7 @@
 //! file turned into what the page shows, the step-up kept in the session, and refusals in words.
 
 use super::agent_console::principal;
+use crate::domain::AgentState;
 use super::console::{hide, ConsoleService};
 use super::session;
 use crate::domain::review::{self, Refusal, Reviewer, Vote};
@@ -111,7 +112,8 @@ impl ReviewConsole for ConsoleService {
             rows.last().map(|r| cursor(r.expires_at, r.id))
         });
         let agents = self.0.store.agents(&who.tenants, None).await.map_err(|e| hide(e.into()))?;
-        let agent_names: HashMap<Uuid, String> = agents.iter().map(|a| (a.id, a.name.clone())).collect();
+        let agent_names: HashMap<Uuid, (String, AgentState)> =
+            agents.iter().map(|a| (a.id, (a.name.clone(), a.state))).collect();
         let names = self.display_names(&who.tenants).await?;
         let slugs: HashMap<String, String> = viewer.tenants.iter().map(|t| (t.id.clone(), t.slug.clone())).collect();
         Ok(QueuePage {
@@ -122,7 +124,8 @@ impl ReviewConsole for ConsoleService {
                     tenant: slugs.get(&a.tenant_id.to_string()).cloned().unwrap_or_default(),
                     action: a.action,
                     amount: a.amount.as_ref().map(Money::to_string),
-                    agent: agent_names.get(&a.agent_id).cloned().unwrap_or_default(),
+                    agent: agent_names.get(&a.agent_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                    agent_suspended: agent_names.get(&a.agent_id).is_some_and(|(_, s)| *s != AgentState::Active),
                     customer: a.customer_id.clone(),
                     tier: a.tier,
                     expires_at_ms: millis(a.expires_at),

@@ -207,17 +207,14 @@ async fn credentials_expire_and_can_be_revoked(backend: Backend) {
 async fn suspended_agents_are_forbidden(backend: Backend) {
     let (app, _) = setup(backend).await;
     let (agent, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR"]).await;
-    let mut stored = app.store.agent(agent).await.expect("read").expect("agent");
-    stored.state = countersign::domain::AgentState::Suspended;
-    let event = countersign::domain::audit::Event::new(
-        countersign::domain::audit::Kind::AgentUpdated,
-        countersign::domain::audit::Actor::Cli,
-        "test",
-    );
-    app.store.update_agent(&stored, event, app.clock.now()).await.expect("suspend");
+    let by = countersign::service::By::Operator;
+    let suspend = countersign::domain::lifecycle::Change::Suspend;
+    app.service.change_agent_state(by, agent, suspend, "under investigation", None).await.expect("suspend");
     let r = post(&app, &token, &example("k-1")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.json::<Value>().await.expect("json")["detail"].as_str().is_some_and(|d| d.contains("suspended")));
+    let body = r.json::<Value>().await.expect("json");
+    assert_eq!(body["type"], "agent_suspended", "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("suspended")));
     app.stop().await;
 }
 

@@ -204,7 +204,7 @@ fn Row(row: QueueRow, i: usize, selected: RwSignal<usize>, server_now: i64, elap
             <td>{row.tenant.clone()}</td>
             <td><a href=href>{action_label(row.action)}</a></td>
             <td class="num mono">{row.amount.clone().unwrap_or_else(|| "—".into())}</td>
-            <td>{row.agent.clone()}</td>
+            <td>{row.agent.clone()}{row.agent_suspended.then(|| view! { " " <span class="status warn">"agent suspended"</span> })}</td>
             <td class="mono">{row.customer.clone()}</td>
             <td><span class=format!("tier tier-{}", row.tier.as_str())>{tier_label(row.tier)}</span></td>
             <td>{format!("{} of {}", row.approvals, row.needed)}</td>

@@ -1,0 +1,371 @@
+//! The agent lifecycle and people changes, in the SQL both adapters share (see `sql.rs` for why a macro).
+//! Expanded after `sql_reviews!`, whose `apply_in` retirement uses to cancel pending actions.
+
+macro_rules! sql_lifecycle {
+    ($adapter:ident, $db:ty) => {
+        /// Re-marks whether each live agent `owner` owns is orphaned, after a change to that person, and
+        /// records each newly orphaned agent; in the caller's transaction.
+        async fn refresh_orphans_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            owner: Uuid,
+            actor: &crate::domain::audit::Actor,
+            at: OffsetDateTime,
+        ) -> crate::store::Result<()> {
+            use crate::domain::audit::{Event, Kind};
+            let agents: Vec<(Uuid, Uuid, Option<OffsetDateTime>)> = sqlx::query_as(
+                "SELECT id, tenant_id, orphaned_at FROM agents WHERE owner_id = $1 AND state <> 'retired'",
+            )
+            .bind(owner)
+            .fetch_all(&mut **tx)
+            .await?;
+            if agents.is_empty() {
+                return Ok(());
+            }
+            let active: Option<(bool,)> =
+                sqlx::query_as("SELECT active FROM users WHERE id = $1").bind(owner).fetch_optional(&mut **tx).await?;
+            let roles: Vec<(String,)> = sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 AND role = 'owner'")
+                .bind(owner)
+                .fetch_all(&mut **tx)
+                .await?;
+            let tenants: Vec<(Uuid,)> = sqlx::query_as("SELECT tenant_id FROM memberships WHERE user_id = $1")
+                .bind(owner)
+                .fetch_all(&mut **tx)
+                .await?;
+            let mut events = Vec::new();
+            for (agent, tenant, orphaned_at) in agents {
+                let standing = crate::domain::lifecycle::OwnerStanding {
+                    active: active.is_some_and(|(a,)| a),
+                    has_owner_role: !roles.is_empty(),
+                    in_tenant: tenants.iter().any(|(t,)| *t == tenant),
+                };
+                let mark = match (standing.cause(), orphaned_at) {
+                    (Some(cause), None) => {
+                        events.push(
+                            Event::new(Kind::AgentOrphaned, actor.clone(), format!("agent:{agent}"))
+                                .tenant(tenant)
+                                .data(serde_json::json!({ "owner": owner, "cause": cause })),
+                        );
+                        Some(at)
+                    }
+                    (None, Some(_)) => None,
+                    _ => continue,
+                };
+                sqlx::query("UPDATE agents SET orphaned_at = $1 WHERE id = $2")
+                    .bind(mark)
+                    .bind(agent)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            append_all_in(tx, &events, at).await?;
+            Ok(())
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::LifecycleStore for $adapter {
+            async fn change_state(
+                &self,
+                change: &crate::store::StateChange,
+                cancellations: Vec<crate::store::Transition>,
+                at: OffsetDateTime,
+            ) -> __Result<Option<Vec<crate::delivery::Change>>> {
+                use crate::delivery::{Change, ChangeKind};
+                use crate::domain::AgentState;
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE agents SET state = $1, state_reason = $2, state_changed_at = $3, state_changed_by = $4 \
+                     WHERE id = $5 AND state = $6",
+                )
+                .bind(change.to.as_str())
+                .bind(&change.reason)
+                .bind(at)
+                .bind(&change.by)
+                .bind(change.agent)
+                .bind(change.from.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                let mut events = vec![change.event.clone()];
+                let changes = if change.to == AgentState::Retired {
+                    sqlx::query("UPDATE agent_credentials SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
+                        .bind(at)
+                        .bind(change.agent)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE agent_handovers SET state = 'withdrawn', answered_at = $1 WHERE agent_id = $2 AND state = 'pending'")
+                        .bind(at)
+                        .bind(change.agent)
+                        .execute(&mut *tx)
+                        .await?;
+                    let (_, cancelled, changes) = apply_in(&mut tx, cancellations).await?;
+                    events.extend(cancelled);
+                    // Something arrived after the service listed what to cancel: nothing may stay pending.
+                    let (left,): (i64,) =
+                        sqlx::query_as("SELECT COUNT(*) FROM held_actions WHERE agent_id = $1 AND status = 'pending'")
+                            .bind(change.agent)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if left > 0 {
+                        return Ok(None);
+                    }
+                    changes
+                } else {
+                    // Open queues show the agent's pending actions flagged (or no longer flagged) as suspended.
+                    let pending: Vec<(Uuid, Uuid)> =
+                        sqlx::query_as("SELECT id, tenant_id FROM held_actions WHERE agent_id = $1 AND status = 'pending'")
+                            .bind(change.agent)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    pending.into_iter().map(|(id, tenant)| Change { kind: ChangeKind::Updated, id, tenant }).collect()
+                };
+                append_all_in(&mut tx, &events, at).await?;
+                Self::notify_in(&mut tx, &changes).await?;
+                tx.commit().await?;
+                Ok(Some(changes))
+            }
+
+            async fn pending_of_agent(&self, agent: Uuid) -> __Result<Vec<crate::store::HeldAction>> {
+                let rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM held_actions WHERE agent_id = $1 AND status = 'pending' ORDER BY expires_at, id"
+                ))
+                .bind(agent)
+                .fetch_all(&self.pool)
+                .await?;
+                held(rows)
+            }
+
+            async fn retirement_preview(&self, agent: Uuid, now: OffsetDateTime) -> __Result<crate::store::RetirementPreview> {
+                let count = |sql: &'static str| sqlx::query_as::<_, (i64,)>(sql).bind(agent);
+                let (pending,) = count("SELECT COUNT(*) FROM held_actions WHERE agent_id = $1 AND status = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let (live,) = count(
+                    "SELECT COUNT(*) FROM agent_credentials WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+                )
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                let (queued,) = count("SELECT COUNT(*) FROM webhook_deliveries WHERE agent_id = $1 AND state = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(crate::store::RetirementPreview { pending_actions: pending, live_credentials: live, queued_deliveries: queued })
+            }
+
+            async fn pending_per_agent(&self, agents: &[Uuid]) -> __Result<Vec<(Uuid, i64)>> {
+                if agents.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT agent_id, CAST(SUM(pending) AS BIGINT) FROM queue_counts WHERE agent_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                agents.iter().for_each(|a| {
+                    ids.push_bind(*a);
+                });
+                q.push(") GROUP BY agent_id");
+                Ok(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn activity(&self, agent: Uuid, since: OffsetDateTime) -> __Result<crate::store::Activity> {
+                use crate::domain::{ActionType, HeldStatus};
+                let corrupt = |what: &str| StoreError::Corrupt(format!("agent {agent}: {what}"));
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT action_type, status, COUNT(*) FROM held_actions WHERE agent_id = $1 AND received_at >= $2 \
+                     GROUP BY action_type, status",
+                )
+                .bind(agent)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                let counts = rows
+                    .into_iter()
+                    .map(|(a, s, n)| {
+                        let a = ActionType::parse(&a).ok_or_else(|| corrupt("action type"))?;
+                        Ok((a, HeldStatus::parse(&s).ok_or_else(|| corrupt("status"))?, n))
+                    })
+                    .collect::<__Result<Vec<_>>>()?;
+                let amounts: Vec<(String, String, String)> = sqlx::query_as(
+                    "SELECT action_type, COALESCE(approved_value, amount_value), amount_currency FROM held_actions \
+                     WHERE agent_id = $1 AND status = 'approved' AND amount_value IS NOT NULL AND received_at >= $2",
+                )
+                .bind(agent)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                let approved_amounts = amounts
+                    .into_iter()
+                    .map(|(a, v, c)| Ok((ActionType::parse(&a).ok_or_else(|| corrupt("action type"))?, v, c)))
+                    .collect::<__Result<Vec<_>>>()?;
+                let last: Option<(OffsetDateTime,)> = sqlx::query_as(
+                    "SELECT received_at FROM held_actions WHERE agent_id = $1 ORDER BY received_at DESC LIMIT 1",
+                )
+                .bind(agent)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(crate::store::Activity { counts, approved_amounts, last_submitted_at: last.map(|(at,)| at) })
+            }
+
+            async fn events_about(&self, subjects: &[String], limit: i64) -> __Result<Vec<__Record>> {
+                if subjects.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE subject IN ("));
+                let mut list = q.separated(", ");
+                subjects.iter().for_each(|s| {
+                    list.push_bind(s.clone());
+                });
+                q.push(") ORDER BY seq DESC LIMIT ").push_bind(limit);
+                let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+
+            async fn propose_handover(&self, h: &crate::domain::lifecycle::Handover, event: __Event) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO agent_handovers (id, agent_id, from_owner, to_owner, proposed_by, proposed_at, expires_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+                )
+                .bind(h.id)
+                .bind(h.agent)
+                .bind(h.from_owner)
+                .bind(h.to_owner)
+                .bind(&h.proposed_by)
+                .bind(h.proposed_at)
+                .bind(h.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique("an open hand-over of this agent"))?;
+                append_in(&mut tx, &event, h.proposed_at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn handover(&self, id: Uuid) -> __Result<Option<crate::domain::lifecycle::Handover>> {
+                let row: Option<crate::store::rows::HandoverRow> =
+                    sqlx::query_as("SELECT * FROM agent_handovers WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn lapsed_handovers(&self, now: OffsetDateTime) -> __Result<Vec<crate::domain::lifecycle::Handover>> {
+                let rows: Vec<crate::store::rows::HandoverRow> =
+                    sqlx::query_as("SELECT * FROM agent_handovers WHERE state = 'pending' AND expires_at <= $1")
+                        .bind(now)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn handovers(
+                &self,
+                agent: Option<Uuid>,
+                to: Option<Uuid>,
+            ) -> __Result<Vec<crate::domain::lifecycle::Handover>> {
+                let mut q = QueryBuilder::<$db>::new("SELECT * FROM agent_handovers WHERE TRUE");
+                if let Some(agent) = agent {
+                    q.push(" AND agent_id = ").push_bind(agent);
+                }
+                if let Some(to) = to {
+                    q.push(" AND to_owner = ").push_bind(to);
+                }
+                q.push(" ORDER BY proposed_at DESC LIMIT 50");
+                let rows: Vec<crate::store::rows::HandoverRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn settle_handover(
+                &self,
+                id: Uuid,
+                state: crate::domain::lifecycle::HandoverState,
+                event: __Event,
+                at: OffsetDateTime,
+            ) -> __Result<bool> {
+                use crate::domain::lifecycle::HandoverState;
+                let mut tx = self.begin_write().await?;
+                let row: Option<crate::store::rows::HandoverRow> =
+                    sqlx::query_as("SELECT * FROM agent_handovers WHERE id = $1 AND state = 'pending'")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(h) = row else { return Ok(false) };
+                if state == HandoverState::Accepted {
+                    let moved = sqlx::query(
+                        "UPDATE agents SET owner_id = $1, orphaned_at = NULL WHERE id = $2 AND owner_id = $3 AND state <> 'retired'",
+                    )
+                    .bind(h.to_owner)
+                    .bind(h.agent_id)
+                    .bind(h.from_owner)
+                    .execute(&mut *tx)
+                    .await?;
+                    if moved.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                }
+                sqlx::query("UPDATE agent_handovers SET state = $1, answered_at = $2 WHERE id = $3")
+                    .bind(state.as_str())
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn update_person(&self, change: &crate::store::PersonChange, at: OffsetDateTime) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(change.user).execute(&mut *tx).await?;
+                for role in &change.roles {
+                    sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                        .bind(change.user)
+                        .bind(role.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM memberships WHERE user_id = $1").bind(change.user).execute(&mut *tx).await?;
+                for tenant in &change.tenants {
+                    sqlx::query("INSERT INTO memberships (user_id, tenant_id) VALUES ($1, $2)")
+                        .bind(change.user)
+                        .bind(*tenant)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                append_in(&mut tx, &change.event, at).await?;
+                refresh_orphans_in(&mut tx, change.user, &change.event.actor, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_person_active(&self, user: Uuid, active: bool, event: __Event, at: OffsetDateTime) -> __Result<bool> {
+                let mut tx = self.begin_write().await?;
+                // Disabling moves the session epoch on, so every session of the person ends at its next request.
+                let sql = if active {
+                    "UPDATE users SET active = TRUE WHERE id = $1 AND active = FALSE"
+                } else {
+                    "UPDATE users SET active = FALSE, session_epoch = session_epoch + 1 WHERE id = $1 AND active = TRUE"
+                };
+                let done = sqlx::query(sql).bind(user).execute(&mut *tx).await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                append_in(&mut tx, &event, at).await?;
+                refresh_orphans_in(&mut tx, user, &event.actor, at).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn unlock_person(&self, user: Uuid, event: __Event, at: OffsetDateTime) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "UPDATE users SET failed_sign_ins = 0, failure_window_start = NULL, locked_until = NULL WHERE id = $1",
+                )
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
