@@ -62,6 +62,36 @@ pub enum AgentCommand {
         #[arg(long, default_value = "24h")]
         ttl: String,
     },
+    /// Suspend an agent: intake refuses it and its pending actions can only be denied, until resumed.
+    Suspend(LifecycleArgs),
+    /// Resume a suspended agent.
+    Resume(LifecycleArgs),
+    /// Retire an agent for good: every credential revoked, every pending action cancelled.
+    Retire(LifecycleArgs),
+    /// Propose a new owner, who accepts or declines on their agents page.
+    #[command(name = "hand-over")]
+    HandOver {
+        #[arg(long)]
+        agent: uuid::Uuid,
+        /// The proposed owner's email (a person of the tenant with the owner role).
+        #[arg(long)]
+        to: String,
+        /// Act as this person (their authority is checked); without it, as the operator.
+        #[arg(long)]
+        actor: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LifecycleArgs {
+    #[arg(long)]
+    pub agent: uuid::Uuid,
+    /// Why; recorded in the audit log.
+    #[arg(long)]
+    pub reason: String,
+    /// Act as this person (the agent's owner or an admin of its tenant); without it, as the operator.
+    #[arg(long)]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +176,19 @@ pub enum TenantCommand {
 pub enum UserCommand {
     /// Add a person. The password is read from standard input, never from the command line.
     Add(UserAdd),
+    /// Disable a person: their sessions end at once and their agents are orphaned.
+    Disable(UserTarget),
+    /// Enable a disabled person again.
+    Enable(UserTarget),
+}
+
+#[derive(Debug, Args)]
+pub struct UserTarget {
+    #[arg(long)]
+    pub email: String,
+    /// Act as this admin (their reach is checked); without it, as the operator.
+    #[arg(long)]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Args)]

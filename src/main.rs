@@ -1,12 +1,15 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use countersign::cli::{
-    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, TenantCommand, UserAdd, UserCommand,
+    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, LifecycleArgs, TenantCommand, UserAdd,
+    UserCommand, UserTarget,
 };
 use countersign::config::Config;
+use countersign::domain::access::Principal;
 use countersign::domain::audit::Actor;
 use countersign::domain::clock::SystemClock;
 use countersign::domain::credential;
+use countersign::domain::lifecycle::Change;
 use countersign::service::Service;
 use countersign::service::{AgentDraft, By};
 use countersign::{demo, server};
@@ -108,6 +111,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (_, token) = service.issue_credential(By::Operator, agent, ttl).await?;
             println!("{token}");
         }
+        Command::Agent(AgentCommand::Suspend(a)) => change_state(&service, a, Change::Suspend).await?,
+        Command::Agent(AgentCommand::Resume(a)) => change_state(&service, a, Change::Resume).await?,
+        Command::Agent(AgentCommand::Retire(a)) => change_state(&service, a, Change::Retire).await?,
+        Command::Agent(AgentCommand::HandOver { agent, to, actor }) => {
+            let actor = acting(&service, actor.as_deref()).await?;
+            let handover = service.propose_handover(by(&actor), agent, &to).await?;
+            println!("{}", handover.id);
+        }
+        Command::User(UserCommand::Disable(u)) => set_active(&service, u, false).await?,
+        Command::User(UserCommand::Enable(u)) => set_active(&service, u, true).await?,
         Command::Simulate(_) | Command::Bench(_) => {}
         Command::Audit(AuditCommand::Verify) => match service.verify_audit_chain().await? {
             Ok(count) => println!("audit chain intact: {count} events verified"),
@@ -118,6 +131,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The person `--actor` names, as the rules see them; `None` means the operator.
+async fn acting(service: &Service, email: Option<&str>) -> anyhow::Result<Option<Principal>> {
+    let Some(email) = email else { return Ok(None) };
+    let user = service.person_by_email(email).await?;
+    Ok(Some(Principal { user: user.id, roles: user.roles, tenants: user.tenants.iter().map(|t| t.id).collect() }))
+}
+
+fn by(actor: &Option<Principal>) -> By<'_> {
+    actor.as_ref().map_or(By::Operator, By::Person)
+}
+
+async fn change_state(service: &Service, args: LifecycleArgs, change: Change) -> anyhow::Result<()> {
+    let actor = acting(service, args.actor.as_deref()).await?;
+    let agent = service.change_agent_state(by(&actor), args.agent, change, &args.reason, None).await?;
+    println!("{} is {}", agent.name, agent.state.as_str());
+    Ok(())
+}
+
+async fn set_active(service: &Service, target: UserTarget, active: bool) -> anyhow::Result<()> {
+    let actor = acting(service, target.actor.as_deref()).await?;
+    let person = service.person_by_email(&target.email).await?;
+    service.set_person_active(by(&actor), person.id, active).await?;
+    println!("{} is {}", person.email, if active { "enabled" } else { "disabled" });
+    Ok(())
 }
 
 async fn add_user(service: &Service, add: UserAdd) -> anyhow::Result<()> {

@@ -38,7 +38,12 @@ impl IntoResponse for ApiError {
                 } else {
                     "This agent is suspended by its owner or an admin; its credentials work again once it is resumed."
                 };
-                (StatusCode::FORBIDDEN, if retired { "Agent retired" } else { "Agent suspended" }, detail.to_string(), None)
+                (
+                    StatusCode::FORBIDDEN,
+                    if retired { "Agent retired" } else { "Agent suspended" },
+                    detail.to_string(),
+                    None,
+                )
             }
             ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, "Not found", "No held action of this agent has that id.".into(), None)

@@ -75,7 +75,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { review_interval: Duration::days(90), review_grace: Duration::days(14), orphan_grace: Duration::hours(72) }
+        Policy {
+            review_interval: Duration::days(90),
+            review_grace: Duration::days(14),
+            orphan_grace: Duration::hours(72),
+        }
     }
 }
 

@@ -41,7 +41,12 @@ pub fn reach(mine: &[Uuid], theirs: &[Uuid]) -> Reach {
 }
 
 /// Refuses a change to `before` (becoming `after`) that leaves a tenant it administered with no active admin.
-pub fn admins_remain(people: &[Person], before: &Person, after: &Person, tenant_name: impl Fn(Uuid) -> String) -> Result<(), Invalid> {
+pub fn admins_remain(
+    people: &[Person],
+    before: &Person,
+    after: &Person,
+    tenant_name: impl Fn(Uuid) -> String,
+) -> Result<(), Invalid> {
     for tenant in before.tenants.iter().copied().filter(|t| before.admin_of(*t) && !after.admin_of(*t)) {
         let others = people.iter().filter(|p| p.id != before.id && p.admin_of(tenant)).count();
         if others == 0 {
@@ -59,7 +64,12 @@ mod tests {
     use super::*;
 
     fn person(id: u128, active: bool, roles: &[Role], tenants: &[u128]) -> Person {
-        Person { id: Uuid::from_u128(id), active, roles: roles.to_vec(), tenants: tenants.iter().map(|t| Uuid::from_u128(*t)).collect() }
+        Person {
+            id: Uuid::from_u128(id),
+            active,
+            roles: roles.to_vec(),
+            tenants: tenants.iter().map(|t| Uuid::from_u128(*t)).collect(),
+        }
     }
 
     #[test]

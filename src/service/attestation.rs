@@ -59,8 +59,7 @@ impl Service {
         }
         let credentials = self.store.credentials(agent.id).await?;
         let minted: Vec<_> = credentials.iter().filter(|c| c.created_at >= since).collect();
-        let unused =
-            agent.scope.allowances().iter().map(|a| a.action).filter(|a| !by_type.contains_key(a)).collect();
+        let unused = agent.scope.allowances().iter().map(|a| a.action).filter(|a| !by_type.contains_key(a)).collect();
         Ok(Evidence {
             credentials_minted: minted.len(),
             credentials_used: minted.iter().filter(|c| c.last_used_at.is_some()).count(),
@@ -101,15 +100,17 @@ impl Service {
         };
         let now = self.clock.now();
         let next = self.lifecycle.next_review(now);
-        let event = Event::new(Kind::AccessReviewed, by.actor(), format!("agent:{id}")).tenant(agent.tenant_id).data(
-            json!({ "decision": attestation.as_str(), "note": note, "next_review": next.unix_timestamp(),
-                    "scope": [spec(&agent.scope), spec(&scope)] }),
-        );
+        let event = Event::new(Kind::AccessReviewed, by.actor(), format!("agent:{id}"))
+            .tenant(agent.tenant_id)
+            .data(json!({ "decision": attestation.as_str(), "note": note, "next_review": next.unix_timestamp(),
+                    "scope": [spec(&agent.scope), spec(&scope)] }));
         let life = Life { review_due_at: Some(next), last_reviewed_at: Some(now), ..agent.life.clone() };
         let kept = Agent { scope, life, ..agent };
         self.store.update_agent(&kept, event, now).await?;
         self.credentials.forget_agent(id);
-        if kept.state == AgentState::Suspended && kept.life.state_reason.as_deref() == Some(lifecycle::REVIEW_OVERDUE_REASON) {
+        if kept.state == AgentState::Suspended
+            && kept.life.state_reason.as_deref() == Some(lifecycle::REVIEW_OVERDUE_REASON)
+        {
             return self.change_agent_state(by, id, Change::Resume, "access review completed", None).await;
         }
         Ok(kept)

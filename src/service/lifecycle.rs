@@ -88,9 +88,9 @@ impl Service {
                 AgentState::Suspended => Kind::AgentSuspended,
                 AgentState::Retired => Kind::AgentRetired,
             };
-            let event = Event::new(kind, actor.clone(), format!("agent:{}", agent.id)).tenant(agent.tenant_id).data(
-                json!({ "reason": reason, "from": agent.state.as_str(), "cancelled": cancellations.len() }),
-            );
+            let event = Event::new(kind, actor.clone(), format!("agent:{}", agent.id))
+                .tenant(agent.tenant_id)
+                .data(json!({ "reason": reason, "from": agent.state.as_str(), "cancelled": cancellations.len() }));
             let change = StateChange {
                 agent: agent.id,
                 from: agent.state,
@@ -111,7 +111,9 @@ impl Service {
             let now_agent = self.store.agent(agent.id).await?.ok_or(ServiceError::Forbidden)?;
             if now_agent.state != agent.state {
                 let now = now_agent.state.as_str();
-                return Err(Invalid::new(format!("the agent changed meanwhile and is now {now}; nothing was done")).into());
+                return Err(
+                    Invalid::new(format!("the agent changed meanwhile and is now {now}; nothing was done")).into()
+                );
             }
             agent = now_agent;
         }
@@ -124,8 +126,14 @@ impl Service {
         let email = identity::normalize_email(to_email)?;
         let to = self.store.user_by_email(&email).await?;
         let to = to.ok_or_else(|| Invalid::new(format!("{email} is not an owner in the agent's tenant")))?;
-        lifecycle::check_proposal(agent.state, agent.owner_id, agent.sponsor_id, to.id, owner_standing(&to, agent.tenant_id))
-            .map_err(|e| Invalid::new(format!("{email}: {e}")))?;
+        lifecycle::check_proposal(
+            agent.state,
+            agent.owner_id,
+            agent.sponsor_id,
+            to.id,
+            owner_standing(&to, agent.tenant_id),
+        )
+        .map_err(|e| Invalid::new(format!("{email}: {e}")))?;
         self.lapse_handovers().await?;
         let now = self.clock.now();
         let handover = Handover {
@@ -196,8 +204,10 @@ impl Service {
             .tenant(agent.tenant_id)
             .data(json!({ "handover": handover.id, "from": handover.from_owner, "to": handover.to_owner }));
         if !self.store.settle_handover(handover.id, state, event, now).await? {
-            return Err(Invalid::new("this hand-over is no longer open: it was answered, withdrawn or the owner changed")
-                .into());
+            return Err(Invalid::new(
+                "this hand-over is no longer open: it was answered, withdrawn or the owner changed",
+            )
+            .into());
         }
         self.credentials.forget_agent(agent.id);
         Ok(())
@@ -255,8 +265,8 @@ impl Service {
             if agent.state != AgentState::Active {
                 continue;
             }
-            let overdue = self.lifecycle.review_standing(self.review_due(&agent), now)
-                == lifecycle::ReviewStanding::Lapsed;
+            let overdue =
+                self.lifecycle.review_standing(self.review_due(&agent), now) == lifecycle::ReviewStanding::Lapsed;
             let orphan_lapsed = agent.life.orphaned_at.is_some_and(|since| self.lifecycle.orphan_lapsed(since, now));
             let reason = match (overdue, orphan_lapsed) {
                 (true, _) => lifecycle::REVIEW_OVERDUE_REASON,

@@ -22,10 +22,10 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, OnceCell};
 
 pub use accounts::SignInError;
-pub use attestation::{Evidence, TypeRecord};
-pub use lifecycle::{owner_standing, Sweep};
 pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
+pub use attestation::{Evidence, TypeRecord};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
+pub use lifecycle::{owner_standing, Sweep};
 pub use review::{CaseFile, DecideError};
 
 #[derive(Clone)]

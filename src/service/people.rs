@@ -98,7 +98,8 @@ impl Service {
             target.tenants.iter().map(|t| t.id).filter(|t| !mine.contains(t)).chain(tenants.iter().copied()).collect();
         after_tenants.sort();
         after_tenants.dedup();
-        let after = Person { id: target.id, active: target.active, roles: roles.clone(), tenants: after_tenants.clone() };
+        let after =
+            Person { id: target.id, active: target.active, roles: roles.clone(), tenants: after_tenants.clone() };
         self.check_admins_remain(&target, &after).await?;
         let slugs = |ids: &[Uuid], all: &[Tenant]| -> Vec<String> {
             all.iter().filter(|t| ids.contains(&t.id)).map(|t| t.slug.clone()).collect()

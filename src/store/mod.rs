@@ -20,8 +20,8 @@ mod rows;
 mod sessions;
 mod sqlite;
 
-pub use postgres::PostgresStore;
 pub use lifecycle::{Activity, LifecycleStore, PersonChange, RetirementPreview, StateChange};
+pub use postgres::PostgresStore;
 pub use reviews::{
     AgentGuard, Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
 };

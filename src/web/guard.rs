@@ -24,6 +24,10 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
         ("/login", Some(_)) => Redirect::to("/").into_response(),
         ("/login", None) => next.run(request).await,
         (_, None) => Redirect::to("/login").into_response(),
+        // A one-time password is replaced before anything else is opened.
+        (path, Some(viewer)) if viewer.must_change_password && path != "/account" => {
+            Redirect::to("/account").into_response()
+        }
         (_, Some(viewer)) => match Section::of_path(path) {
             Some(section) if !access::may_open(&viewer.roles, section) => forbidden(section),
             _ => next.run(request).await,

@@ -2,11 +2,11 @@
 //! file turned into what the page shows, the step-up kept in the session, and refusals in words.
 
 use super::agent_console::principal;
-use crate::domain::AgentState;
 use super::console::{hide, ConsoleService};
 use super::session;
 use crate::domain::review::{self, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
+use crate::domain::AgentState;
 use crate::domain::{ActionType, RiskTier};
 use crate::service::DecideError;
 use crate::store::QueueQuery;

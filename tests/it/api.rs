@@ -1,7 +1,6 @@
 //! The agent-facing API: intake, idempotency, long-polling, withdrawal, credentials and scope.
 
 use crate::harness::{Backend, TestApp};
-use countersign::domain::clock::Clock;
 use countersign::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

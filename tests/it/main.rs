@@ -8,6 +8,8 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod lifecycle;
+mod people;
 mod review;
 mod store;
 mod webhooks;

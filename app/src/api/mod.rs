@@ -41,7 +41,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     ssr::answer(async {
-        let viewer = ssr::require_viewer()?;
+        let viewer = ssr::viewer().ok_or(AppError::Unauthenticated)?;
         if new != confirm {
             return Err(AppError::Invalid("The new password and its confirmation differ.".into()));
         }
@@ -119,8 +119,15 @@ pub mod ssr {
         use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Viewer>().cloned())
     }
 
+    /// The viewer, refused while they still have to replace a one-time password.
     pub fn require_viewer() -> Result<Viewer, AppError> {
-        viewer().ok_or(AppError::Unauthenticated)
+        match viewer() {
+            Some(v) if v.must_change_password => {
+                Err(AppError::Refused("Choose your own password first (Account).".into()))
+            }
+            Some(v) => Ok(v),
+            None => Err(AppError::Unauthenticated),
+        }
     }
 
     pub async fn session() -> Result<tower_sessions::Session, AppError> {

@@ -1,0 +1,127 @@
+//! Admins managing people: one-time passwords, roles and memberships within their own tenants, the last
+//! admin, disabling (which ends sessions at once) and the orphaned agents each of its causes leaves.
+
+use crate::harness::{session_cookie, Backend, TestApp, PASSWORD};
+use crate::lifecycle::principal;
+use countersign::domain::{AgentState, Role};
+use countersign::service::{By, ServiceError};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+crate::on_both_stores!(
+    an_added_person_must_change_the_one_time_password,
+    admins_reach_only_their_tenants_and_keep_one_admin,
+    disabling_ends_sessions_and_orphans_by_each_cause,
+);
+
+async fn an_added_person_must_change_the_one_time_password(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let acme = app.tenant("acme").await;
+    let admin = app.person("ada@example.com", &[Role::Admin], &["acme"]).await;
+    let ada = principal(admin, &[Role::Admin], &[acme]);
+    let one_time = "temporary password 1";
+    let tenants = ["acme".to_string()];
+    let added = app.service.add_person(
+        By::Person(&ada),
+        "bo@example.com",
+        "Bo",
+        one_time.into(),
+        &[Role::Owner, Role::Supervisor],
+        &tenants,
+    );
+    added.await.expect("add");
+    let other = ["elsewhere".to_string()];
+    let outside =
+        app.service.add_person(By::Person(&ada), "cy@example.com", "Cy", one_time.into(), &[Role::Owner], &other);
+    assert!(outside.await.is_err(), "only into the admin's tenants");
+    let bo = app.browser();
+    assert!(session_cookie(&app.sign_in(&bo, "bo@example.com", one_time).await).is_some());
+    let viewer: serde_json::Value = app.call(&bo, "viewer", &[]).await.json().await.expect("json");
+    assert_eq!(viewer["must_change_password"], true);
+    let queue = bo.get(app.url("/queue")).send().await.expect("queue");
+    assert_eq!(queue.status(), StatusCode::SEE_OTHER, "every page leads to the password form first");
+    assert_eq!(queue.headers()["location"], "/account");
+    let refused = app.call(&bo, "agents/list", &[]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "server functions wait for the new password");
+    let form = [("current", one_time), ("new", PASSWORD), ("confirm", PASSWORD)];
+    assert!(app.call(&bo, "account/password", &form).await.status().is_success());
+    let viewer: serde_json::Value = app.call(&bo, "viewer", &[]).await.json().await.expect("json");
+    assert_eq!(viewer["must_change_password"], false);
+    assert_eq!(bo.get(app.url("/queue")).send().await.expect("queue").status(), StatusCode::OK);
+    assert_eq!(app.call(&bo, "agents/list", &[]).await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+async fn admins_reach_only_their_tenants_and_keep_one_admin(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (acme, globex) = (app.tenant("acme").await, app.tenant("globex").await);
+    let ada_id = app.person("ada@example.com", &[Role::Admin], &["acme"]).await;
+    let gus = app.person("gus@example.com", &[Role::Supervisor], &["globex"]).await;
+    let both = app.person("bo@example.com", &[Role::Supervisor], &["acme", "globex"]).await;
+    let ada = principal(ada_id, &[Role::Admin], &[acme]);
+    let svc = &app.service;
+    let foreign = svc.edit_person(By::Person(&ada), gus, &[Role::Auditor], &[acme]).await;
+    assert!(matches!(foreign, Err(ServiceError::Forbidden)), "a person of another tenant is out of reach");
+    assert!(matches!(svc.set_person_active(By::Person(&ada), gus, false).await, Err(ServiceError::Forbidden)));
+    let roles = svc.edit_person(By::Person(&ada), both, &[Role::Auditor], &[acme]).await;
+    assert!(roles.is_err(), "roles of someone also in globex are for globex's admins too");
+    svc.edit_person(By::Person(&ada), both, &[Role::Supervisor], &[]).await.expect("remove from acme");
+    let bo = svc.person_by_email("bo@example.com").await.expect("bo");
+    assert_eq!(bo.tenants.iter().map(|t| t.id).collect::<Vec<_>>(), vec![globex], "globex membership kept");
+    let demote = svc.edit_person(By::Person(&ada), ada_id, &[Role::Auditor], &[acme]).await;
+    assert!(demote.is_err(), "nobody removes the last admin");
+    assert!(svc.set_person_active(By::Person(&ada), ada_id, false).await.is_err(), "nor disables it");
+    let supervisor = principal(Uuid::now_v7(), &[Role::Supervisor], &[acme]);
+    let by_supervisor =
+        svc.add_person(By::Person(&supervisor), "x@example.com", "X", PASSWORD.into(), &[Role::Owner], &[]);
+    assert!(matches!(by_supervisor.await, Err(ServiceError::Forbidden)), "admins only");
+    let tenant = svc.add_tenant(By::Person(&ada), "initech", "Initech").await.expect("tenant");
+    let ada_now = svc.person_by_email("ada@example.com").await.expect("ada");
+    assert!(ada_now.tenants.iter().any(|t| t.id == tenant.id), "the admin joins the tenant they add");
+    app.stop().await;
+}
+
+async fn disabling_ends_sessions_and_orphans_by_each_cause(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let acme = app.tenant("acme").await;
+    app.tenant("globex").await;
+    app.person("ada@example.com", &[Role::Admin], &["acme", "globex"]).await;
+    let mut owners = Vec::new();
+    for n in 0..3 {
+        let email = format!("owner{n}@example.com");
+        let id = app.person(&email, &[Role::Owner], &["acme"]).await;
+        let (agent, _) = app.agent("acme", &email, &["refund:100.00EUR"]).await;
+        owners.push((id, email, agent));
+    }
+    let browser = app.browser();
+    app.sign_in(&browser, &owners[0].1, PASSWORD).await;
+    assert_eq!(browser.get(app.url("/agents")).send().await.expect("page").status(), StatusCode::OK);
+    let svc = &app.service;
+    svc.set_person_active(By::Operator, owners[0].0, false).await.expect("disable");
+    let after = browser.get(app.url("/agents")).send().await.expect("page");
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "their session ended at once");
+    svc.edit_person(By::Operator, owners[1].0, &[Role::Supervisor], &[acme]).await.expect("lose the owner role");
+    svc.edit_person(By::Operator, owners[2].0, &[Role::Owner], &[]).await.expect("leave the tenant");
+    for (_, _, agent) in &owners {
+        let stored = app.store.agent(*agent).await.expect("read").expect("agent");
+        assert!(stored.life.orphaned_at.is_some(), "orphaned at once");
+    }
+    let kinds = app.audit_kinds().await;
+    assert_eq!(kinds.iter().filter(|k| *k == "agent.orphaned").count(), 3);
+    // An admin hands one to a new owner, who accepts; the others are suspended after the grace period.
+    let heir = app.person("heir@example.com", &[Role::Owner], &["acme"]).await;
+    let proposal = svc.propose_handover(By::Operator, owners[0].2, "heir@example.com").await.expect("propose");
+    let heir_user = svc.person_by_email("heir@example.com").await.expect("heir");
+    svc.answer_handover(&heir_user, proposal.id, true).await.expect("accept");
+    let adopted = app.store.agent(owners[0].2).await.expect("read").expect("agent");
+    assert_eq!((adopted.owner_id, adopted.life.orphaned_at), (heir, None));
+    app.clock.advance(time::Duration::hours(71));
+    assert_eq!(svc.lifecycle_sweep().await.expect("sweep").suspended_as_orphans, 0);
+    app.clock.advance(time::Duration::hours(2));
+    assert_eq!(svc.lifecycle_sweep().await.expect("sweep").suspended_as_orphans, 2);
+    for (_, _, agent) in &owners[1..] {
+        assert_eq!(app.store.agent(*agent).await.expect("read").expect("agent").state, AgentState::Suspended);
+    }
+    svc.set_person_active(By::Operator, owners[0].0, true).await.expect("re-enable");
+    app.stop().await;
+}
