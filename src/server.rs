@@ -30,6 +30,8 @@ pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>)
         console: Arc::new(web::ConsoleService(service.clone())),
         agent_console: Arc::new(web::ConsoleService(service.clone())),
         review_console: Arc::new(web::ConsoleService(service.clone())),
+        lifecycle_console: Arc::new(web::ConsoleService(service.clone())),
+        people_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
     })

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod lifecycle_model;
 pub mod model;
 mod pages;
 pub mod review_model;

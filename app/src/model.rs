@@ -275,8 +275,19 @@ pub struct AgentSummary {
     pub name: String,
     pub purpose: String,
     pub owner: String,
+    pub sponsor: Option<String>,
+    /// The viewer's standing: "owner", "sponsor" or "admin".
+    pub relation: String,
     pub state: AgentState,
     pub allowances: Vec<AllowanceView>,
+    pub pending: i64,
+    pub live_credentials: i64,
+    /// When a credential of it was last used.
+    pub last_activity: Option<String>,
+    pub review_due: String,
+    /// "current", "due soon" or "overdue".
+    pub review_status: String,
+    pub orphaned: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +314,10 @@ pub struct AgentDetail {
     /// What the viewer may do here, decided by the server.
     pub may_edit: bool,
     pub may_widen: bool,
+    pub life: crate::lifecycle_model::LifeView,
+    pub timeline: Vec<crate::lifecycle_model::TimelineEntry>,
+    pub handovers: Vec<crate::lifecycle_model::HandoverView>,
+    pub retirement: crate::lifecycle_model::RetirementView,
 }
 
 /// Choices for the agent form: tenants the viewer administers and the owners in them.

@@ -2,8 +2,9 @@
 //! to wasm32 without the server's dependencies.
 
 use crate::error::AppError;
+use crate::lifecycle_model::{AgentsOverview, EvidenceView, PeopleAdmin};
 use crate::model::{
-    AgentDetail, AgentFormOptions, AgentSummary, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
+    AgentDetail, AgentFormOptions, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
 };
 use crate::review_model::{CaseView, DecisionForm, QueueFilter, QueuePage};
 use async_trait::async_trait;
@@ -29,7 +30,7 @@ pub trait Console: Send + Sync + 'static {
 
 #[async_trait]
 pub trait AgentConsole: Send + Sync + 'static {
-    async fn agents(&self, viewer: &Viewer) -> Result<Vec<AgentSummary>, AppError>;
+    async fn agents(&self, viewer: &Viewer) -> Result<AgentsOverview, AppError>;
     async fn agent(&self, viewer: &Viewer, id: &str) -> Result<AgentDetail, AppError>;
     async fn form_options(&self, viewer: &Viewer) -> Result<AgentFormOptions, AppError>;
     #[allow(clippy::too_many_arguments)]
@@ -68,4 +69,60 @@ pub trait ReviewConsole: Send + Sync + 'static {
     async fn release(&self, viewer: &Viewer, id: &str) -> Result<(), AppError>;
     async fn step_up(&self, session: &Session, viewer: &Viewer, password: &str) -> Result<(), AppError>;
     async fn decide(&self, session: &Session, viewer: &Viewer, id: &str, form: DecisionForm) -> Result<(), AppError>;
+}
+
+/// An agent's life: suspension, retirement, hand-over, sponsor and access reviews (its owner or an admin;
+/// hand-overs are answered by the person proposed).
+#[async_trait]
+pub trait LifecycleConsole: Send + Sync + 'static {
+    /// `change` is `suspend`, `resume` or `retire`; retirement is confirmed with the agent's name.
+    async fn change_state(
+        &self,
+        viewer: &Viewer,
+        agent: &str,
+        change: &str,
+        reason: &str,
+        confirm: &str,
+    ) -> Result<(), AppError>;
+    async fn propose_handover(&self, viewer: &Viewer, agent: &str, to: &str) -> Result<(), AppError>;
+    async fn answer_handover(&self, viewer: &Viewer, handover: &str, accept: bool) -> Result<(), AppError>;
+    async fn withdraw_handover(&self, viewer: &Viewer, handover: &str) -> Result<(), AppError>;
+    /// An empty email removes the sponsor.
+    async fn set_sponsor(&self, viewer: &Viewer, agent: &str, email: &str) -> Result<(), AppError>;
+    async fn evidence(&self, viewer: &Viewer, agent: &str) -> Result<EvidenceView, AppError>;
+    /// `decision` is `keep`, `narrow` (to `allowances`) or `retire`.
+    async fn attest(
+        &self,
+        viewer: &Viewer,
+        agent: &str,
+        decision: &str,
+        allowances: &str,
+        note: &str,
+    ) -> Result<(), AppError>;
+}
+
+/// Admins' people workplace.
+#[async_trait]
+pub trait PeopleConsole: Send + Sync + 'static {
+    async fn people_admin(&self, viewer: &Viewer) -> Result<PeopleAdmin, AppError>;
+    #[allow(clippy::too_many_arguments)]
+    async fn add_person(
+        &self,
+        viewer: &Viewer,
+        email: &str,
+        name: &str,
+        roles: &[String],
+        tenants: &[String],
+        one_time_password: String,
+    ) -> Result<(), AppError>;
+    async fn edit_person(
+        &self,
+        viewer: &Viewer,
+        person: &str,
+        roles: &[String],
+        tenants: &[String],
+    ) -> Result<(), AppError>;
+    async fn set_person_active(&self, viewer: &Viewer, person: &str, active: bool) -> Result<(), AppError>;
+    async fn unlock_person(&self, viewer: &Viewer, person: &str) -> Result<(), AppError>;
+    async fn add_tenant(&self, viewer: &Viewer, slug: &str, name: &str) -> Result<(), AppError>;
 }

@@ -193,7 +193,20 @@ impl Service {
         Ok((agent, authority))
     }
 
-    /// Agents the person may manage: all of their tenants' for admins, their own for owners.
+    /// An agent its owner, an admin or its sponsor may look at, with the asker's authority (`None` for a
+    /// sponsor, who may look but not manage).
+    pub async fn agent_visible(&self, by: By<'_>, id: Uuid) -> Result<(Agent, Option<Authority>), ServiceError> {
+        let agent = self.store.agent(id).await?.ok_or(ServiceError::Forbidden)?;
+        let authority = by.authority(agent.tenant_id, agent.owner_id);
+        let sponsors =
+            matches!(by, By::Person(p) if agent.sponsor_id == Some(p.user) && p.tenants.contains(&agent.tenant_id));
+        if authority.is_none() && !sponsors {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok((agent, authority))
+    }
+
+    /// Agents the person may see: all of their tenants' for admins, those they own or sponsor for owners.
     pub async fn agents_for(&self, who: &Principal) -> Result<Vec<Agent>, ServiceError> {
         if who.roles.contains(&Role::Admin) {
             Ok(self.store.agents(&who.tenants, None).await?)

@@ -3,10 +3,11 @@
 
 use super::console::{hide, ConsoleService};
 use crate::domain::access::{Authority, Principal};
-use crate::domain::{credential, Role};
+use crate::domain::{credential, AgentState, Role};
 use crate::service::{AgentChanges, AgentDraft, By};
-use crate::store::{Agent, Credential, Delivery, DeliveryState};
+use crate::store::{Agent, Credential, Delivery, DeliveryState, User};
 use app::error::AppError;
+use app::lifecycle_model::{AgentsOverview, RetirementView};
 use app::model::{
     AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
 };
@@ -26,15 +27,15 @@ pub fn principal(viewer: &Viewer) -> Result<Principal, AppError> {
     })
 }
 
-fn id(text: &str) -> Result<Uuid, AppError> {
+pub(super) fn id(text: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(text.trim()).map_err(|_| AppError::Invalid(format!("\"{text}\" is not an id")))
 }
 
-fn allowance_lines(text: &str) -> Vec<String> {
+pub(super) fn allowance_lines(text: &str) -> Vec<String> {
     text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
-fn when(t: OffsetDateTime) -> String {
+pub(super) fn when(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -77,24 +78,42 @@ fn credential_view(c: &Credential, now: OffsetDateTime) -> CredentialView {
 }
 
 impl ConsoleService {
-    /// Tenant slugs and people's emails by id, for the viewer's tenants.
-    async fn names(&self, who: &Principal) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, String>), AppError> {
+    /// Tenant slugs, and the people of the viewer's tenants, by id.
+    async fn names(&self, who: &Principal) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, User>), AppError> {
         let store = &self.0.store;
         let tenants = store.tenants().await.map_err(|e| hide(e.into()))?;
         let people = store.users_in(&who.tenants).await.map_err(|e| hide(e.into()))?;
-        Ok((
-            tenants.into_iter().map(|t| (t.id, t.slug)).collect(),
-            people.into_iter().map(|u| (u.id, u.email)).collect(),
-        ))
+        Ok((tenants.into_iter().map(|t| (t.id, t.slug)).collect(), people.into_iter().map(|u| (u.id, u)).collect()))
     }
 
-    fn summary(agent: &Agent, tenants: &HashMap<Uuid, String>, people: &HashMap<Uuid, String>) -> AgentSummary {
-        AgentSummary {
+    /// An agent as the lists show it, with its pending actions and credentials.
+    async fn summary(
+        &self,
+        who: &Principal,
+        agent: &Agent,
+        pending: i64,
+        tenants: &HashMap<Uuid, String>,
+        people: &HashMap<Uuid, User>,
+    ) -> Result<AgentSummary, AppError> {
+        let credentials = self.0.store.credentials(agent.id).await.map_err(|e| hide(e.into()))?;
+        let now = self.0.clock.now();
+        let email = |id: Uuid| people.get(&id).map(|u| u.email.clone());
+        let life = self.life_view(agent, people);
+        let relation = if agent.owner_id == who.user {
+            "owner"
+        } else if agent.sponsor_id == Some(who.user) {
+            "sponsor"
+        } else {
+            "admin"
+        };
+        Ok(AgentSummary {
             id: agent.id.to_string(),
             tenant: tenants.get(&agent.tenant_id).cloned().unwrap_or_default(),
             name: agent.name.clone(),
             purpose: agent.purpose.clone(),
-            owner: people.get(&agent.owner_id).cloned().unwrap_or_else(|| "(unknown)".into()),
+            owner: email(agent.owner_id).unwrap_or_else(|| "(unknown)".into()),
+            sponsor: agent.sponsor_id.and_then(email),
+            relation: relation.into(),
             state: agent.state,
             allowances: agent
                 .scope
@@ -102,35 +121,79 @@ impl ConsoleService {
                 .iter()
                 .map(|a| AllowanceView { action_type: a.action, limit: a.limit.as_ref().map(|m| m.to_string()) })
                 .collect(),
-        }
+            pending,
+            live_credentials: credentials.iter().filter(|c| c.revoked_at.is_none() && now < c.expires_at).count()
+                as i64,
+            last_activity: credentials.iter().filter_map(|c| c.last_used_at).max().map(when),
+            review_due: life.review_due,
+            review_status: life.review_status,
+            orphaned: agent.life.orphaned_at.is_some(),
+        })
     }
 }
 
 #[async_trait]
 impl AgentConsole for ConsoleService {
-    async fn agents(&self, viewer: &Viewer) -> Result<Vec<AgentSummary>, AppError> {
+    async fn agents(&self, viewer: &Viewer) -> Result<AgentsOverview, AppError> {
         let who = principal(viewer)?;
         let agents = self.0.agents_for(&who).await.map_err(hide)?;
         let (tenants, people) = self.names(&who).await?;
-        Ok(agents.iter().map(|a| Self::summary(a, &tenants, &people)).collect())
+        let ids: Vec<Uuid> = agents.iter().map(|a| a.id).collect();
+        let pending: HashMap<Uuid, i64> =
+            self.0.store.pending_per_agent(&ids).await.map_err(|e| hide(e.into()))?.into_iter().collect();
+        let mut summaries = Vec::with_capacity(agents.len());
+        for agent in &agents {
+            let n = pending.get(&agent.id).copied().unwrap_or(0);
+            summaries.push(self.summary(&who, agent, n, &tenants, &people).await?);
+        }
+        let mut incoming = Vec::new();
+        let now = self.0.clock.now();
+        for h in self.0.store.handovers(None, Some(who.user)).await.map_err(|e| hide(e.into()))? {
+            let Some(agent) = self.0.store.agent(h.agent).await.map_err(|e| hide(e.into()))? else { continue };
+            if h.open(now) {
+                incoming.push(self.handover_view(&h, &agent.name, who.user, false, &people));
+            }
+        }
+        let mut owners: Vec<String> =
+            people.values().filter(|u| u.roles.contains(&Role::Owner)).map(|u| u.email.clone()).collect();
+        owners.sort();
+        Ok(AgentsOverview { agents: summaries, incoming, is_admin: who.roles.contains(&Role::Admin), owners })
     }
 
     async fn agent(&self, viewer: &Viewer, agent: &str) -> Result<AgentDetail, AppError> {
         let who = principal(viewer)?;
-        let (agent, authority) = self.0.agent_for(By::Person(&who), id(agent)?).await.map_err(hide)?;
+        let (agent, authority) = self.0.agent_visible(By::Person(&who), id(agent)?).await.map_err(hide)?;
+        let manages = authority.is_some();
         let credentials = self.0.store.credentials(agent.id).await.map_err(|e| hide(e.into()))?;
-        let deliveries = self.0.deliveries(By::Person(&who), agent.id).await.map_err(hide)?;
+        let deliveries =
+            if manages { self.0.deliveries(By::Person(&who), agent.id).await.map_err(hide)? } else { Vec::new() };
         let (tenants, people) = self.names(&who).await?;
         let now = self.0.clock.now();
+        let pending = self.0.store.pending_per_agent(&[agent.id]).await.map_err(|e| hide(e.into()))?;
+        let summary = self.summary(&who, &agent, pending.first().map_or(0, |(_, n)| *n), &tenants, &people).await?;
+        let credential_ids: Vec<Uuid> = credentials.iter().map(|c| c.id).collect();
+        let handovers = self.0.store.handovers(Some(agent.id), None).await.map_err(|e| hide(e.into()))?;
+        let retirement = self.0.store.retirement_preview(agent.id, now).await.map_err(|e| hide(e.into()))?;
         Ok(AgentDetail {
-            owner_email: people.get(&agent.owner_id).cloned().unwrap_or_default(),
-            sponsor: agent.sponsor_id.and_then(|s| people.get(&s).cloned()),
+            owner_email: summary.owner.clone(),
+            sponsor: summary.sponsor.clone(),
             webhook_url: agent.webhook_url.clone(),
             credentials: credentials.iter().map(|c| credential_view(c, now)).collect(),
             deliveries: deliveries.iter().map(delivery_view).collect(),
-            may_edit: true,
-            may_widen: authority == Authority::Admin,
-            agent: Self::summary(&agent, &tenants, &people),
+            may_edit: manages && agent.state != AgentState::Retired,
+            may_widen: authority == Some(Authority::Admin),
+            life: self.life_view(&agent, &people),
+            timeline: self.timeline(&agent, &credential_ids, &people).await?,
+            handovers: handovers
+                .iter()
+                .map(|h| self.handover_view(h, &agent.name, who.user, manages, &people))
+                .collect(),
+            retirement: RetirementView {
+                pending_actions: retirement.pending_actions,
+                live_credentials: retirement.live_credentials,
+                queued_deliveries: retirement.queued_deliveries,
+            },
+            agent: summary,
         })
     }
 

@@ -8,13 +8,15 @@ pub use console::ConsoleService;
 mod csrf;
 mod guard;
 mod health;
+mod lifecycle_console;
 mod live;
+mod people_console;
 mod review_console;
 mod session;
 
 use crate::config::Config;
 use crate::service::Service;
-use app::services::{AgentConsole, Console, ReviewConsole};
+use app::services::{AgentConsole, Console, LifecycleConsole, PeopleConsole, ReviewConsole};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub console: Arc<dyn Console>,
     pub agent_console: Arc<dyn AgentConsole>,
     pub review_console: Arc<dyn ReviewConsole>,
+    pub lifecycle_console: Arc<dyn LifecycleConsole>,
+    pub people_console: Arc<dyn PeopleConsole>,
     pub config: Arc<Config>,
 }
 
@@ -94,10 +98,13 @@ pub fn router(state: AppState) -> Router {
 /// What server functions and pages find in their context: the ports they call.
 fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let (console, agents, reviews) = (state.console.clone(), state.agent_console.clone(), state.review_console.clone());
+    let (lifecycle, people) = (state.lifecycle_console.clone(), state.people_console.clone());
     move || {
         provide_context(console.clone());
         provide_context(agents.clone());
         provide_context(reviews.clone());
+        provide_context(lifecycle.clone());
+        provide_context(people.clone());
     }
 }
 

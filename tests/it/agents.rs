@@ -52,10 +52,10 @@ async fn admins_register_agents_and_owners_see_only_theirs(backend: Backend) {
 
     let owner = signed_in(&app, "olu@example.com").await;
     let mine: Value = app.call(&owner, "agents/list", &[]).await.json().await.expect("json");
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine["agents"].as_array().map(Vec::len), Some(1));
     let other_owner = signed_in(&app, "ola@example.com").await;
     let theirs: Value = app.call(&other_owner, "agents/list", &[]).await.json().await.expect("json");
-    assert_eq!(theirs.as_array().map(Vec::len), Some(0));
+    assert_eq!(theirs["agents"].as_array().map(Vec::len), Some(0));
     let id = created["id"].as_str().expect("id");
     assert_eq!(app.call(&other_owner, "agents/get", &[("id", id)]).await.status(), StatusCode::FORBIDDEN);
 

@@ -4,11 +4,12 @@
 #[allow(unused_imports)] // used only in server builds
 use super::ssr_support::*;
 use crate::error::AppError;
-use crate::model::{AgentDetail, AgentFormOptions, AgentSummary, CreatedAgent, MintedCredential};
+use crate::lifecycle_model::AgentsOverview;
+use crate::model::{AgentDetail, AgentFormOptions, CreatedAgent, MintedCredential};
 use leptos::prelude::*;
 
 #[server(endpoint = "agents/list")]
-pub async fn list_agents() -> Result<Vec<AgentSummary>, AppError> {
+pub async fn list_agents() -> Result<AgentsOverview, AppError> {
     answer(async { agent_console()?.agents(&require_viewer()?).await }).await
 }
 

@@ -3,6 +3,7 @@
 //! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
 
 pub mod agents;
+pub mod lifecycle;
 pub mod review;
 
 use crate::error::AppError;
@@ -69,7 +70,9 @@ pub async fn list_people() -> Result<People, AppError> {
 /// The helpers server-function bodies use; bodies are compiled only on the server.
 #[cfg(feature = "ssr")]
 mod ssr_support {
-    pub use super::ssr::{agent_console, answer, require_viewer, review_console, session};
+    pub use super::ssr::{
+        agent_console, answer, lifecycle_console, people_console, require_viewer, review_console, session,
+    };
 }
 #[cfg(not(feature = "ssr"))]
 mod ssr_support {}
@@ -108,6 +111,14 @@ pub mod ssr {
 
     pub fn agent_console() -> Result<Arc<dyn crate::services::AgentConsole>, AppError> {
         use_context::<Arc<dyn crate::services::AgentConsole>>().ok_or(AppError::Internal)
+    }
+
+    pub fn lifecycle_console() -> Result<Arc<dyn crate::services::LifecycleConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::LifecycleConsole>>().ok_or(AppError::Internal)
+    }
+
+    pub fn people_console() -> Result<Arc<dyn crate::services::PeopleConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::PeopleConsole>>().ok_or(AppError::Internal)
     }
 
     pub fn review_console() -> Result<Arc<dyn crate::services::ReviewConsole>, AppError> {

@@ -1,10 +1,11 @@
 //! One agent: what it is, what it may request, and its credentials.
 
+use super::agent_life::{LifeActions, LifeBanner, Lifecycle, Ownership, Timeline};
 use super::agents::scope_text;
 use super::deliveries::Deliveries;
 use super::Problem;
 use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
-use crate::model::{AgentDetail, CredentialView};
+use crate::model::{AgentDetail, AgentState, CredentialView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -17,9 +18,13 @@ pub fn AgentPage() -> impl IntoView {
     let mint = ServerAction::<MintCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
     let redeliver = ServerAction::<Redeliver>::new();
+    let life = LifeActions::new();
     // Re-read the agent whenever one of its actions completes.
     let detail = Resource::new(
-        move || (id(), update.version().get(), mint.version().get(), revoke.version().get(), redeliver.version().get()),
+        move || {
+            let versions = (update.version().get(), mint.version().get(), revoke.version().get(), life.version());
+            (id(), versions, redeliver.version().get())
+        },
         |(id, ..)| get_agent(id),
     );
     view! {
@@ -27,7 +32,7 @@ pub fn AgentPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver/> }.into_any(),
+                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver life/> }.into_any(),
                     Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -42,8 +47,10 @@ fn Agent(
     mint: ServerAction<MintCredential>,
     revoke: ServerAction<RevokeCredential>,
     redeliver: ServerAction<Redeliver>,
+    life: LifeActions,
 ) -> impl IntoView {
     let a = detail.agent.clone();
+    let manage = detail.may_edit;
     let allowances_text = a
         .allowances
         .iter()
@@ -60,11 +67,21 @@ fn Agent(
             Err(e) => view! { <Problem error=e/> }.into_any(),
         })
     };
+    let state_class = match a.state {
+        AgentState::Active => "status ok",
+        AgentState::Suspended => "status warn",
+        AgentState::Retired => "status bad",
+    };
+    let (agent_id, review_due, review_status) =
+        (a.id.clone(), detail.life.review_due.clone(), detail.life.review_status.clone());
+    let (webhook, may_widen, purpose) =
+        (detail.webhook_url.clone().unwrap_or_default(), detail.may_widen, a.purpose.clone());
     view! {
         <div class="page-head">
             <h1>{a.name.clone()}</h1>
-            <span class=if a.state == crate::model::AgentState::Active { "status ok" } else { "status warn" }>{a.state.as_str()}</span>
+            <span class=state_class>{a.state.as_str()}</span>
         </div>
+        <LifeBanner detail=detail.clone()/>
         <div class="panels">
             <section class="card" aria-labelledby="facts-title">
                 <h2 id="facts-title">"Identity"</h2>
@@ -74,30 +91,36 @@ fn Agent(
                     <dt>"Sponsor"</dt><dd class="mono">{detail.sponsor.clone().unwrap_or_else(|| "none".into())}</dd>
                     <dt>"Purpose"</dt><dd>{a.purpose.clone()}</dd>
                     <dt>"May request"</dt><dd>{scope_text(&a.allowances)}</dd>
+                    <dt>"Pending actions"</dt><dd>{a.pending}</dd>
                     <dt>"Webhook"</dt><dd class="mono">{detail.webhook_url.clone().unwrap_or_else(|| "none".into())}</dd>
                     <dt>"Agent id"</dt><dd class="mono">{id_shown}</dd>
                 </dl>
             </section>
+            {manage.then(|| view! {
             <section class="card" aria-labelledby="edit-title">
                 <h2 id="edit-title">"Purpose and scope"</h2>
                 <ActionForm action=update>
                     <input type="hidden" name="id" value=id_for_form/>
                     <label for="purpose">"Purpose"</label>
-                    <input id="purpose" name="purpose" type="text" value=a.purpose.clone() required/>
+                    <input id="purpose" name="purpose" type="text" value=purpose required/>
                     <label for="allowances">"May request (one per line)"</label>
                     <textarea id="allowances" name="allowances" rows="4" aria-describedby="scope-hint">{allowances_text}</textarea>
                     <p id="scope-hint" class="hint">
-                        {if detail.may_widen { "As an admin you may widen or narrow the scope." } else { "As its owner you may narrow the scope; widening it takes an admin." }}
+                        {if may_widen { "As an admin you may widen or narrow the scope." } else { "As its owner you may narrow the scope; widening it takes an admin." }}
                     </p>
                     <label for="webhook_url">"Webhook URL"</label>
-                    <input id="webhook_url" name="webhook_url" type="url" value=detail.webhook_url.clone().unwrap_or_default()/>
+                    <input id="webhook_url" name="webhook_url" type="url" value=webhook/>
                     {update_result}
                     <button type="submit" class="primary">"Save"</button>
                 </ActionForm>
             </section>
+            })}
         </div>
-        <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke/>
-        <Deliveries deliveries=detail.deliveries.clone() redeliver/>
+        {manage.then(|| view! { <Lifecycle detail=detail.clone() actions=life/> })}
+        {(a.state != AgentState::Retired).then(|| view! { <Ownership detail=detail.clone() actions=life/> })}
+        <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke manage/>
+        {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone() redeliver/> })}
+        <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status/>
     }
 }
 
@@ -107,6 +130,7 @@ fn Credentials(
     credentials: Vec<CredentialView>,
     mint: ServerAction<MintCredential>,
     revoke: ServerAction<RevokeCredential>,
+    manage: bool,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let minted = move || {
@@ -135,6 +159,7 @@ fn Credentials(
         <section class="card" aria-labelledby="credentials-title">
             <div class="page-head">
                 <h2 id="credentials-title">"Credentials"</h2>
+                {manage.then(|| view! {
                 <ActionForm action=mint attr:class="inline-form" on:submit=move |_| copied.set(false)>
                     <input type="hidden" name="agent" value=agent.clone()/>
                     <label for="ttl">"Lives for"</label>
@@ -146,6 +171,7 @@ fn Credentials(
                     </select>
                     <button type="submit" class="primary">"Mint credential"</button>
                 </ActionForm>
+                })}
             </div>
             {minted}
             {revoked}
@@ -159,7 +185,7 @@ fn Credentials(
                         <tbody>
                             {credentials.into_iter().map(|c| {
                                 let class = match c.status.as_str() { "active" => "status ok", "expired" => "status warn", _ => "status bad" };
-                                let revoke_form = (c.status == "active").then(|| {
+                                let revoke_form = (manage && c.status == "active").then(|| {
                                     let (id, label) = (c.id.clone(), format!("Revoke {}", c.prefix));
                                     view! {
                                         <ActionForm action=revoke attr:class="inline">

@@ -2,10 +2,13 @@
 
 use super::Problem;
 use crate::api::agents::{list_agents, load_agent_form, CreateAgent};
-use crate::model::{AgentSummary, AllowanceView, Role, Viewer};
+use crate::api::lifecycle::AnswerHandover;
+use crate::lifecycle_model::AgentsOverview;
+use crate::model::{AgentState, AgentSummary, AllowanceView, Role, Viewer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 pub fn scope_text(allowances: &[AllowanceView]) -> String {
     if allowances.is_empty() {
@@ -23,10 +26,13 @@ pub fn scope_text(allowances: &[AllowanceView]) -> String {
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let agents = Resource::new(|| (), |_| list_agents());
+    let answer = ServerAction::<AnswerHandover>::new();
+    let agents = Resource::new(move || answer.version().get(), |_| list_agents());
     let viewer = expect_context::<super::ViewerResource>();
     let is_admin =
         move || viewer.get().and_then(|v| v.ok()).flatten().is_some_and(|v: Viewer| v.roles.contains(&Role::Admin));
+    let query = use_query_map();
+    let filter = move || AgentFilter::from_query(&query.read());
     view! {
         <Title text="Agents"/>
         <div class="page-head">
@@ -38,12 +44,129 @@ pub fn AgentsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
             {move || Suspend::new(async move {
                 match agents.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"No agents yet."</p> }.into_any(),
-                    Ok(list) => view! { <AgentTable agents=list/> }.into_any(),
+                    Ok(overview) => {
+                        let filter = filter();
+                        view! { <Attention overview=overview.clone() answer/> <AgentList overview filter/> }.into_any()
+                    }
                     Err(e) => view! { <Problem error=e/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The admin's filters, read from the address so a filtered list is a link.
+#[derive(Clone, Default)]
+struct AgentFilter {
+    state: String,
+    owner: String,
+    orphaned: bool,
+    overdue: bool,
+}
+
+impl AgentFilter {
+    fn from_query(q: &leptos_router::params::ParamsMap) -> Self {
+        AgentFilter {
+            state: q.get("state").unwrap_or_default(),
+            owner: q.get("owner").unwrap_or_default(),
+            orphaned: q.get("orphaned").is_some_and(|v| v == "yes"),
+            overdue: q.get("overdue").is_some_and(|v| v == "yes"),
+        }
+    }
+
+    fn keeps(&self, a: &AgentSummary) -> bool {
+        (self.state.is_empty() || a.state.as_str() == self.state)
+            && (self.owner.is_empty() || a.owner == self.owner)
+            && (!self.orphaned || a.orphaned)
+            && (!self.overdue || a.review_status == "overdue")
+    }
+}
+
+/// What needs the viewer first: hand-overs waiting for them, reviews due, orphans.
+#[component]
+fn Attention(overview: AgentsOverview, answer: ServerAction<AnswerHandover>) -> impl IntoView {
+    let due: Vec<AgentSummary> = overview
+        .agents
+        .iter()
+        .filter(|a| a.state != AgentState::Retired && a.review_status != "current" && a.relation != "sponsor")
+        .cloned()
+        .collect();
+    let orphans: Vec<AgentSummary> =
+        overview.agents.iter().filter(|a| a.orphaned && a.state != AgentState::Retired).cloned().collect();
+    let failed = move || answer.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
+    let nothing = overview.incoming.is_empty() && due.is_empty() && orphans.is_empty();
+    view! {
+        <section class="card attention" aria-labelledby="attention-title">
+            <h2 id="attention-title">"Needs your attention"</h2>
+            {failed}
+            {nothing.then(|| view! { <p class="muted">"Nothing waits for you."</p> })}
+            <ul class="plain">
+                {overview.incoming.into_iter().map(|h| {
+                    let (id1, id2) = (h.id.clone(), h.id.clone());
+                    let (accept, decline) = (format!("Accept {}", h.agent_name), format!("Decline {}", h.agent_name));
+                    view! {
+                    <li>
+                        <span class="status warn">"hand-over"</span>" "
+                        {format!("{} proposes that you own {} (until {}).", h.proposed_by, h.agent_name, h.expires_at)}
+                        <ActionForm action=answer attr:class="inline">
+                            <input type="hidden" name="handover" value=id1/>
+                            <input type="hidden" name="accept" value="true"/>
+                            <button type="submit" class="primary" aria-label=accept>"Accept"</button>
+                        </ActionForm>
+                        <ActionForm action=answer attr:class="inline">
+                            <input type="hidden" name="handover" value=id2/>
+                            <input type="hidden" name="accept" value="false"/>
+                            <button type="submit" aria-label=decline>"Decline"</button>
+                        </ActionForm>
+                    </li>
+                }}).collect_view()}
+                {due.into_iter().map(|a| view! {
+                    <li>
+                        <span class=if a.review_status == "overdue" { "status bad" } else { "status warn" }>{format!("review {}", a.review_status)}</span>" "
+                        <A href=format!("/agents/{}/review", a.id)>{format!("Review {}'s access", a.name)}</A>
+                        <span class="muted">{format!(" — due {}", a.review_due)}</span>
+                    </li>
+                }).collect_view()}
+                {orphans.into_iter().map(|a| view! {
+                    <li>
+                        <span class="status bad">"orphaned"</span>" "
+                        <A href=format!("/agents/{}", a.id)>{a.name.clone()}</A>
+                        <span class="muted">{format!(" — its owner {} can no longer own it; hand it to someone", a.owner)}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn AgentList(overview: AgentsOverview, filter: AgentFilter) -> impl IntoView {
+    let agents: Vec<AgentSummary> = overview.agents.into_iter().filter(|a| filter.keeps(a)).collect();
+    let option = |value: &str, label: &str, current: &str| {
+        view! { <option value=value.to_string() selected=current == value>{label.to_string()}</option> }
+    };
+    let filters = overview.is_admin.then(|| view! {
+        <form method="get" class="filters" aria-label="Filter agents">
+            <label>"State " <select name="state">
+                {option("", "any", &filter.state)}{option("active", "active", &filter.state)}
+                {option("suspended", "suspended", &filter.state)}{option("retired", "retired", &filter.state)}
+            </select></label>
+            <label>"Owner " <select name="owner">
+                {option("", "anyone", &filter.owner)}
+                {overview.owners.iter().map(|o| option(o, o, &filter.owner)).collect_view()}
+            </select></label>
+            <label><input type="checkbox" name="orphaned" value="yes" checked=filter.orphaned/>" orphaned"</label>
+            <label><input type="checkbox" name="overdue" value="yes" checked=filter.overdue/>" review overdue"</label>
+            <button type="submit">"Filter"</button>
+        </form>
+    });
+    view! {
+        {filters}
+        {if agents.is_empty() {
+            view! { <p class="muted">"No agents here."</p> }.into_any()
+        } else {
+            view! { <AgentTable agents/> }.into_any()
+        }}
     }
 }
 
@@ -52,16 +175,26 @@ fn AgentTable(agents: Vec<AgentSummary>) -> impl IntoView {
     view! {
         <table class="grid">
             <thead><tr><th scope="col">"Agent"</th><th scope="col">"Tenant"</th><th scope="col">"Owner"</th>
-                <th scope="col">"State"</th><th scope="col">"May request"</th></tr></thead>
+                <th scope="col">"State"</th><th scope="col">"Pending"</th><th scope="col">"Live credentials"</th>
+                <th scope="col">"Last activity"</th><th scope="col">"Next review"</th><th scope="col">"May request"</th></tr></thead>
             <tbody>
                 {agents.into_iter().map(|a| {
-                    let state_class = if a.state == crate::model::AgentState::Active { "status ok" } else { "status warn" };
+                    let state_class = match a.state { AgentState::Active => "status ok", AgentState::Suspended => "status warn", AgentState::Retired => "status bad" };
+                    let review_class = match a.review_status.as_str() { "overdue" => "status bad", "due soon" => "status warn", _ => "muted" };
                     view! {
                         <tr>
-                            <td><A href=format!("/agents/{}", a.id)>{a.name.clone()}</A><div class="muted small">{a.purpose.clone()}</div></td>
+                            <td><A href=format!("/agents/{}", a.id)>{a.name.clone()}</A>
+                                {(a.relation == "sponsor").then(|| view! { " " <span class="muted small">"(you sponsor it)"</span> })}
+                                <div class="muted small">{a.purpose.clone()}</div></td>
                             <td>{a.tenant.clone()}</td>
-                            <td class="mono">{a.owner.clone()}</td>
+                            <td class="mono">{a.owner.clone()}{a.orphaned.then(|| view! { " " <span class="status bad">"orphaned"</span> })}</td>
                             <td><span class=state_class>{a.state.as_str()}</span></td>
+                            <td class="num">{a.pending}</td>
+                            <td class="num">{a.live_credentials}</td>
+                            <td class="mono nowrap">{a.last_activity.clone().unwrap_or_else(|| "never".into())}</td>
+                            <td class="nowrap">{(a.state != AgentState::Retired).then(|| view! {
+                                <span class=review_class>{a.review_status.clone()}</span>" "<span class="mono small">{a.review_due.clone()}</span>
+                            })}</td>
                             <td>{scope_text(&a.allowances)}</td>
                         </tr>
                     }

@@ -2,6 +2,8 @@
 
 mod account;
 mod agent;
+mod agent_life;
+mod agent_review;
 mod agents;
 mod audit;
 mod case;
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agents") view=agents::AgentsPage/>
                     <Route path=path!("/agents/new") view=agents::NewAgentPage/>
                     <Route path=path!("/agents/:id") view=agent::AgentPage/>
+                    <Route path=path!("/agents/:id/review") view=agent_review::AgentReviewPage/>
                     <Route path=path!("/audit") view=audit::AuditPage/>
                     <Route path=path!("/people") view=people::PeoplePage/>
                 </ParentRoute>

@@ -1,19 +1,58 @@
+//! The admins' people workplace: add a person with a one-time password, edit roles and memberships,
+//! disable and enable, unlock, and add tenants.
+
 use super::{roles_text, Problem};
-use crate::api::list_people;
-use crate::model::People;
+use crate::api::lifecycle::{load_people_admin, AddPerson, AddTenant, EditPerson, SetPersonActive, UnlockPerson};
+use crate::lifecycle_model::{PeopleAdmin, PersonAdminRow};
+use crate::model::{Role, TenantRef};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+#[derive(Clone, Copy)]
+struct Actions {
+    add: ServerAction<AddPerson>,
+    edit: ServerAction<EditPerson>,
+    active: ServerAction<SetPersonActive>,
+    unlock: ServerAction<UnlockPerson>,
+    tenant: ServerAction<AddTenant>,
+}
+
 #[component]
 pub fn PeoplePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| list_people());
+    let actions = Actions {
+        add: ServerAction::new(),
+        edit: ServerAction::new(),
+        active: ServerAction::new(),
+        unlock: ServerAction::new(),
+        tenant: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            let a = actions;
+            a.add.version().get()
+                + a.edit.version().get()
+                + a.active.version().get()
+                + a.unlock.version().get()
+                + a.tenant.version().get()
+        },
+        |_| load_people_admin(),
+    );
+    let failed = move || {
+        let a = actions;
+        [a.edit.value().get(), a.active.value().get(), a.unlock.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.err())
+            .map(|e| view! { <Problem error=e/> })
+    };
     view! {
         <Title text="People"/>
         <h1>"People"</h1>
+        {failed}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => view! { <Directory people=p/> }.into_any(),
+                    Ok(p) => view! { <Workplace people=p actions/> }.into_any(),
                     Err(e) => view! { <Problem error=e/> }.into_any(),
                 }
             })}
@@ -21,42 +60,133 @@ pub fn PeoplePage() -> impl IntoView {
     }
 }
 
+fn role_boxes(prefix: &str, checked: &[Role]) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|r| {
+            let id = format!("{prefix}-role-{}", r.as_str());
+            view! {
+                <label for=id.clone()><input id=id.clone() type="checkbox" name="roles[]" value=r.as_str() checked=checked.contains(&r)/>
+                    {format!(" {}", r.as_str())}</label>
+            }
+        })
+        .collect_view()
+}
+
+fn tenant_boxes(prefix: &str, tenants: &[TenantRef], checked: &[String]) -> impl IntoView {
+    tenants
+        .iter()
+        .map(|t| {
+            let id = format!("{prefix}-tenant-{}", t.slug);
+            view! {
+                <label for=id.clone()><input id=id.clone() type="checkbox" name="tenants[]" value=t.slug.clone() checked=checked.contains(&t.slug)/>
+                    {format!(" {}", t.slug)}</label>
+            }
+        })
+        .collect_view()
+}
+
 #[component]
-fn Directory(people: People) -> impl IntoView {
+fn Workplace(people: PeopleAdmin, actions: Actions) -> impl IntoView {
+    let added = move || {
+        actions.add.value().get().map(|r| match r {
+            Ok(()) => view! { <p class="ok" role="status">"Added. Give them the one-time password; they must change it when they first sign in."</p> }.into_any(),
+            Err(e) => view! { <Problem error=e/> }.into_any(),
+        })
+    };
+    let tenant_added = move || actions.tenant.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
+    let tenants = people.tenants.clone();
+    let (add_boxes, listed) = (tenant_boxes("add", &people.tenants, &[]), people.tenants.clone());
     view! {
-        <section aria-labelledby="tenants-title">
-            <h2 id="tenants-title">"Tenants"</h2>
-            <table class="grid">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Slug"</th></tr></thead>
-                <tbody>
-                    {people.tenants.into_iter().map(|t| view! { <tr><td>{t.name}</td><td class="mono">{t.slug}</td></tr> }).collect_view()}
-                </tbody>
-            </table>
-        </section>
         <section aria-labelledby="people-title">
             <h2 id="people-title">"People"</h2>
             <table class="grid">
                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Roles"</th>
-                    <th scope="col">"Tenants"</th><th scope="col">"Status"</th></tr></thead>
+                    <th scope="col">"Tenants"</th><th scope="col">"Status"</th><th scope="col">"Manage"</th></tr></thead>
                 <tbody>
-                    {people.people.into_iter().map(|p| {
-                        let status = match (p.active, p.locked_until) {
-                            (false, _) => ("bad", "Disabled".to_string()),
-                            (true, Some(until)) => ("warn", format!("Locked until {until}")),
-                            (true, None) => ("ok", "Active".to_string()),
-                        };
-                        view! {
-                            <tr>
-                                <td>{p.name}</td>
-                                <td class="mono">{p.email}</td>
-                                <td>{roles_text(&p.roles)}</td>
-                                <td>{p.tenants.join(", ")}</td>
-                                <td><span class=format!("status {}", status.0)>{status.1}</span></td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {people.people.into_iter().map(|p| view! { <Person person=p tenants=tenants.clone() actions/> }).collect_view()}
                 </tbody>
             </table>
         </section>
+        <div class="panels">
+            <section class="card" aria-labelledby="add-title">
+                <h2 id="add-title">"Add a person"</h2>
+                <ActionForm action=actions.add>
+                    <label for="add-email">"Email"</label>
+                    <input id="add-email" name="email" type="email" required/>
+                    <label for="add-name">"Name"</label>
+                    <input id="add-name" name="name" type="text" required/>
+                    <fieldset><legend>"Roles"</legend>{role_boxes("add", &[])}</fieldset>
+                    <fieldset><legend>"Tenants"</legend>{add_boxes}</fieldset>
+                    <label for="add-password">"One-time password (at least 12 characters)"</label>
+                    <input id="add-password" name="password" type="text" required minlength="12" autocomplete="off"/>
+                    {added}
+                    <button type="submit" class="primary">"Add person"</button>
+                </ActionForm>
+            </section>
+            <section class="card" aria-labelledby="tenants-title">
+                <h2 id="tenants-title">"Tenants"</h2>
+                <ul class="plain">
+                    {listed.iter().map(|t| view! { <li>{t.name.clone()}" "<span class="mono muted">{t.slug.clone()}</span></li> }).collect_view()}
+                </ul>
+                <ActionForm action=actions.tenant>
+                    <label for="tenant-slug">"Slug"</label>
+                    <input id="tenant-slug" name="slug" type="text" required placeholder="acme-eu"/>
+                    <label for="tenant-name">"Name"</label>
+                    <input id="tenant-name" name="name" type="text" required/>
+                    {tenant_added}
+                    <button type="submit">"Add tenant"</button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn Person(person: PersonAdminRow, tenants: Vec<TenantRef>, actions: Actions) -> impl IntoView {
+    let p = person;
+    let status = match (p.active, &p.locked_until, p.must_change_password) {
+        (false, _, _) => ("bad", "Disabled".to_string()),
+        (true, Some(until), _) => ("warn", format!("Locked until {until}")),
+        (true, None, true) => ("warn", "Must change one-time password".to_string()),
+        (true, None, false) => ("ok", "Active".to_string()),
+    };
+    let prefix = format!("p{}", &p.id[p.id.len().saturating_sub(8)..]);
+    let (id, id2, id3, email) = (p.id.clone(), p.id.clone(), p.id.clone(), p.email.clone());
+    let edit_label = format!("Edit {email}");
+    let (role_set, tenant_set) = (role_boxes(&prefix, &p.roles), tenant_boxes(&prefix, &tenants, &p.tenants));
+    view! {
+        <tr>
+            <td>{p.name.clone()}</td>
+            <td class="mono">{p.email.clone()}</td>
+            <td>{roles_text(&p.roles)}</td>
+            <td>{p.tenants.join(", ")}</td>
+            <td><span class=format!("status {}", status.0)>{status.1}</span></td>
+            <td>
+                <details>
+                    <summary aria-label=edit_label>"Edit"</summary>
+                    <ActionForm action=actions.edit>
+                        <input type="hidden" name="person" value=id/>
+                        <fieldset><legend>"Roles"</legend>{role_set}</fieldset>
+                        <fieldset><legend>"Tenants"</legend>{tenant_set}</fieldset>
+                        <button type="submit" class="primary">"Save person"</button>
+                    </ActionForm>
+                </details>
+                {p.whole.then(|| view! {
+                    <ActionForm action=actions.active attr:class="inline">
+                        <input type="hidden" name="person" value=id2/>
+                        <input type="hidden" name="active" value=(!p.active).to_string()/>
+                        <button type="submit" class=if p.active { "danger" } else { "" } aria-label=format!("{} {email}", if p.active { "Disable" } else { "Enable" })>
+                            {if p.active { "Disable" } else { "Enable" }}</button>
+                    </ActionForm>
+                })}
+                {p.locked_until.is_some().then(|| view! {
+                    <ActionForm action=actions.unlock attr:class="inline">
+                        <input type="hidden" name="person" value=id3/>
+                        <button type="submit" aria-label=format!("Unlock {}", p.email)>"Unlock"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
     }
 }
