@@ -159,6 +159,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         samples: usize,
     },
+    /// Retiring an agent with many pending actions (one transaction), beside the expiry worker ending as many
+    /// (a temporary SQLite file unless --database-url names a database).
+    Retire {
+        #[arg(long, default_value_t = 10_000)]
+        pending: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,6 +70,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             countersign::bench::review(options).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(BenchCommand::Retire { pending, database_url }) => {
+            countersign::bench::retire(pending, database_url).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Bench(BenchCommand::Intake { seconds, clients }) => {
             countersign::bench::intake(seconds, clients).await?;
             return Ok(ExitCode::SUCCESS);

@@ -1,8 +1,10 @@
 //! Benchmarks that print their figures next to the baselines they compare with, measured in the same run.
 
 mod intake;
+mod retire;
 pub mod review;
 mod server;
 
 pub use intake::intake;
+pub use retire::retire;
 pub use review::review;

@@ -73,6 +73,7 @@ impl Service {
         actor: Actor,
     ) -> Result<Agent, ServiceError> {
         for _ in 0..RETRIES {
+            let started = std::time::Instant::now();
             let now = self.clock.now();
             let mut cancellations = Vec::new();
             if to == AgentState::Retired {
@@ -99,7 +100,10 @@ impl Service {
                 by: actor.encode(),
                 event,
             };
-            if let Some(changes) = self.store.change_state(&change, cancellations, now).await? {
+            let prepared = started.elapsed();
+            let committed = self.store.change_state(&change, cancellations, now).await?;
+            tracing::debug!(?prepared, total = ?started.elapsed(), agent = %agent.id, "agent state change");
+            if let Some(changes) = committed {
                 self.credentials.forget_agent(agent.id);
                 self.publish(&changes);
                 if to == AgentState::Retired {

@@ -12,6 +12,7 @@ crate::on_both_stores!(
     an_added_person_must_change_the_one_time_password,
     admins_reach_only_their_tenants_and_keep_one_admin,
     disabling_ends_sessions_and_orphans_by_each_cause,
+    the_console_forms_go_through_the_same_rules,
 );
 
 async fn an_added_person_must_change_the_one_time_password(backend: Backend) {
@@ -123,5 +124,53 @@ async fn disabling_ends_sessions_and_orphans_by_each_cause(backend: Backend) {
         assert_eq!(app.store.agent(*agent).await.expect("read").expect("agent").state, AgentState::Suspended);
     }
     svc.set_person_active(By::Operator, owners[0].0, true).await.expect("re-enable");
+    app.stop().await;
+}
+
+/// The server functions behind the forms, as a browser posts them (checkbox lists as `roles[]`).
+async fn the_console_forms_go_through_the_same_rules(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.tenant("acme").await;
+    app.person("ada@example.com", &[Role::Admin], &["acme"]).await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    app.person("sam@example.com", &[Role::Supervisor, Role::Owner], &["acme"]).await;
+    let (agent, _) = app.agent("acme", "olu@example.com", &["refund:100.00EUR"]).await;
+    let agent = agent.to_string();
+    let ada = app.browser();
+    app.sign_in(&ada, "ada@example.com", PASSWORD).await;
+    let form = [
+        ("email", "new@example.com"),
+        ("name", "New Person"),
+        ("roles[]", "owner"),
+        ("roles[]", "supervisor"),
+        ("tenants[]", "acme"),
+        ("password", "one time password!"),
+    ];
+    assert!(app.call(&ada, "people/add", &form).await.status().is_success());
+    let added = app.service.person_by_email("new@example.com").await.expect("added");
+    assert_eq!((added.roles, added.must_change_password), (vec![Role::Supervisor, Role::Owner], true));
+    let listed: serde_json::Value = app.call(&ada, "people/admin", &[]).await.json().await.expect("json");
+    assert_eq!(listed["people"].as_array().map(Vec::len), Some(4));
+    // A supervisor who owns other agents forges a suspension: refused on the server.
+    let sam = app.browser();
+    app.sign_in(&sam, "sam@example.com", PASSWORD).await;
+    let forged = [("agent", agent.as_str()), ("change", "suspend"), ("reason", "just because")];
+    assert_eq!(app.call(&sam, "agents/state", &forged).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.call(&sam, "people/admin", &[]).await.status(), StatusCode::FORBIDDEN);
+    // The owner suspends, then retires with the name typed.
+    let olu = app.browser();
+    app.sign_in(&olu, "olu@example.com", PASSWORD).await;
+    assert!(app.call(&olu, "agents/state", &forged).await.status().is_success());
+    let name = app.store.agent(Uuid::parse_str(&agent).expect("id")).await.expect("read").expect("agent").name;
+    let retire = [("agent", agent.as_str()), ("change", "retire"), ("reason", "replaced"), ("confirm", "wrong")];
+    assert_eq!(app.call(&olu, "agents/state", &retire).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let retire = [("agent", agent.as_str()), ("change", "retire"), ("reason", "replaced"), ("confirm", name.as_str())];
+    assert!(app.call(&olu, "agents/state", &retire).await.status().is_success());
+    let detail: serde_json::Value = app.call(&olu, "agents/get", &[("id", &agent)]).await.json().await.expect("json");
+    assert_eq!(detail["agent"]["state"], "retired");
+    assert_eq!(detail["life"]["state_reason"], "replaced");
+    let whats: Vec<&str> =
+        detail["timeline"].as_array().into_iter().flatten().filter_map(|e| e["what"].as_str()).collect();
+    assert!(whats.starts_with(&["Retired", "Suspended"]) && whats.contains(&"Registered"), "{whats:?}");
     app.stop().await;
 }
