@@ -47,13 +47,13 @@ test("an owner mints a credential, the agent uses it, and a revoked one is refus
   expect(submitted.status()).toBe(201);
 
   await page.reload();
-  const row = page.locator("tr", { hasText: copied.slice(0, 12) });
+  const row = page.locator("section[aria-labelledby=credentials-title] tr", { hasText: copied.slice(0, 12) });
   await expect(row.locator(".last-used")).not.toHaveText("never");
   await expect(row).toContainText("active");
 
   await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
   await row.getByRole("button", { name: /Revoke/ }).click();
-  await expect(page.locator("tr", { hasText: copied.slice(0, 12) })).toContainText("revoked");
+  await expect(page.locator("section[aria-labelledby=credentials-title] tr", { hasText: copied.slice(0, 12) })).toContainText("revoked");
   const refused = await request.post(`${base()}/api/v1/held-actions`, {
     headers: { authorization: `Bearer ${copied}` },
     data: heldAction(`e2e-late-${Date.now()}`),

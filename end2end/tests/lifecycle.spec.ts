@@ -25,7 +25,7 @@ async function register(browser: Browser, name: string): Promise<string> {
   await hydrated(admin);
   await admin.getByLabel("Name").fill(name);
   await admin.getByLabel("Purpose").fill("Resolves returns chats");
-  await admin.getByLabel("Owner (accountable person)").selectOption({ label: /owner@countersign\.demo/ });
+  await admin.getByLabel("Owner (accountable person)").selectOption("owner@countersign.demo");
   await admin.getByLabel("May request (one per line)").fill("refund:500.00EUR\npassword_reset");
   await admin.getByRole("button", { name: "Register" }).click();
   const link = admin.getByRole("link", { name: "Open it to mint a credential" });
@@ -128,8 +128,9 @@ test("an admin adds a person with a one-time password; they must change it, then
   await heir.getByRole("button", { name: `Accept handed-${stamp}` }).click();
   await expect(heir.getByRole("link", { name: `handed-${stamp}` })).toBeVisible();
   await heir.screenshot({ path: "test-results/agents-after-handover.png", fullPage: true });
+  // The agent is no longer theirs: the former owner sees nothing of it.
   await owner.reload();
-  await expect(owner.locator("dd", { hasText: email })).toBeVisible();
+  await expect(owner.getByRole("alert")).toHaveText("You do not have access to this.");
 });
 
 test("an owner's access review narrows the scope, with the evidence on the page", async ({ browser }) => {

@@ -15,7 +15,6 @@ use app::review_model::DeliveryView;
 use app::services::AgentConsole;
 use async_trait::async_trait;
 use std::collections::HashMap;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -35,8 +34,10 @@ pub(super) fn allowance_lines(text: &str) -> Vec<String> {
     text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
+/// "2026-11-24 10:04:12 UTC": to the second, in one zone, as people read it.
 pub(super) fn when(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    let shown = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(shown).unwrap_or_default()
 }
 
 fn delivery_view(d: &Delivery) -> DeliveryView {

@@ -120,7 +120,7 @@ fn Agent(
         {(a.state != AgentState::Retired).then(|| view! { <Ownership detail=detail.clone() actions=life/> })}
         <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke manage/>
         {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone() redeliver/> })}
-        <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status/>
+        <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status reviewable=manage/>
     }
 }
 

@@ -172,15 +172,18 @@ pub fn Timeline(
     agent: String,
     review_due: String,
     review_status: String,
+    reviewable: bool,
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="timeline-title">
             <div class="page-head">
                 <h2 id="timeline-title">"Lifecycle"</h2>
-                <span>
-                    <span class=if review_status == "current" { "muted" } else { "status warn" }>{format!("access review {review_status}, due {review_due}")}</span>" "
-                    <A href=format!("/agents/{agent}/review") attr:class="button">"Review access"</A>
-                </span>
+                {reviewable.then(|| view! {
+                    <span>
+                        <span class=if review_status == "current" { "muted" } else { "status warn" }>{format!("access review {review_status}, due {review_due}")}</span>" "
+                        <A href=format!("/agents/{agent}/review") attr:class="button">"Review access"</A>
+                    </span>
+                })}
             </div>
             <table class="grid">
                 <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th><th scope="col">"Why"</th></tr></thead>
