@@ -8,7 +8,8 @@ crate::on_both_stores!(
     cli_registers_agents_and_mints_credentials,
     cli_adds_people_and_verifies_the_chain,
     cli_names_tampering_and_fails,
-    cli_refuses_bad_arguments
+    cli_refuses_bad_arguments,
+    cli_moves_an_agent_through_its_life_with_the_actors_authority
 );
 
 fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
@@ -145,5 +146,42 @@ async fn cli_registers_agents_and_mints_credentials(backend: Backend) {
     let too_long = countersign(&db, &["agent", "credential", "--agent", lines[0], "--ttl", "60d"], "");
     assert!(!too_long.status.success());
     assert!(text(&too_long.stderr).contains("at most 30 days"));
+    db.drop().await;
+}
+
+async fn cli_moves_an_agent_through_its_life_with_the_actors_authority(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    assert!(countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "Acme"], "").status.success());
+    for (email, role) in [("olu@example.com", "owner"), ("ola@example.com", "owner"), ("ada@example.com", "admin")] {
+        let add = ["user", "add", "--email", email, "--name", "Someone", "--role", role, "--tenant", "acme"];
+        assert!(countersign(&db, &add, "a long enough password\n").status.success());
+    }
+    let add = ["agent", "add", "--tenant", "acme", "--name", "bot", "--owner", "olu@example.com", "--allow", "refund"];
+    let added = countersign(&db, &add, "");
+    let id = text(&added.stdout).lines().next().unwrap_or_default().to_string();
+    let life = |verb: &str, actor: &str| {
+        let args = ["agent", verb, "--agent", id.as_str(), "--reason", "testing the CLI", "--actor", actor];
+        countersign(&db, &args, "")
+    };
+    let refused = life("suspend", "ola@example.com");
+    assert!(!refused.status.success(), "another owner may not suspend it");
+    assert!(text(&refused.stderr).contains("not allowed"), "{}", text(&refused.stderr));
+    let suspended = life("suspend", "olu@example.com");
+    assert!(suspended.status.success(), "{}", text(&suspended.stderr));
+    assert!(text(&suspended.stdout).contains("bot is suspended"));
+    assert!(!life("suspend", "olu@example.com").status.success(), "already suspended");
+    assert!(life("resume", "ada@example.com").status.success(), "an admin of the tenant may");
+    let handed = countersign(&db, &["agent", "hand-over", "--agent", &id, "--to", "ola@example.com"], "");
+    assert!(handed.status.success(), "{}", text(&handed.stderr));
+    assert!(uuid::Uuid::parse_str(text(&handed.stdout).trim()).is_ok(), "prints the proposal's id");
+    let disable = countersign(&db, &["user", "disable", "--email", "ada@example.com"], "");
+    assert!(!disable.status.success(), "the last admin stays: {}", text(&disable.stdout));
+    assert!(countersign(&db, &["user", "disable", "--email", "olu@example.com"], "").status.success());
+    assert!(countersign(&db, &["user", "enable", "--email", "olu@example.com"], "").status.success());
+    let retired = countersign(&db, &["agent", "retire", "--agent", &id, "--reason", "done with it"], "");
+    assert!(retired.status.success(), "{}", text(&retired.stderr));
+    assert!(!life("resume", "ada@example.com").status.success(), "retirement is final");
+    let verify = countersign(&db, &["audit", "verify"], "");
+    assert!(verify.status.success() && text(&verify.stdout).contains("intact"), "{}", text(&verify.stderr));
     db.drop().await;
 }

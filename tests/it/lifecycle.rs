@@ -117,6 +117,12 @@ async fn a_suspended_agent_is_held_still_and_fails_closed(backend: Backend) {
 
 async fn retirement_ends_everything_at_once_and_keeps_history(backend: Backend) {
     let l = setup(backend).await;
+    let hook = countersign::service::AgentChanges {
+        purpose: "Resolves support chats".into(),
+        allowances: vec!["refund:500.00EUR".into(), "mfa_reset".into()],
+        webhook_url: Some("https://agent.example.com/hook".into()),
+    };
+    l.app.service.update_agent(By::Operator, l.agent, hook).await.expect("webhook");
     let (a, b) = (submit(&l, "k-1").await, submit(&l, "k-2").await);
     let waiter = {
         let (url, token) = (l.app.url(&format!("/api/v1/held-actions/{a}?wait=30")), l.token.clone());
@@ -135,6 +141,12 @@ async fn retirement_ends_everything_at_once_and_keeps_history(backend: Backend) 
         let action = l.app.store.held_action(id).await.expect("read").expect("kept");
         assert_eq!(action.status, HeldStatus::Cancelled, "history stays readable");
     }
+    let sent = l.app.store.deliveries(l.agent, 10).await.expect("outbox");
+    let told: Vec<Value> = sent.iter().filter_map(|d| serde_json::from_str(&d.payload).ok()).collect();
+    assert_eq!(told.len(), 2, "a webhook message for each cancelled action");
+    assert!(told
+        .iter()
+        .all(|m| m["data"]["status"] == "cancelled" && m["data"]["decision"]["reason"] == "agent retired"));
     let old = reqwest::Client::new().get(l.app.url(&format!("/api/v1/held-actions/{a}"))).bearer_auth(&l.token);
     assert_eq!(old.send().await.expect("get").status(), StatusCode::UNAUTHORIZED, "its credential is revoked");
     assert!(l.app.store.credentials(l.agent).await.expect("list").iter().all(|c| c.revoked_at.is_some()));
