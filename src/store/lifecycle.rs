@@ -81,7 +81,11 @@ pub trait LifecycleStore: Send + Sync + 'static {
     /// Settles a pending proposal. Accepting also makes the proposed person the owner (if the proposer's
     /// owner still is) and clears the orphan mark; `false` when it was no longer pending or the owner changed.
     async fn settle_handover(&self, id: Uuid, state: HandoverState, event: Event, at: OffsetDateTime) -> Result<bool>;
+}
 
+/// Changes to people; each re-marks the orphan state of the agents the person owns, in the same transaction.
+#[async_trait]
+pub trait PeopleStore: Send + Sync + 'static {
     /// Sets roles and memberships; agents this orphans are marked (with an event each) in the same transaction.
     async fn update_person(&self, change: &PersonChange, at: OffsetDateTime) -> Result<()>;
     /// Disables (ending every session) or enables a person, re-marking their agents' orphan state.

@@ -13,6 +13,8 @@ mod sql_held_actions;
 mod sql_reviews;
 #[macro_use]
 mod sql_lifecycle;
+#[macro_use]
+mod sql_people;
 mod lifecycle;
 mod postgres;
 mod reviews;
@@ -20,7 +22,7 @@ mod rows;
 mod sessions;
 mod sqlite;
 
-pub use lifecycle::{Activity, LifecycleStore, PersonChange, RetirementPreview, StateChange};
+pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, RetirementPreview, StateChange};
 pub use postgres::PostgresStore;
 pub use reviews::{
     AgentGuard, Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
@@ -178,8 +180,8 @@ pub enum Submitted {
 }
 
 /// The whole port: one object the services hold, whatever the database.
-pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore {}
-impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore> Store for T {}
+pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore {}
+impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore> Store for T {}
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]

@@ -77,3 +77,4 @@ sql_agents!(PostgresStore, Postgres);
 sql_held_actions!(PostgresStore, Postgres);
 sql_reviews!(PostgresStore, Postgres);
 sql_lifecycle!(PostgresStore, Postgres);
+sql_people!(PostgresStore, Postgres);

@@ -62,3 +62,4 @@ sql_agents!(SqliteStore, Sqlite);
 sql_held_actions!(SqliteStore, Sqlite);
 sql_reviews!(SqliteStore, Sqlite);
 sql_lifecycle!(SqliteStore, Sqlite);
+sql_people!(SqliteStore, Sqlite);

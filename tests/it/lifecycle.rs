@@ -97,6 +97,19 @@ async fn a_suspended_agent_is_held_still_and_fails_closed(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.json::<Value>().await.expect("json")["type"], "agent_suspended");
     assert_eq!(l.app.store.credentials(l.agent).await.expect("list").len(), 1, "credentials stay listed");
+    let supervisor = l.app.browser();
+    l.app.sign_in(&supervisor, "ana@example.com", crate::harness::PASSWORD).await;
+    let filter = [
+        ("filter[tenant]", ""),
+        ("filter[action]", ""),
+        ("filter[tier]", ""),
+        ("filter[agent]", ""),
+        ("filter[after]", ""),
+    ];
+    let queue: Value = l.app.call(&supervisor, "queue/page", &filter).await.json().await.expect("queue");
+    let rows = queue["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "its pending actions stay in the queue: {queue}");
+    assert!(rows.iter().all(|r| r["agent_suspended"] == true), "flagged \"agent suspended\"");
     let approve = l.app.service.decide(&l.ana, kept, Vote::Approve { amount: None }).await;
     assert!(matches!(approve, Err(DecideError::Refused(_))), "approval fails closed: {approve:?}");
     let deny = Vote::Deny { reason: "agent suspended".into() };
