@@ -1,22 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
-
-const base = () => process.env.BASE_URL!;
-const hydrated = (page: Page) => page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${base()}/login`);
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator("header")).toContainText("Sign out");
-}
-
-async function as(browser: Browser, who: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, `${who}@countersign.demo`, `${who}-demo-password`);
-  return page;
-}
+import { as, base, hydrated } from "../support";
 
 /** The demo owner mints a credential for one of their agents and hands it to the "agent". */
 async function credential(browser: Browser, agent: string): Promise<string> {
