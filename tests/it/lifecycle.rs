@@ -20,6 +20,7 @@ crate::on_both_stores!(
     hand_over_is_proposed_and_answered,
     an_earlier_vote_of_the_new_owner_never_counts,
     access_reviews_are_evidenced_attested_and_enforced,
+    sponsors_are_set_changed_and_removed,
 );
 
 pub struct Life {
@@ -292,5 +293,34 @@ async fn access_reviews_are_evidenced_attested_and_enforced(backend: Backend) {
     );
     let resumed = svc.attest(By::Person(&owner), l.agent, Attestation::Keep, "still needed for billing").await;
     assert_eq!(resumed.expect("keep").state, AgentState::Active);
+    l.app.stop().await;
+}
+
+async fn sponsors_are_set_changed_and_removed(backend: Backend) {
+    let l = setup(backend).await;
+    let svc = &l.app.service;
+    let owner = principal(l.owner, &[Role::Owner], &[l.acme]);
+    assert!(svc.set_sponsor(By::Person(&owner), l.agent, "olu@example.com").await.is_err(), "not the owner");
+    assert!(
+        svc.set_sponsor(By::Person(&owner), l.agent, "nobody@example.com").await.is_err(),
+        "a person of the tenant"
+    );
+    let set = svc.set_sponsor(By::Person(&owner), l.agent, "otto@example.com").await.expect("set");
+    let otto = svc.person_by_email("otto@example.com").await.expect("otto");
+    assert_eq!(set.sponsor_id, Some(otto.id));
+    // The sponsor sees the agent but manages nothing, and never decides its actions.
+    let sponsor = principal(otto.id, &[Role::Owner, Role::Supervisor], &[l.acme]);
+    let (_, authority) = svc.agent_visible(By::Person(&sponsor), l.agent).await.expect("visible to its sponsor");
+    assert_eq!(authority, None);
+    assert!(svc.change_agent_state(By::Person(&sponsor), l.agent, Change::Suspend, "sponsor", None).await.is_err());
+    assert!(
+        svc.propose_handover(By::Operator, l.agent, "otto@example.com").await.is_err(),
+        "a sponsor is not proposed"
+    );
+    let changed = svc.set_sponsor(By::Person(&owner), l.agent, "ana@example.com").await.expect("change");
+    assert_eq!(changed.sponsor_id, Some(l.ana.user));
+    let removed = svc.set_sponsor(By::Person(&owner), l.agent, "").await.expect("remove");
+    assert_eq!(removed.sponsor_id, None);
+    assert_eq!(l.app.audit_kinds().await.iter().filter(|k| *k == "agent.sponsor_changed").count(), 3);
     l.app.stop().await;
 }
