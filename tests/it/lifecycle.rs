@@ -3,13 +3,14 @@
 
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
+use crate::review::critical;
 use countersign::domain::clock::Clock;
 use countersign::domain::lifecycle::{Attestation, Change};
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::{AgentState, HeldStatus, Role};
 use countersign::service::{By, DecideError};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -50,13 +51,6 @@ pub fn principal(user: Uuid, roles: &[Role], tenants: &[Uuid]) -> countersign::d
 async fn submit(l: &Life, key: &str) -> Uuid {
     let r: Value = post(&l.app, &l.token, &example(key)).await.json().await.expect("json");
     Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid")
-}
-
-fn critical(key: &str) -> Value {
-    let mut body = example(key);
-    body["action"] = json!({ "type": "mfa_reset", "parameters": { "user": "cus_123" } });
-    body["policy"]["risk_tier"] = json!("critical");
-    body
 }
 
 async fn the_transition_table_and_who_may_move_it(backend: Backend) {

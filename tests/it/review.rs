@@ -53,7 +53,7 @@ async fn submit(s: &Setup, body: Value) -> Uuid {
     Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid")
 }
 
-fn critical(key: &str) -> Value {
+pub fn critical(key: &str) -> Value {
     let mut body = example(key);
     body["action"] = json!({ "type": "mfa_reset", "parameters": { "user": "cus_123" } });
     body["policy"]["risk_tier"] = json!("critical");
