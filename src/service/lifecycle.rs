@@ -128,16 +128,15 @@ impl Service {
     pub async fn propose_handover(&self, by: By<'_>, id: Uuid, to_email: &str) -> Result<Handover, ServiceError> {
         let (agent, _) = self.agent_for(by, id).await?;
         let email = identity::normalize_email(to_email)?;
-        let to = self.store.user_by_email(&email).await?;
-        let to = to.ok_or_else(|| Invalid::new(format!("{email} is not an owner in the agent's tenant")))?;
-        lifecycle::check_proposal(
-            agent.state,
-            agent.owner_id,
-            agent.sponsor_id,
-            to.id,
-            owner_standing(&to, agent.tenant_id),
-        )
-        .map_err(|e| Invalid::new(format!("{email}: {e}")))?;
+        // Whether the address exists elsewhere is none of the asker's business: one answer for both.
+        let not_owner = || Invalid::new(format!("{email} is not an owner in the agent's tenant"));
+        let to = self.store.user_by_email(&email).await?.ok_or_else(not_owner)?;
+        let standing = owner_standing(&to, agent.tenant_id);
+        if standing.orphans() {
+            return Err(not_owner().into());
+        }
+        lifecycle::check_proposal(agent.state, agent.owner_id, agent.sponsor_id, to.id, standing)
+            .map_err(|e| Invalid::new(format!("{email}: {e}")))?;
         self.lapse_handovers().await?;
         let now = self.clock.now();
         let handover = Handover {
@@ -243,10 +242,12 @@ impl Service {
             "" => None,
             raw => {
                 let email = identity::normalize_email(raw)?;
-                let person = self.store.user_by_email(&email).await?;
-                let person = person.ok_or_else(|| Invalid::new(format!("{email} is not a person of the tenant")))?;
-                let fit = person.active && person.tenants.iter().any(|t| t.id == agent.tenant_id);
-                lifecycle::check_sponsor(agent.owner_id, person.id, fit)?;
+                let not_here = || Invalid::new(format!("{email} is not an active person of the agent's tenant"));
+                let person = self.store.user_by_email(&email).await?.ok_or_else(not_here)?;
+                if !(person.active && person.tenants.iter().any(|t| t.id == agent.tenant_id)) {
+                    return Err(not_here().into());
+                }
+                lifecycle::check_sponsor(agent.owner_id, person.id, true)?;
                 Some(person.id)
             }
         };
