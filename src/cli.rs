@@ -36,6 +36,9 @@ pub enum Command {
     /// Register agents and mint their credentials.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Write the decision history or the audit log to standard output, streamed; recorded in the audit log.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Submit realistic held actions through the real API, as an agent would.
     Simulate(Simulate),
     /// Add realistic held actions (on top of the demo data) to the configured database, for load tests.
@@ -221,4 +224,93 @@ pub enum AuditCommand {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("unknown role \"{s}\" (expected admin, supervisor, owner or auditor)"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Held actions, newest first, under the filters given.
+    History(HistoryExport),
+    /// Audit events, newest first, under the filters given.
+    Audit(AuditExport),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// The history's filters, named as in the console's address; each is optional.
+#[derive(Debug, Args)]
+pub struct HistoryExport {
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// A day (2026-11-01) or an RFC 3339 time.
+    #[arg(long, default_value = "")]
+    pub from: String,
+    /// A day (included whole) or an RFC 3339 time.
+    #[arg(long, default_value = "")]
+    pub to: String,
+    /// Tenant slug.
+    #[arg(long, default_value = "")]
+    pub tenant: String,
+    /// Agent id.
+    #[arg(long, default_value = "")]
+    pub agent: String,
+    /// Owner's person id.
+    #[arg(long, default_value = "")]
+    pub owner: String,
+    /// Reviewer's person id: actions they voted on.
+    #[arg(long, default_value = "")]
+    pub reviewer: String,
+    /// Action type, e.g. refund.
+    #[arg(long, default_value = "")]
+    pub action: String,
+    /// high or critical.
+    #[arg(long, default_value = "")]
+    pub tier: String,
+    /// pending, approved, denied, expired or cancelled.
+    #[arg(long, default_value = "")]
+    pub outcome: String,
+    #[arg(long, default_value = "")]
+    pub customer: String,
+    #[arg(long, default_value = "")]
+    pub case: String,
+    #[arg(long, default_value = "")]
+    pub amount_min: String,
+    #[arg(long, default_value = "")]
+    pub amount_max: String,
+    /// Free text over the intent and the case summary (every word must occur).
+    #[arg(long, default_value = "")]
+    pub text: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExport {
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Event type, e.g. held_action.approved.
+    #[arg(long, default_value = "")]
+    pub kind: String,
+    /// user:<id>, agent:<id>, system or cli.
+    #[arg(long, default_value = "")]
+    pub actor: String,
+    /// The event's subject, e.g. held_action:<id>.
+    #[arg(long, default_value = "")]
+    pub target: String,
+    #[arg(long, default_value = "")]
+    pub tenant: String,
+    #[arg(long, default_value = "")]
+    pub from: String,
+    #[arg(long, default_value = "")]
+    pub to: String,
 }

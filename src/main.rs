@@ -1,14 +1,16 @@
 use anyhow::{bail, Context};
+use app::history_model::{AuditFilter, HistoryFilter};
 use clap::Parser;
 use countersign::cli::{
-    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, LifecycleArgs, TenantCommand, UserAdd,
-    UserCommand, UserTarget,
+    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, ExportCommand, LifecycleArgs, TenantCommand,
+    UserAdd, UserCommand, UserTarget,
 };
 use countersign::config::Config;
 use countersign::domain::access::Principal;
 use countersign::domain::audit::Actor;
 use countersign::domain::clock::SystemClock;
 use countersign::domain::credential;
+use countersign::domain::export::Format;
 use countersign::domain::lifecycle::Change;
 use countersign::service::Service;
 use countersign::service::{AgentDraft, By};
@@ -126,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(UserCommand::Disable(u)) => set_active(&service, u, false).await?,
         Command::User(UserCommand::Enable(u)) => set_active(&service, u, true).await?,
         Command::Simulate(_) | Command::Bench(_) => {}
+        Command::Export(what) => export(&service, what).await?,
         Command::Audit(AuditCommand::Verify) => match service.verify_audit_chain().await? {
             Ok(count) => println!("audit chain intact: {count} events verified"),
             Err(broken) => {
@@ -135,6 +138,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Streams an export to standard output as the operator; the audit log records it first.
+async fn export(service: &Service, what: ExportCommand) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let reader = service.operator_reader().await?;
+    let export = match what {
+        ExportCommand::History(h) => {
+            let filter = HistoryFilter {
+                from: h.from,
+                to: h.to,
+                tenant: h.tenant,
+                agent: h.agent,
+                owner: h.owner,
+                reviewer: h.reviewer,
+                action: h.action,
+                tier: h.tier,
+                outcome: h.outcome,
+                customer: h.customer,
+                case: h.case,
+                amount_min: h.amount_min,
+                amount_max: h.amount_max,
+                q: h.text,
+                after: String::new(),
+            };
+            service.export_history(&reader, &filter, Format::parse(h.format.as_str())?).await?
+        }
+        ExportCommand::Audit(a) => {
+            let filter = AuditFilter {
+                kind: a.kind,
+                actor: a.actor,
+                target: a.target,
+                tenant: a.tenant,
+                from: a.from,
+                to: a.to,
+                before: String::new(),
+            };
+            service.export_audit(&reader, &filter, Format::parse(a.format.as_str())?).await?
+        }
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
+    let writer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(chunk) = rx.recv().await {
+            out.write_all(chunk.as_bytes()).await?;
+        }
+        out.flush().await
+    });
+    let rows = export.run(tx).await?;
+    writer.await.context("the writer stopped")?.context("cannot write to standard output")?;
+    eprintln!("exported {rows} rows");
+    Ok(())
 }
 
 /// The person `--actor` names, as the rules see them; `None` means the operator.

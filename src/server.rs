@@ -32,6 +32,7 @@ pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>)
         review_console: Arc::new(web::ConsoleService(service.clone())),
         lifecycle_console: Arc::new(web::ConsoleService(service.clone())),
         people_console: Arc::new(web::ConsoleService(service.clone())),
+        history_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
     })

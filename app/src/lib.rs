@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod history_model;
 pub mod lifecycle_model;
 pub mod model;
 mod pages;

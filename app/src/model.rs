@@ -35,6 +35,7 @@ impl Role {
 pub enum Section {
     Overview,
     Queue,
+    History,
     Agents,
     Audit,
     People,
@@ -42,13 +43,21 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 6] =
-        [Section::Overview, Section::Queue, Section::Agents, Section::Audit, Section::People, Section::Account];
+    pub const ALL: [Section; 7] = [
+        Section::Overview,
+        Section::Queue,
+        Section::History,
+        Section::Agents,
+        Section::Audit,
+        Section::People,
+        Section::Account,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             Section::Overview => "/",
             Section::Queue => "/queue",
+            Section::History => "/history",
             Section::Agents => "/agents",
             Section::Audit => "/audit",
             Section::People => "/people",
@@ -60,6 +69,7 @@ impl Section {
         match self {
             Section::Overview => "Overview",
             Section::Queue => "Queue",
+            Section::History => "History",
             Section::Agents => "Agents",
             Section::Audit => "Audit log",
             Section::People => "People",
@@ -105,8 +115,13 @@ pub struct AuditEventView {
     pub seq: i64,
     pub at: String,
     pub actor: String,
+    /// The actor's and subject's names where the viewer may know them, and their pages.
+    pub actor_name: Option<String>,
+    pub actor_href: Option<String>,
     pub kind: String,
     pub subject: String,
+    pub subject_name: Option<String>,
+    pub subject_href: Option<String>,
     pub tenant: Option<String>,
     pub data: String,
     pub hash: String,
@@ -115,6 +130,10 @@ pub struct AuditEventView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub events: Vec<AuditEventView>,
+    /// Choices for the filters: event types, and (reference, name) of the people and agents the viewer knows.
+    pub kinds: Vec<String>,
+    pub actors: Vec<(String, String)>,
+    pub tenants: Vec<TenantRef>,
     /// Pass as `before` to fetch the next (older) page; `None` at the start of the log.
     pub older: Option<i64>,
 }
@@ -122,8 +141,17 @@ pub struct AuditPage {
 /// The outcome of recomputing the whole audit chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainReport {
-    Intact { events: u64 },
-    Broken { seq: i64, reason: String },
+    /// `events` of the viewer's own; the whole chain up to `head_seq` (hash `head_hash`) was checked.
+    Intact {
+        events: u64,
+        head_seq: i64,
+        head_hash: String,
+        checked_at: String,
+    },
+    Broken {
+        seq: i64,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

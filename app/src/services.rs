@@ -2,6 +2,7 @@
 //! to wasm32 without the server's dependencies.
 
 use crate::error::AppError;
+use crate::history_model::{AuditFilter, DecisionRecord, HistoryFilter, HistoryPage};
 use crate::lifecycle_model::{AgentsOverview, EvidenceView, PeopleAdmin};
 use crate::model::{
     AgentDetail, AgentFormOptions, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
@@ -23,7 +24,7 @@ pub trait Console: Send + Sync + 'static {
         current: &str,
         new: &str,
     ) -> Result<(), AppError>;
-    async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, AppError>;
+    async fn audit_page(&self, viewer: &Viewer, filter: AuditFilter) -> Result<AuditPage, AppError>;
     async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError>;
     async fn people(&self, viewer: &Viewer) -> Result<People, AppError>;
 }
@@ -125,4 +126,11 @@ pub trait PeopleConsole: Send + Sync + 'static {
     async fn set_person_active(&self, viewer: &Viewer, person: &str, active: bool) -> Result<(), AppError>;
     async fn unlock_person(&self, viewer: &Viewer, person: &str) -> Result<(), AppError>;
     async fn add_tenant(&self, viewer: &Viewer, slug: &str, name: &str) -> Result<(), AppError>;
+}
+
+/// Auditors' pages: the decision history and the record of one decision.
+#[async_trait]
+pub trait HistoryConsole: Send + Sync + 'static {
+    async fn history(&self, viewer: &Viewer, filter: HistoryFilter) -> Result<HistoryPage, AppError>;
+    async fn record(&self, viewer: &Viewer, id: &str) -> Result<DecisionRecord, AppError>;
 }

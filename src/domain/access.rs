@@ -10,6 +10,8 @@ pub fn may_open(roles: &[Role], section: Section) -> bool {
         Section::Overview | Section::Account => true,
         // Supervisors decide; admins watch the queue too (the server refuses their votes).
         Section::Queue => any(&[Role::Supervisor, Role::Admin]),
+        // Auditors and admins read their tenants' history; supervisors their own decisions.
+        Section::History => any(&[Role::Admin, Role::Auditor, Role::Supervisor]),
         Section::Agents => any(&[Role::Admin, Role::Owner]),
         Section::Audit => any(&[Role::Admin, Role::Auditor]),
         Section::People => any(&[Role::Admin]),
@@ -29,6 +31,16 @@ pub struct AuditScope {
     pub tenants: Vec<Uuid>,
     /// Subjects (`user:<id>`) of untenanted events the viewer may read.
     pub people: Vec<String>,
+}
+
+impl AuditScope {
+    /// Whether an event of `tenant` about `subject` is the viewer's to read.
+    pub fn covers(&self, tenant: Option<Uuid>, subject: &str) -> bool {
+        match tenant {
+            Some(t) => self.tenants.contains(&t),
+            None => self.people.iter().any(|p| p == subject),
+        }
+    }
 }
 
 /// `people` are the ids of the people who share a tenant with the viewer.

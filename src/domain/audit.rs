@@ -55,6 +55,8 @@ pub enum Kind {
     UserDisabled,
     UserEnabled,
     UserUnlocked,
+    HistoryExported,
+    AuditExported,
 }
 
 impl Kind {
@@ -100,7 +102,59 @@ impl Kind {
             Kind::UserDisabled => "user.disabled",
             Kind::UserEnabled => "user.enabled",
             Kind::UserUnlocked => "user.unlocked",
+            Kind::HistoryExported => "export.history",
+            Kind::AuditExported => "export.audit",
         }
+    }
+
+    /// Every kind, for filters.
+    pub const ALL: [Kind; 42] = [
+        Kind::SignInSucceeded,
+        Kind::SignInFailed,
+        Kind::AccountLocked,
+        Kind::SignedOut,
+        Kind::PasswordChanged,
+        Kind::TenantCreated,
+        Kind::UserCreated,
+        Kind::AgentCreated,
+        Kind::AgentUpdated,
+        Kind::CredentialIssued,
+        Kind::CredentialRevoked,
+        Kind::HeldActionSubmitted,
+        Kind::HeldActionRefused,
+        Kind::HeldActionCancelled,
+        Kind::HeldActionClaimed,
+        Kind::HeldActionTakenOver,
+        Kind::HeldActionReleased,
+        Kind::ApprovalCounted,
+        Kind::HeldActionApproved,
+        Kind::HeldActionDenied,
+        Kind::HeldActionExpired,
+        Kind::SteppedUp,
+        Kind::WebhookDelivered,
+        Kind::WebhookAbandoned,
+        Kind::WebhookRedeliveryRequested,
+        Kind::AgentSuspended,
+        Kind::AgentResumed,
+        Kind::AgentRetired,
+        Kind::AgentOrphaned,
+        Kind::AccessReviewed,
+        Kind::SponsorChanged,
+        Kind::HandoverProposed,
+        Kind::HandoverAccepted,
+        Kind::HandoverDeclined,
+        Kind::HandoverWithdrawn,
+        Kind::HandoverLapsed,
+        Kind::UserUpdated,
+        Kind::UserDisabled,
+        Kind::UserEnabled,
+        Kind::UserUnlocked,
+        Kind::HistoryExported,
+        Kind::AuditExported,
+    ];
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod clock;
 pub mod consent;
 pub mod credential;
+pub mod export;
+pub mod history;
 pub mod identity;
 pub mod lifecycle;
 pub mod password;

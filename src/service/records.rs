@@ -1,19 +1,20 @@
-//! Reading the record: the audit log page by page, its verification, and the people directory.
+//! Reading the record: the audit log page by page under its filters, its verification, and the people
+//! directory.
 
-use super::{Service, ServiceError};
-use crate::domain::access;
-use crate::domain::audit::{Break, Verifier};
+use super::history::{tenant_ids, Reader};
+use super::{reference_name, Service, ServiceError};
+use crate::domain::access::{self, AuditScope};
+use crate::domain::audit::{Break, Kind, Verifier};
+use crate::domain::history::AuditFilterQuery;
 use crate::domain::Section;
+use crate::store::AuditQuery;
+use app::history_model::AuditFilter;
 use app::model::{AuditEventView, AuditPage, People, PersonRow, Viewer};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 const AUDIT_PAGE_SIZE: i64 = 50;
 const VERIFY_BATCH: i64 = 2_000;
-
-fn tenant_ids(viewer: &Viewer) -> Vec<Uuid> {
-    viewer.tenants.iter().filter_map(|t| Uuid::parse_str(&t.id).ok()).collect()
-}
 
 fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
     if access::may_open(&viewer.roles, section) {
@@ -23,23 +24,49 @@ fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
     }
 }
 
+/// What a verification found: the chain up to its head, and how many of its events the reader may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub result: Result<(), Break>,
+    pub head: Option<(i64, String)>,
+    pub visible: u64,
+    pub total: u64,
+}
+
+/// The page a reference leads to, where it has one.
+fn href(reference: &str) -> Option<String> {
+    let (kind, id) = reference.split_once(':')?;
+    Uuid::parse_str(id).ok()?;
+    match kind {
+        "held_action" => Some(format!("/history/{id}")),
+        "agent" => Some(format!("/agents/{id}")),
+        _ => None,
+    }
+}
+
 impl Service {
-    pub async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, ServiceError> {
-        let tenants = tenant_ids(viewer);
-        let people: Vec<Uuid> = if viewer.roles.contains(&crate::domain::Role::Admin) {
-            self.store.users_in(&tenants).await?.into_iter().map(|u| u.id).collect()
-        } else {
-            Vec::new()
-        };
-        let scope = access::audit_scope(&viewer.roles, &tenants, &people).ok_or(ServiceError::Forbidden)?;
-        let records = self.store.audit_page(&scope, before, AUDIT_PAGE_SIZE).await?;
-        let names = self.store.tenants().await?;
+    pub async fn audit_page(&self, viewer: &Viewer, filter: &AuditFilter) -> Result<AuditPage, ServiceError> {
+        require(viewer, Section::Audit)?;
+        let reader = self.reader(viewer).await?;
+        let parsed = AuditFilterQuery::parse(filter, |s| reader.tenant_of(s))?;
+        let query = AuditQuery { scope: reader.audit.clone(), filter: parsed, limit: AUDIT_PAGE_SIZE };
+        let records = self.store.audit_events(&query).await?;
+        let tenants: std::collections::HashMap<Uuid, String> =
+            self.store.tenants().await?.into_iter().map(|t| (t.id, t.slug)).collect();
+        let agents = self.store.agents(&reader.tenants, None).await?;
+        let people = self.people_names(&reader).await?;
+        let agent_names = agents.iter().map(|a| (a.id, a.name.clone())).collect();
+        let name = |r: &str| reference_name(r, &tenants, &agent_names, &people);
         let older = (records.len() as i64 == AUDIT_PAGE_SIZE).then(|| records.last().map(|r| r.seq)).flatten();
         let events = records
             .into_iter()
             .map(|r| AuditEventView {
-                tenant: r.tenant.map(|t| names.iter().find(|n| n.id == t).map_or(t.to_string(), |n| n.slug.clone())),
+                tenant: r.tenant.map(|t| tenants.get(&t).cloned().unwrap_or_else(|| t.to_string())),
                 seq: r.seq,
+                actor_name: name(&r.actor),
+                actor_href: href(&r.actor),
+                subject_name: name(&r.subject),
+                subject_href: href(&r.subject),
                 at: r.at,
                 actor: r.actor,
                 kind: r.kind,
@@ -48,27 +75,57 @@ impl Service {
                 hash: r.hash,
             })
             .collect();
-        Ok(AuditPage { events, older })
+        let mut actors: Vec<(String, String)> =
+            people.iter().map(|(id, n)| (format!("user:{id}"), n.clone())).collect();
+        actors.sort_by(|a, b| a.1.cmp(&b.1));
+        actors.extend(agents.iter().map(|a| (format!("agent:{}", a.id), format!("agent {}", a.name))));
+        actors.push(("system".into(), "the system".into()));
+        actors.push(("cli".into(), "an operator (command line)".into()));
+        Ok(AuditPage {
+            events,
+            older,
+            kinds: Kind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
+            actors,
+            tenants: viewer.tenants.clone(),
+        })
     }
 
-    /// Recomputes the whole chain; `Ok(count)` when intact.
-    pub async fn verify_audit_chain(&self) -> Result<Result<u64, Break>, ServiceError> {
+    /// Recomputes the whole chain (every link depends on the one before), counting the events `scope`
+    /// covers; `None` counts them all.
+    pub async fn verify_audit_chain_scoped(&self, scope: Option<&AuditScope>) -> Result<Verification, ServiceError> {
         let mut verifier = Verifier::default();
+        let (mut visible, mut head) = (0u64, None);
         loop {
             let batch = self.store.audit_chain(verifier.last_seq(), VERIFY_BATCH).await?;
             if batch.is_empty() {
-                return Ok(Ok(verifier.verified()));
+                let total = verifier.verified();
+                return Ok(Verification { result: Ok(()), head, visible, total });
             }
-            if let Err(broken) = batch.iter().try_for_each(|r| verifier.check(r)) {
-                return Ok(Err(broken));
+            for r in &batch {
+                if let Err(broken) = verifier.check(r) {
+                    let total = verifier.verified();
+                    return Ok(Verification { result: Err(broken), head, visible, total });
+                }
+                head = Some((r.seq, r.hash.clone()));
+                if scope.is_none_or(|s| s.covers(r.tenant, &r.subject)) {
+                    visible += 1;
+                }
             }
         }
     }
 
-    /// Verification for the console: only those who may read the audit log may run it.
-    pub async fn verify_audit_chain_for(&self, viewer: &Viewer) -> Result<Result<u64, Break>, ServiceError> {
+    /// Recomputes the whole chain; `Ok(count)` when intact.
+    pub async fn verify_audit_chain(&self) -> Result<Result<u64, Break>, ServiceError> {
+        let v = self.verify_audit_chain_scoped(None).await?;
+        Ok(v.result.map(|()| v.total))
+    }
+
+    /// Verification for the console: only those who may read the audit log may run it, and the count they
+    /// see is of their own events.
+    pub async fn verify_audit_chain_for(&self, viewer: &Viewer) -> Result<Verification, ServiceError> {
         require(viewer, Section::Audit)?;
-        self.verify_audit_chain().await
+        let reader: Reader = self.reader(viewer).await?;
+        self.verify_audit_chain_scoped(Some(&reader.audit)).await
     }
 
     pub async fn people(&self, viewer: &Viewer) -> Result<People, ServiceError> {

@@ -15,6 +15,9 @@ mod sql_reviews;
 mod sql_lifecycle;
 #[macro_use]
 mod sql_people;
+#[macro_use]
+mod sql_history;
+mod history;
 mod lifecycle;
 mod postgres;
 mod reviews;
@@ -22,6 +25,7 @@ mod rows;
 mod sessions;
 mod sqlite;
 
+pub use history::{AuditQuery, HistoryQuery, HistoryStore};
 pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, RetirementPreview, StateChange};
 pub use postgres::PostgresStore;
 pub use reviews::{
@@ -30,7 +34,6 @@ pub use reviews::{
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
 
-use crate::domain::access::AuditScope;
 use crate::domain::audit::{Event, Record};
 use crate::domain::review::Claim;
 use crate::domain::scope::{Money, Scope};
@@ -180,8 +183,11 @@ pub enum Submitted {
 }
 
 /// The whole port: one object the services hold, whatever the database.
-pub trait Store: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore {}
-impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore> Store for T {}
+pub trait Store:
+    Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore
+{
+}
+impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore> Store for T {}
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]
@@ -214,8 +220,8 @@ pub trait Core: Send + Sync + 'static {
 
     /// Appends an event that records no other change (a sign-out, a refused sign-in).
     async fn append(&self, event: Event, at: OffsetDateTime) -> Result<Record>;
-    /// Newest first, at most `limit`, older than `before` when given.
-    async fn audit_page(&self, scope: &AuditScope, before: Option<i64>, limit: i64) -> Result<Vec<Record>>;
+    /// Appends several such events in one transaction (an export, one per tenant it covers).
+    async fn append_all(&self, events: Vec<Event>, at: OffsetDateTime) -> Result<Vec<Record>>;
     /// The chain in order, for verification: events after `after`, at most `limit`.
     async fn audit_chain(&self, after: i64, limit: i64) -> Result<Vec<Record>>;
 }

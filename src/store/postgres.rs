@@ -19,6 +19,14 @@ impl PostgresStore {
     const PENDING_BY_DEADLINE: &'static str = "held_actions";
     const ANALYZE: &'static str = "ANALYZE";
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+    /// Words of the free text, against the generated `search` column and its GIN index.
+    const TEXT_MATCH: &'static str = "search @@ plainto_tsquery('english', ";
+    const AMOUNT_NUMBER: &'static str = "CAST(amount_value AS DOUBLE PRECISION)";
+
+    /// `plainto_tsquery` reads plain words (every one must occur) and no operators.
+    fn text_query(words: &[String]) -> String {
+        words.join(" ")
+    }
 
     pub async fn connect(url: &str) -> Result<Self, crate::store::StoreError> {
         let pool =
@@ -78,3 +86,4 @@ sql_held_actions!(PostgresStore, Postgres);
 sql_reviews!(PostgresStore, Postgres);
 sql_lifecycle!(PostgresStore, Postgres);
 sql_people!(PostgresStore, Postgres);
+sql_history!(PostgresStore, Postgres);

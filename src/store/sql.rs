@@ -7,7 +7,6 @@
 
 macro_rules! sql_store {
     ($adapter:ident, $db:ty) => {
-        use crate::domain::access::AuditScope as __Scope;
         use crate::domain::audit::{self as __audit, Event as __Event, Record as __Record};
         use crate::domain::throttle::Verdict as __Verdict;
         use crate::store::rows::{AuditRow, MembershipRow, RoleRow, TenantRow, UserRow};
@@ -285,30 +284,11 @@ macro_rules! sql_store {
                 Ok(record)
             }
 
-            async fn audit_page(&self, scope: &__Scope, before: Option<i64>, limit: i64) -> __Result<Vec<__Record>> {
-                let mut q = QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq < "));
-                q.push_bind(before.unwrap_or(i64::MAX));
-                q.push(" AND (");
-                if scope.tenants.is_empty() {
-                    q.push("FALSE");
-                } else {
-                    q.push("tenant_id IN (");
-                    let mut ids = q.separated(", ");
-                    scope.tenants.iter().for_each(|t| { ids.push_bind(*t); });
-                    q.push(")");
-                }
-                if !scope.people.is_empty() {
-                    q.push(" OR (tenant_id IS NULL AND subject IN (");
-                    let mut subjects = q.separated(", ");
-                    scope.people.iter().for_each(|s| {
-                        subjects.push_bind(s.clone());
-                    });
-                    q.push("))");
-                }
-                q.push(") ORDER BY seq DESC LIMIT ");
-                q.push_bind(limit);
-                let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(__Record::from).collect())
+            async fn append_all(&self, events: Vec<__Event>, at: OffsetDateTime) -> __Result<Vec<__Record>> {
+                let mut tx = self.begin_write().await?;
+                let records = append_all_in(&mut tx, &events, at).await?;
+                tx.commit().await?;
+                Ok(records)
             }
 
             async fn audit_chain(&self, after: i64, limit: i64) -> __Result<Vec<__Record>> {

@@ -18,6 +18,14 @@ impl SqliteStore {
     const PENDING_BY_DEADLINE: &'static str = "held_actions INDEXED BY held_actions_pending";
     const ANALYZE: &'static str = "PRAGMA analysis_limit = 1000; ANALYZE;";
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+    /// Words of the free text, against the contentless FTS5 index kept by the intake trigger.
+    const TEXT_MATCH: &'static str = "rowid IN (SELECT rowid FROM held_actions_text WHERE held_actions_text MATCH ";
+    const AMOUNT_NUMBER: &'static str = "CAST(amount_value AS REAL)";
+
+    /// Every word must occur; each is quoted, so nothing in it is FTS5 syntax.
+    fn text_query(words: &[String]) -> String {
+        words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
+    }
 
     pub async fn connect(url: &str, synchronous: &str) -> Result<Self, crate::store::StoreError> {
         let synchronous = match synchronous {
@@ -63,3 +71,4 @@ sql_held_actions!(SqliteStore, Sqlite);
 sql_reviews!(SqliteStore, Sqlite);
 sql_lifecycle!(SqliteStore, Sqlite);
 sql_people!(SqliteStore, Sqlite);
+sql_history!(SqliteStore, Sqlite);

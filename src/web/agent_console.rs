@@ -40,7 +40,7 @@ pub(super) fn when(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(shown).unwrap_or_default()
 }
 
-fn delivery_view(d: &Delivery) -> DeliveryView {
+pub(super) fn delivery_view(d: &Delivery) -> DeliveryView {
     let event = serde_json::from_str::<serde_json::Value>(&d.payload)
         .ok()
         .and_then(|p| p["type"].as_str().map(str::to_string))

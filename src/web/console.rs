@@ -4,6 +4,7 @@
 use super::session;
 use crate::service::{Service, ServiceError, SignInError};
 use app::error::AppError;
+use app::history_model::AuditFilter;
 use app::model::{AuditPage, ChainReport, People, Viewer};
 use app::services::Console;
 use async_trait::async_trait;
@@ -64,13 +65,18 @@ impl Console for ConsoleService {
         })
     }
 
-    async fn audit_page(&self, viewer: &Viewer, before: Option<i64>) -> Result<AuditPage, AppError> {
-        self.0.audit_page(viewer, before).await.map_err(hide)
+    async fn audit_page(&self, viewer: &Viewer, filter: AuditFilter) -> Result<AuditPage, AppError> {
+        self.0.audit_page(viewer, &filter).await.map_err(hide)
     }
 
     async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError> {
-        Ok(match self.0.verify_audit_chain_for(viewer).await.map_err(hide)? {
-            Ok(events) => ChainReport::Intact { events },
+        let v = self.0.verify_audit_chain_for(viewer).await.map_err(hide)?;
+        let checked_at = self.0.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Ok(match v.result {
+            Ok(()) => {
+                let (head_seq, head_hash) = v.head.unwrap_or((0, String::new()));
+                ChainReport::Intact { events: v.visible, head_seq, head_hash, checked_at }
+            }
             Err(broken) => ChainReport::Broken { seq: broken.seq, reason: broken.reason },
         })
     }

@@ -23,7 +23,7 @@ pub async fn refuse_cross_origin(State(state): State<AppState>, request: Request
     (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/problem+json")], problem.to_string()).into_response()
 }
 
-fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
         // `none` is a navigation the user typed or bookmarked.

@@ -6,8 +6,10 @@ mod case_view;
 mod console;
 pub use console::ConsoleService;
 mod csrf;
+mod export;
 mod guard;
 mod health;
+mod history_console;
 mod lifecycle_console;
 mod live;
 mod people_console;
@@ -16,7 +18,7 @@ mod session;
 
 use crate::config::Config;
 use crate::service::Service;
-use app::services::{AgentConsole, Console, LifecycleConsole, PeopleConsole, ReviewConsole};
+use app::services::{AgentConsole, Console, HistoryConsole, LifecycleConsole, PeopleConsole, ReviewConsole};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
@@ -44,6 +46,7 @@ pub struct AppState {
     pub review_console: Arc<dyn ReviewConsole>,
     pub lifecycle_console: Arc<dyn LifecycleConsole>,
     pub people_console: Arc<dyn PeopleConsole>,
+    pub history_console: Arc<dyn HistoryConsole>,
     pub config: Arc<Config>,
 }
 
@@ -76,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         })
         .route("/api/{*function}", post(server_function).get(server_function))
         .route("/queue/events", get(live::queue_events))
+        .route("/history/export", get(export::history))
+        .route("/audit/export", get(export::audit))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
         .layer(middleware::from_fn(guard::guard_pages))
         // Server functions read whole bodies; nothing the console sends comes near this.
@@ -99,12 +104,14 @@ pub fn router(state: AppState) -> Router {
 fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let (console, agents, reviews) = (state.console.clone(), state.agent_console.clone(), state.review_console.clone());
     let (lifecycle, people) = (state.lifecycle_console.clone(), state.people_console.clone());
+    let history = state.history_console.clone();
     move || {
         provide_context(console.clone());
         provide_context(agents.clone());
         provide_context(reviews.clone());
         provide_context(lifecycle.clone());
         provide_context(people.clone());
+        provide_context(history.clone());
     }
 }
 

@@ -50,15 +50,15 @@ fn id(text: &str) -> Result<Uuid, AppError> {
 }
 
 /// The keyset cursor: the last row's deadline (Unix nanoseconds) and id.
-fn cursor(at: OffsetDateTime, id: Uuid) -> String {
+pub(super) fn cursor(at: OffsetDateTime, id: Uuid) -> String {
     format!("{}_{}", at.unix_timestamp_nanos(), id.simple())
 }
 
-fn parse_cursor(text: &str) -> Result<Option<(OffsetDateTime, Uuid)>, AppError> {
+pub(super) fn parse_cursor(text: &str) -> Result<Option<(OffsetDateTime, Uuid)>, AppError> {
     if text.is_empty() {
         return Ok(None);
     }
-    let bad = || AppError::Invalid("that page of the queue no longer exists; start from the first".into());
+    let bad = || AppError::Invalid("that page no longer exists; start from the first".into());
     let (at, id) = text.split_once('_').ok_or_else(bad)?;
     let at = at.parse::<i128>().ok().and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok()).ok_or_else(bad)?;
     Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))

@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod history;
 mod lifecycle;
 mod people;
 mod review;

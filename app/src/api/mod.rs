@@ -3,10 +3,12 @@
 //! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
 
 pub mod agents;
+pub mod history;
 pub mod lifecycle;
 pub mod review;
 
 use crate::error::AppError;
+use crate::history_model::AuditFilter;
 use crate::model::{AuditPage, ChainReport, People, Viewer};
 use leptos::prelude::*;
 
@@ -53,8 +55,8 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
 }
 
 #[server(endpoint = "audit/page")]
-pub async fn fetch_audit_page(before: Option<i64>) -> Result<AuditPage, AppError> {
-    ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, before).await }).await
+pub async fn fetch_audit_page(filter: AuditFilter) -> Result<AuditPage, AppError> {
+    ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, filter).await }).await
 }
 
 #[server(endpoint = "audit/verify")]
@@ -71,7 +73,8 @@ pub async fn list_people() -> Result<People, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr_support {
     pub use super::ssr::{
-        agent_console, answer, lifecycle_console, people_console, require_viewer, review_console, session,
+        agent_console, answer, history_console, lifecycle_console, people_console, require_viewer, review_console,
+        session,
     };
 }
 #[cfg(not(feature = "ssr"))]
@@ -119,6 +122,10 @@ pub mod ssr {
 
     pub fn people_console() -> Result<Arc<dyn crate::services::PeopleConsole>, AppError> {
         use_context::<Arc<dyn crate::services::PeopleConsole>>().ok_or(AppError::Internal)
+    }
+
+    pub fn history_console() -> Result<Arc<dyn crate::services::HistoryConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::HistoryConsole>>().ok_or(AppError::Internal)
     }
 
     pub fn review_console() -> Result<Arc<dyn crate::services::ReviewConsole>, AppError> {

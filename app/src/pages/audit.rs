@@ -1,6 +1,10 @@
+//! The audit log: every event of the viewer's tenants, newest first, under filters that live in the
+//! address; actors and subjects by name; each event's detail on demand; verification and exports.
+
 use super::Problem;
 use crate::api::{fetch_audit_page, VerifyAuditChain};
-use crate::model::{AuditEventView, ChainReport};
+use crate::history_model::AuditFilter;
+use crate::model::{AuditEventView, AuditPage, ChainReport};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -8,8 +12,8 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
-    let page = Resource::new(before, fetch_audit_page);
+    let filter = move || AuditFilter::from_query(|k| query.read().get(k));
+    let page = Resource::new(filter, fetch_audit_page);
     view! {
         <Title text="Audit log"/>
         <div class="page-head">
@@ -18,12 +22,57 @@ pub fn AuditPage() -> impl IntoView {
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>
             {move || Suspend::new(async move {
+                let f = filter();
                 match page.await {
-                    Ok(p) => view! { <EventTable events=p.events.clone()/> <Pager older=p.older/> }.into_any(),
-                    Err(e) => view! { <Problem error=e/> }.into_any(),
+                    Ok(p) => view! { <AuditFilters page=p.clone() filter=f.clone()/> <EventTable events=p.events.clone()/> <Pager filter=f older=p.older/> }.into_any(),
+                    Err(e) => view! { <Problem error=e/> <p><a href="/audit">"Clear the filters"</a></p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn AuditFilters(page: AuditPage, filter: AuditFilter) -> impl IntoView {
+    let opt = move |value: String, label: String, current: &str| {
+        let sel = value == current;
+        view! { <option value=value selected=sel>{label}</option> }
+    };
+    let query = filter.to_query(false);
+    let export = move |format: &str| {
+        if query.is_empty() {
+            format!("/audit/export?format={format}")
+        } else {
+            format!("/audit/export?format={format}&{query}")
+        }
+    };
+    view! {
+        <form method="get" action="/audit" class="filters" aria-label="Filter the audit log">
+            <label>"Event "
+                <select name="kind">
+                    <option value="">"Any"</option>
+                    {page.kinds.into_iter().map(|k| opt(k.clone(), k, &filter.kind)).collect_view()}
+                </select>
+            </label>
+            <label>"Actor "
+                <select name="actor">
+                    <option value="">"Anyone"</option>
+                    {page.actors.into_iter().map(|(r, n)| opt(r, n, &filter.actor)).collect_view()}
+                </select>
+            </label>
+            <label>"Target " <input type="text" name="target" value=filter.target.clone() placeholder="held_action:…" size="22"/></label>
+            <label>"Tenant "
+                <select name="tenant">
+                    <option value="">"All"</option>
+                    {page.tenants.into_iter().map(|t| opt(t.slug, t.name, &filter.tenant)).collect_view()}
+                </select>
+            </label>
+            <label>"From " <input type="date" name="from" value=filter.from.clone()/></label>
+            <label>"To " <input type="date" name="to" value=filter.to.clone()/></label>
+            <button type="submit">"Filter"</button>
+            <a href="/audit">"Clear"</a>
+            <span class="exports">"Export: " <a href=export("csv") download>"CSV"</a> " · " <a href=export("ndjson") download>"NDJSON"</a></span>
+        </form>
     }
 }
 
@@ -32,10 +81,12 @@ fn ChainCheck() -> impl IntoView {
     let verify = ServerAction::<VerifyAuditChain>::new();
     let report = move || {
         verify.value().get().map(|result| match result {
-            Ok(ChainReport::Intact { events }) => {
-                view! { <span class="status ok" role="status">"✓ Intact: " {events} " events verified"</span> }
-                    .into_any()
+            Ok(ChainReport::Intact { events, head_seq, head_hash, checked_at }) => view! {
+                <span class="status ok" role="status" title=format!("head #{head_seq} {head_hash}")>
+                    "✓ Intact: " {events} " of your events verified, chain checked to #" {head_seq} " at " {checked_at}
+                </span>
             }
+            .into_any(),
             Ok(ChainReport::Broken { seq, reason }) => view! {
                 <span class="status bad" role="alert">"✗ Broken at event #" {seq} ": " {reason}</span>
             }
@@ -53,10 +104,20 @@ fn ChainCheck() -> impl IntoView {
     }
 }
 
+/// A reference by name where known, linking to its page; the raw reference on hover.
 #[component]
-fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
+pub fn Reference(raw: String, name: Option<String>, href: Option<String>) -> impl IntoView {
+    let shown = name.unwrap_or_else(|| short_ref(&raw));
+    match href {
+        Some(h) => view! { <a href=h title=raw>{shown}</a> }.into_any(),
+        None => view! { <span title=raw>{shown}</span> }.into_any(),
+    }
+}
+
+#[component]
+pub fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
     if events.is_empty() {
-        return view! { <p class="muted">"No events recorded yet."</p> }.into_any();
+        return view! { <p class="muted">"No events match."</p> }.into_any();
     }
     view! {
         <table class="grid">
@@ -64,19 +125,29 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
             <thead>
                 <tr><th scope="col">"#"</th><th scope="col">"Time (UTC)"</th><th scope="col">"Event"</th>
                     <th scope="col">"Actor"</th><th scope="col">"Subject"</th><th scope="col">"Tenant"</th>
-                    <th scope="col">"Details"</th><th scope="col">"Hash"</th></tr>
+                    <th scope="col">"Details"</th></tr>
             </thead>
             <tbody>
                 {events.into_iter().map(|e| view! {
                     <tr>
                         <td class="num">{e.seq}</td>
-                        <td class="mono nowrap">{e.at}</td>
-                        <td>{e.kind}</td>
-                        <td class="mono" title=e.actor.clone()>{short_ref(&e.actor)}</td>
-                        <td class="mono" title=e.subject.clone()>{short_ref(&e.subject)}</td>
-                        <td>{e.tenant.unwrap_or_else(|| "—".into())}</td>
-                        <td class="details">{details(&e.data)}</td>
-                        <td class="mono" title=e.hash.clone()>{e.hash.chars().take(12).collect::<String>()}</td>
+                        <td class="mono nowrap">{e.at.clone()}</td>
+                        <td>{e.kind.clone()}</td>
+                        <td><Reference raw=e.actor.clone() name=e.actor_name.clone() href=e.actor_href.clone()/></td>
+                        <td><Reference raw=e.subject.clone() name=e.subject_name.clone() href=e.subject_href.clone()/></td>
+                        <td>{e.tenant.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td class="details">
+                            {details(&e.data)}
+                            <details>
+                                <summary>"Event detail"</summary>
+                                <dl class="facts small">
+                                    <dt>"Actor"</dt><dd class="mono">{e.actor.clone()}</dd>
+                                    <dt>"Subject"</dt><dd class="mono">{e.subject.clone()}</dd>
+                                    <dt>"Data"</dt><dd class="mono wrap">{e.data.clone()}</dd>
+                                    <dt>"Hash"</dt><dd class="mono wrap">{e.hash.clone()}</dd>
+                                </dl>
+                            </details>
+                        </td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -86,16 +157,23 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
 }
 
 #[component]
-fn Pager(older: Option<i64>) -> impl IntoView {
+fn Pager(filter: AuditFilter, older: Option<i64>) -> impl IntoView {
+    let base = filter.to_query(false);
+    let newest = if base.is_empty() { "/audit".to_string() } else { format!("/audit?{base}") };
+    let older = older.map(|seq| {
+        let mut f = filter.clone();
+        f.before = seq.to_string();
+        format!("/audit?{}", f.to_query(true))
+    });
     view! {
         <nav class="pager" aria-label="Pages">
-            <a href="/audit">"Newest"</a>
-            {older.map(|seq| view! { <a href=format!("/audit?before={seq}")>"Older →"</a> })}
+            <a href=newest>"Newest"</a>
+            {older.map(|href| view! { <a href=href>"Older →"</a> })}
         </nav>
     }
 }
 
-/// `user:01a2099b-a3b1-…` → `user:01a2099b…`: enough to tell ids apart at a glance; the cell's title has it all.
+/// `user:01a2099b-a3b1-…` → `user:01a2099b…`: enough to tell ids apart at a glance; the title has it all.
 fn short_ref(reference: &str) -> String {
     match reference.split_once(':') {
         Some((kind, id)) if id.len() > 12 => format!("{kind}:{}…", &id[..8]),

@@ -94,7 +94,8 @@ fn Case(
         </div>
         <div class="case">
             <div class="evidence">
-                <Evidence case=case.clone()/>
+                <Submission case=case.clone()/>
+                <Related case=case.clone()/>
             </div>
             <aside class="decision" aria-label="Decision">
                 <DecisionPanel case=case.clone() decided step/>
@@ -105,8 +106,9 @@ fn Case(
     }
 }
 
+/// What the agent submitted, as the reviewer reads it: intent, policy, case and transcript.
 #[component]
-fn Evidence(case: CaseView) -> impl IntoView {
+pub(super) fn Submission(case: CaseView) -> impl IntoView {
     let facts = |pairs: Vec<(String, String)>| {
         pairs.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd class="mono">{v}</dd> }).collect_view()
     };
@@ -148,6 +150,12 @@ fn Evidence(case: CaseView) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+#[component]
+fn Related(case: CaseView) -> impl IntoView {
+    view! {
         <section class="card" aria-labelledby="related-title">
             <h2 id="related-title">"Earlier held actions"</h2>
             <p>"Approved in the last 24 hours: this customer " <strong>{case.approved_24h_customer.clone()}</strong>
@@ -257,7 +265,7 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>, step: RwSignal<Step>) -
 }
 
 #[component]
-fn Reviews(case: CaseView) -> impl IntoView {
+pub(super) fn Reviews(case: CaseView) -> impl IntoView {
     view! {
         <ul class="reviews">
             {case.reviews.into_iter().map(|r| view! {
@@ -319,7 +327,7 @@ fn ClaimPanel(
 }
 
 #[component]
-fn AgentPanel(case: CaseView) -> impl IntoView {
+pub(super) fn AgentPanel(case: CaseView) -> impl IntoView {
     let a = case.agent;
     view! {
         <section class="card" aria-labelledby="agent-title">

@@ -9,11 +9,13 @@ mod audit;
 mod case;
 mod case_forms;
 mod deliveries;
+mod history;
 mod live;
 mod login;
 mod overview;
 mod people;
 mod queue;
+mod record;
 
 use crate::api::{current_viewer, Logout};
 use crate::error::AppError;
@@ -66,6 +68,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agents/new") view=agents::NewAgentPage/>
                     <Route path=path!("/agents/:id") view=agent::AgentPage/>
                     <Route path=path!("/agents/:id/review") view=agent_review::AgentReviewPage/>
+                    <Route path=path!("/history") view=history::HistoryPage/>
+                    <Route path=path!("/history/:id") view=record::RecordPage/>
                     <Route path=path!("/audit") view=audit::AuditPage/>
                     <Route path=path!("/people") view=people::PeoplePage/>
                 </ParentRoute>

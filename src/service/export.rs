@@ -1,0 +1,331 @@
+//! Exports of the history and of the audit log, as CSV or NDJSON, streamed page by page so memory stays
+//! flat whatever the size. Each export is first recorded in the audit log — who, what, which filter — and
+//! only then streamed; the console's download and `countersign export` both come through here.
+
+use super::history::Reader;
+use super::{Service, ServiceError};
+use crate::domain::audit::{Event, Kind, Record};
+use crate::domain::export::{push_record, Format};
+use crate::domain::history::AuditFilterQuery;
+use crate::store::{AuditQuery, HeldAction, HistoryQuery, Store, StoreError};
+use app::history_model::{AuditFilter, HistoryFilter};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Rows read per query; each page is written out before the next is read.
+const PAGE: i64 = 2_000;
+
+const HISTORY_HEADER: [&str; 21] = [
+    "id",
+    "tenant",
+    "received_at",
+    "status",
+    "decided_at",
+    "decided_by",
+    "action",
+    "amount",
+    "currency",
+    "approved_amount",
+    "risk_tier",
+    "agent",
+    "agent_id",
+    "customer_id",
+    "case_id",
+    "approvals",
+    "reason",
+    "intent",
+    "case_summary",
+    "transcript",
+    "content_hash",
+];
+const AUDIT_HEADER: [&str; 10] =
+    ["seq", "at", "actor", "kind", "subject", "tenant", "data", "prev_hash", "hash", "names"];
+
+enum Job {
+    History(HistoryQuery),
+    Audit(AuditQuery),
+}
+
+/// An export that has been checked and recorded, ready to stream.
+pub struct Export {
+    job: Job,
+    pub format: Format,
+    store: Arc<dyn Store>,
+    tenants: HashMap<Uuid, String>,
+    agents: HashMap<Uuid, String>,
+    people: HashMap<Uuid, String>,
+}
+
+/// The parts of a submission a CSV row carries as text (the NDJSON row carries the submission whole).
+#[derive(Deserialize)]
+struct Texts<'a> {
+    #[serde(borrow)]
+    intent: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    case: CaseTexts<'a>,
+    #[serde(borrow, default)]
+    transcript: Vec<TurnText<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CaseTexts<'a> {
+    #[serde(borrow, default)]
+    summary: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct TurnText<'a> {
+    #[serde(borrow)]
+    role: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl Service {
+    pub async fn export_history(
+        &self,
+        reader: &Reader,
+        filter: &HistoryFilter,
+        format: Format,
+    ) -> Result<Export, ServiceError> {
+        let query = self.history_query(reader, filter, None, PAGE)?;
+        let covered = query.tenants.clone();
+        self.record_export(reader, Kind::HistoryExported, format, filter.to_query(false), &covered).await?;
+        self.export(reader, Job::History(query), format).await
+    }
+
+    pub async fn export_audit(
+        &self,
+        reader: &Reader,
+        filter: &AuditFilter,
+        format: Format,
+    ) -> Result<Export, ServiceError> {
+        if reader.audit.tenants.is_empty() && reader.audit.people.is_empty() {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut parsed = AuditFilterQuery::parse(filter, |s| reader.tenant_of(s))?;
+        parsed.before = None;
+        let covered = match parsed.tenant {
+            Some(t) => reader.audit.tenants.iter().copied().filter(|x| *x == t).collect(),
+            None => reader.audit.tenants.clone(),
+        };
+        self.record_export(reader, Kind::AuditExported, format, filter.to_query(false), &covered).await?;
+        let query = AuditQuery { scope: reader.audit.clone(), filter: parsed, limit: PAGE };
+        self.export(reader, Job::Audit(query), format).await
+    }
+
+    /// One event per tenant the export covers, so each tenant's log shows who took its records away.
+    async fn record_export(
+        &self,
+        reader: &Reader,
+        kind: Kind,
+        format: Format,
+        filter: String,
+        tenants: &[Uuid],
+    ) -> Result<(), ServiceError> {
+        let subject = match &reader.actor {
+            crate::domain::audit::Actor::User(u) => format!("user:{u}"),
+            other => other.encode(),
+        };
+        let event = Event::new(kind, reader.actor.clone(), subject)
+            .data(json!({ "format": format.as_str(), "filter": filter }));
+        let events: Vec<Event> =
+            if tenants.is_empty() { vec![event] } else { tenants.iter().map(|t| event.clone().tenant(*t)).collect() };
+        self.store.append_all(events, self.clock.now()).await?;
+        Ok(())
+    }
+
+    async fn export(&self, reader: &Reader, job: Job, format: Format) -> Result<Export, ServiceError> {
+        let tenants = self.store.tenants().await?.into_iter().map(|t| (t.id, t.slug)).collect();
+        let agents = self.store.agents(&reader.tenants, None).await?.into_iter().map(|a| (a.id, a.name)).collect();
+        let people = self.people_names(reader).await?;
+        Ok(Export { job, format, store: self.store.clone(), tenants, agents, people })
+    }
+}
+
+fn when(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+impl Export {
+    pub fn file_name(&self) -> String {
+        let what = match self.job {
+            Job::History(_) => "history",
+            Job::Audit(_) => "audit",
+        };
+        format!("countersign-{what}.{}", self.format.as_str())
+    }
+
+    /// Writes every row to `out`, a page per message; returns how many rows. Stops early, without error,
+    /// when the receiver goes away (a cancelled download).
+    pub async fn run(mut self, out: mpsc::Sender<String>) -> Result<u64, StoreError> {
+        let mut rows = 0u64;
+        if self.format == Format::Csv {
+            let mut header = String::new();
+            match &self.job {
+                Job::History(_) => push_record(&mut header, HISTORY_HEADER),
+                Job::Audit(_) => push_record(&mut header, AUDIT_HEADER),
+            }
+            if out.send(header).await.is_err() {
+                return Ok(0);
+            }
+        }
+        loop {
+            let (chunk, n, done) = match &mut self.job {
+                Job::History(q) => {
+                    let page = self.store.history(q).await?;
+                    q.after = page.last().map(|a| (a.received_at, a.id));
+                    let mut chunk = String::with_capacity(page.len() * 1024);
+                    page.iter().for_each(|a| {
+                        history_row(&mut chunk, a, self.format, &self.tenants, &self.agents, &self.people)
+                    });
+                    (chunk, page.len(), (page.len() as i64) < q.limit)
+                }
+                Job::Audit(q) => {
+                    let page = self.store.audit_events(q).await?;
+                    q.filter.before = page.last().map(|r| r.seq);
+                    let mut chunk = String::with_capacity(page.len() * 512);
+                    page.iter()
+                        .for_each(|r| audit_row(&mut chunk, r, self.format, &self.tenants, &self.agents, &self.people));
+                    (chunk, page.len(), (page.len() as i64) < q.limit)
+                }
+            };
+            rows += n as u64;
+            if n > 0 && out.send(chunk).await.is_err() {
+                return Ok(rows);
+            }
+            if done {
+                return Ok(rows);
+            }
+        }
+    }
+}
+
+fn name_of(map: &HashMap<Uuid, String>, id: Uuid) -> String {
+    map.get(&id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+fn history_row(
+    out: &mut String,
+    a: &HeldAction,
+    format: Format,
+    tenants: &HashMap<Uuid, String>,
+    agents: &HashMap<Uuid, String>,
+    people: &HashMap<Uuid, String>,
+) {
+    let amount = a.amount.as_ref();
+    let approved = crate::delivery::outcome::approved_amount(a).map(|m| m.value.to_string()).unwrap_or_default();
+    let decided_by = a.decided_by.map(|u| name_of(people, u)).unwrap_or_default();
+    let fields = [
+        a.id.to_string(),
+        name_of(tenants, a.tenant_id),
+        when(a.received_at),
+        a.status.as_str().to_string(),
+        a.decided_at.map(when).unwrap_or_default(),
+        decided_by,
+        a.action.as_str().to_string(),
+        amount.map(|m| m.value.to_string()).unwrap_or_default(),
+        amount.map(|m| m.currency.clone()).unwrap_or_default(),
+        if a.status == crate::domain::HeldStatus::Approved { approved } else { String::new() },
+        a.tier.as_str().to_string(),
+        name_of(agents, a.agent_id),
+        a.agent_id.to_string(),
+        a.customer_id.clone(),
+        a.case_id.clone(),
+        a.approvals.to_string(),
+        a.outcome_reason.clone().unwrap_or_default(),
+    ];
+    match format {
+        Format::Csv => {
+            let texts: Option<Texts> = serde_json::from_str(&a.body).ok();
+            let (intent, summary, transcript) = match &texts {
+                Some(t) => (
+                    t.intent.as_ref(),
+                    t.case.summary.as_deref().unwrap_or(""),
+                    t.transcript
+                        .iter()
+                        .map(|turn| format!("{}: {}", turn.role, turn.text))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                None => ("", "", String::new()),
+            };
+            let cells = fields.iter().map(String::as_str).chain([
+                intent,
+                summary,
+                transcript.as_str(),
+                a.content_hash.as_str(),
+            ]);
+            push_record(out, cells);
+        }
+        Format::Ndjson => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in HISTORY_HEADER.iter().zip(fields) {
+                object
+                    .insert((*key).to_string(), if value.is_empty() { serde_json::Value::Null } else { value.into() });
+            }
+            object.insert("content_hash".into(), a.content_hash.clone().into());
+            let mut line = serde_json::Value::Object(object).to_string();
+            // The stored body is canonical JSON already: it goes in as it is, not parsed and printed again.
+            line.pop();
+            line.push_str(",\"submission\":");
+            line.push_str(&a.body);
+            line.push_str("}\n");
+            out.push_str(&line);
+        }
+    }
+}
+
+/// `user:<id>` → the person's name, `agent:<id>` → the agent's, `tenant:<id>` → the slug; else as stored.
+pub fn reference_name(
+    reference: &str,
+    tenants: &HashMap<Uuid, String>,
+    agents: &HashMap<Uuid, String>,
+    people: &HashMap<Uuid, String>,
+) -> Option<String> {
+    let (kind, id) = reference.split_once(':')?;
+    let id = Uuid::parse_str(id).ok()?;
+    match kind {
+        "user" => people.get(&id).cloned(),
+        "agent" => agents.get(&id).cloned(),
+        "tenant" => tenants.get(&id).cloned(),
+        _ => None,
+    }
+}
+
+fn audit_row(
+    out: &mut String,
+    r: &Record,
+    format: Format,
+    tenants: &HashMap<Uuid, String>,
+    agents: &HashMap<Uuid, String>,
+    people: &HashMap<Uuid, String>,
+) {
+    let tenant = r.tenant.map(|t| name_of(tenants, t)).unwrap_or_default();
+    let actor_name = reference_name(&r.actor, tenants, agents, people).unwrap_or_default();
+    let subject_name = reference_name(&r.subject, tenants, agents, people).unwrap_or_default();
+    match format {
+        Format::Csv => {
+            let names = format!("{actor_name} → {subject_name}");
+            let seq = r.seq.to_string();
+            let cells = [&seq, &r.at, &r.actor, &r.kind, &r.subject, &tenant, &r.data, &r.prev_hash, &r.hash, &names];
+            push_record(out, cells.iter().map(|s| s.as_str()));
+        }
+        Format::Ndjson => {
+            let data: serde_json::Value =
+                serde_json::from_str(&r.data).unwrap_or(serde_json::Value::String(r.data.clone()));
+            let line = json!({
+                "seq": r.seq, "at": r.at, "actor": r.actor, "actor_name": actor_name, "kind": r.kind,
+                "subject": r.subject, "subject_name": subject_name, "tenant": tenant, "data": data,
+                "prev_hash": r.prev_hash, "hash": r.hash,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The history port: held actions newest first under an auditor's filters, the audit log under its
+//! filters, and what a decision record gathers about one action.
+
+use super::{Delivery, HeldAction, Result};
+use crate::domain::access::AuditScope;
+use crate::domain::audit::Record;
+use crate::domain::history::{AuditFilterQuery, Filter};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One page of the history: held actions of `tenants` under `filter`, newest first, after the keyset `after`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub tenants: Vec<Uuid>,
+    pub filter: Filter,
+    /// Only actions this person voted on ("My decisions").
+    pub voter: Option<Uuid>,
+    /// (received_at, id) of the last row of the previous page.
+    pub after: Option<(OffsetDateTime, Uuid)>,
+    pub limit: i64,
+}
+
+/// One page of the audit log: events the scope allows, under the filter, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub scope: AuditScope,
+    pub filter: AuditFilterQuery,
+    pub limit: i64,
+}
+
+#[async_trait]
+pub trait HistoryStore: Send + Sync + 'static {
+    /// History rows, with their bodies.
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HeldAction>>;
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<Record>>;
+    /// Every event about `subject`, in chain order.
+    async fn audit_about(&self, subject: &str) -> Result<Vec<Record>>;
+    /// The webhook messages of one held action, oldest first.
+    async fn action_deliveries(&self, action: Uuid) -> Result<Vec<Delivery>>;
+}

@@ -1,0 +1,160 @@
+//! The history and the filtered audit log, in the SQL both adapters share (see `sql.rs` for why a macro).
+//! The adapter supplies how free text is matched (`TEXT_MATCH`, `text_query`) and how a stored amount
+//! compares as a number (`AMOUNT_NUMBER`).
+
+macro_rules! sql_history {
+    ($adapter:ident, $db:ty) => {
+        /// A history row: a queue row with its body (the list shows the intent; exports carry it all).
+        const HISTORY_COLUMNS: &str = "id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
+            amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at, \
+            decided_at, approvals, outcome_reason, approved_value, decided_by, receipt, claimed_by, claimed_until";
+
+        fn push_history_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::HistoryQuery) {
+            let f = &query.filter;
+            q.push(" WHERE tenant_id IN (");
+            let mut ids = q.separated(", ");
+            query.tenants.iter().for_each(|t| {
+                ids.push_bind(*t);
+            });
+            q.push(")");
+            if let Some(t) = f.tenant {
+                q.push(" AND tenant_id = ").push_bind(t);
+            }
+            if let Some(t) = f.from {
+                q.push(" AND received_at >= ").push_bind(t);
+            }
+            if let Some(t) = f.to {
+                q.push(" AND received_at < ").push_bind(t);
+            }
+            if let Some(a) = f.agent {
+                q.push(" AND agent_id = ").push_bind(a);
+            }
+            if let Some(o) = f.owner {
+                q.push(" AND agent_id IN (SELECT id FROM agents WHERE owner_id = ").push_bind(o).push(")");
+            }
+            for voter in [f.reviewer, query.voter].into_iter().flatten() {
+                q.push(" AND EXISTS (SELECT 1 FROM reviews r WHERE r.held_action_id = held_actions.id AND r.reviewer_id = ")
+                    .push_bind(voter)
+                    .push(")");
+            }
+            if let Some(a) = f.action {
+                q.push(" AND action_type = ").push_bind(a.as_str());
+            }
+            if let Some(t) = f.tier {
+                q.push(" AND risk_tier = ").push_bind(t.as_str());
+            }
+            if let Some(s) = f.outcome {
+                q.push(" AND status = ").push_bind(s.as_str());
+            }
+            if let Some(c) = &f.customer {
+                q.push(" AND customer_id = ").push_bind(c.clone());
+            }
+            if let Some(c) = &f.case {
+                q.push(" AND case_id = ").push_bind(c.clone());
+            }
+            if let Some(m) = f.amount_min {
+                q.push(format!(" AND {} >= ", $adapter::AMOUNT_NUMBER)).push_bind(crate::domain::history::as_number(m));
+            }
+            if let Some(m) = f.amount_max {
+                q.push(format!(" AND {} <= ", $adapter::AMOUNT_NUMBER)).push_bind(crate::domain::history::as_number(m));
+            }
+            if !f.words.is_empty() {
+                q.push(format!(" AND {}", $adapter::TEXT_MATCH)).push_bind($adapter::text_query(&f.words)).push(")");
+            }
+        }
+
+        fn push_audit_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::AuditQuery) {
+            let (scope, f) = (&query.scope, &query.filter);
+            q.push(" WHERE (");
+            if scope.tenants.is_empty() {
+                q.push("FALSE");
+            } else {
+                q.push("tenant_id IN (");
+                let mut ids = q.separated(", ");
+                scope.tenants.iter().for_each(|t| {
+                    ids.push_bind(*t);
+                });
+                q.push(")");
+            }
+            if !scope.people.is_empty() {
+                q.push(" OR (tenant_id IS NULL AND subject IN (");
+                let mut subjects = q.separated(", ");
+                scope.people.iter().for_each(|s| {
+                    subjects.push_bind(s.clone());
+                });
+                q.push("))");
+            }
+            q.push(")");
+            if let Some(k) = &f.kind {
+                q.push(" AND kind = ").push_bind(k.clone());
+            }
+            if let Some(a) = &f.actor {
+                q.push(" AND actor = ").push_bind(a.clone());
+            }
+            if let Some(s) = &f.target {
+                q.push(" AND subject = ").push_bind(s.clone());
+            }
+            if let Some(t) = f.tenant {
+                q.push(" AND tenant_id = ").push_bind(t);
+            }
+            // Stored times are RFC 3339 with a variable fraction: their first 19 characters sort as time does.
+            let second = |t: time::OffsetDateTime| {
+                let t = t.to_offset(time::UtcOffset::UTC);
+                format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+            };
+            if let Some(t) = f.from {
+                q.push(" AND substr(at, 1, 19) >= ").push_bind(second(t));
+            }
+            if let Some(t) = f.to {
+                q.push(" AND substr(at, 1, 19) < ").push_bind(second(t));
+            }
+            if let Some(b) = f.before {
+                q.push(" AND seq < ").push_bind(b);
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::HistoryStore for $adapter {
+            async fn history(&self, query: &crate::store::HistoryQuery) -> __Result<Vec<crate::store::HeldAction>> {
+                if query.tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {HISTORY_COLUMNS} FROM held_actions"));
+                push_history_filters(&mut q, query);
+                if let Some((at, id)) = query.after {
+                    q.push(" AND (received_at < ").push_bind(at);
+                    q.push(" OR (received_at = ").push_bind(at).push(" AND id < ").push_bind(id).push("))");
+                }
+                q.push(" ORDER BY received_at DESC, id DESC LIMIT ").push_bind(query.limit);
+                held(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn audit_events(&self, query: &crate::store::AuditQuery) -> __Result<Vec<__Record>> {
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_events"));
+                push_audit_filters(&mut q, query);
+                q.push(" ORDER BY seq DESC LIMIT ").push_bind(query.limit);
+                let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+
+            async fn audit_about(&self, subject: &str) -> __Result<Vec<__Record>> {
+                let rows: Vec<AuditRow> =
+                    sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE subject = $1 ORDER BY seq"))
+                        .bind(subject)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+
+            async fn action_deliveries(&self, action: Uuid) -> __Result<Vec<crate::store::Delivery>> {
+                let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
+                    "SELECT * FROM webhook_deliveries WHERE held_action_id = $1 ORDER BY created_at, id",
+                )
+                .bind(action)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+    };
+}
