@@ -16,7 +16,7 @@ run: build
 test: build check-wasm-deps lint unit e2e
 
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 tools: end2end/node_modules/.installed
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown

@@ -162,6 +162,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         samples: usize,
     },
+    /// History pages under each filter, free text, decision records and a full export, as the demo auditor, on
+    /// a seeded database (a temporary SQLite file unless --database-url names one; seeded when empty).
+    History {
+        #[arg(long, default_value_t = 1_000_000)]
+        decided: u64,
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 400)]
+        samples: usize,
+    },
     /// Retiring an agent with many pending actions (one transaction), beside the expiry worker ending as many
     /// (a temporary SQLite file unless --database-url names a database).
     Retire {

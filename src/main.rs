@@ -72,6 +72,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             countersign::bench::review(options).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(BenchCommand::History { decided, database_url, samples }) => {
+            let options = countersign::bench::history::Options { decided, database_url, samples };
+            countersign::bench::history(options).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Bench(BenchCommand::Retire { pending, database_url }) => {
             countersign::bench::retire(pending, database_url).await?;
             return Ok(ExitCode::SUCCESS);

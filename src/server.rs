@@ -33,6 +33,7 @@ pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>)
         lifecycle_console: Arc::new(web::ConsoleService(service.clone())),
         people_console: Arc::new(web::ConsoleService(service.clone())),
         history_console: Arc::new(web::ConsoleService(service.clone())),
+        insights_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
     })

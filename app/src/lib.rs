@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod history_model;
+pub mod insights_model;
 pub mod lifecycle_model;
 pub mod model;
 mod pages;
@@ -16,5 +17,6 @@ pub use pages::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // Pages are lazy routes, fetched as their chunks load.
+    leptos::mount::hydrate_lazy(App);
 }

@@ -36,6 +36,7 @@ pub enum Section {
     Overview,
     Queue,
     History,
+    Insights,
     Agents,
     Audit,
     People,
@@ -43,10 +44,11 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Overview,
         Section::Queue,
         Section::History,
+        Section::Insights,
         Section::Agents,
         Section::Audit,
         Section::People,
@@ -58,6 +60,7 @@ impl Section {
             Section::Overview => "/",
             Section::Queue => "/queue",
             Section::History => "/history",
+            Section::Insights => "/insights",
             Section::Agents => "/agents",
             Section::Audit => "/audit",
             Section::People => "/people",
@@ -70,6 +73,7 @@ impl Section {
             Section::Overview => "Overview",
             Section::Queue => "Queue",
             Section::History => "History",
+            Section::Insights => "Insights",
             Section::Agents => "Agents",
             Section::Audit => "Audit log",
             Section::People => "People",

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::history_model::{AuditFilter, DecisionRecord, HistoryFilter, HistoryPage};
+use crate::insights_model::InsightsView;
 use crate::lifecycle_model::{AgentsOverview, EvidenceView, PeopleAdmin};
 use crate::model::{
     AgentDetail, AgentFormOptions, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
@@ -133,4 +134,11 @@ pub trait PeopleConsole: Send + Sync + 'static {
 pub trait HistoryConsole: Send + Sync + 'static {
     async fn history(&self, viewer: &Viewer, filter: HistoryFilter) -> Result<HistoryPage, AppError>;
     async fn record(&self, viewer: &Viewer, id: &str) -> Result<DecisionRecord, AppError>;
+}
+
+/// Auditors' pictures of their tenants' decisions.
+#[async_trait]
+pub trait InsightsConsole: Send + Sync + 'static {
+    /// `tenant` is a slug or empty (all); `days` one of the offered periods or empty (30).
+    async fn insights(&self, viewer: &Viewer, tenant: &str, days: &str) -> Result<InsightsView, AppError>;
 }

@@ -1,39 +1,5 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { as, base, hydrated } from "../support";
-
-/** The demo owner mints a credential for one of their agents and hands it to the "agent". */
-async function credential(browser: Browser, agent: string): Promise<string> {
-  const page = await as(browser, "owner");
-  await page.goto(`${base()}/agents`);
-  await page.getByRole("link", { name: agent }).click();
-  await hydrated(page);
-  await page.getByRole("button", { name: "Mint credential" }).click();
-  const secret = (await page.locator("#new-secret").textContent())!.trim();
-  await page.context().close();
-  return secret;
-}
-
-function held(kind: "refund" | "payment_method_change", customer: string) {
-  const money = kind === "refund" ? { amount: { value: "129.90", currency: "EUR" } } : {};
-  return {
-    idempotency_key: `e2e-${customer}`,
-    action: { type: kind, parameters: { order_id: "A-1009" }, ...money },
-    intent: "Refund the duplicate charge on order A-1009.",
-    case: { id: "CS-8812", customer: { id: customer, display_name: "Dana K." } },
-    transcript: [
-      { role: "customer", at: "2026-11-23T10:00:00Z", text: "I was charged twice!" },
-      { role: "tool", at: "2026-11-23T10:00:05Z", name: "lookup_order", text: '{"charges": 2}' },
-    ],
-    on_behalf_of: { principal: customer, consented_scope: [`${kind}:order:A-1009`] },
-    policy: { rule_id: "refund-over-100", reason: "Refunds above 100 EUR need a human" },
-  };
-}
-
-async function submit(page: Page, token: string, body: object): Promise<string> {
-  const r = await page.request.post(`${base()}/api/v1/held-actions`, { headers: { authorization: `Bearer ${token}` }, data: body });
-  expect(r.status()).toBe(201);
-  return (await r.json()).id;
-}
+import { expect, test, type Page } from "@playwright/test";
+import { as, base, credential, held, hydrated, submit } from "../support";
 
 async function agentSees(page: Page, token: string, id: string): Promise<any> {
   const r = await page.request.get(`${base()}/api/v1/held-actions/${id}`, { headers: { authorization: `Bearer ${token}` } });

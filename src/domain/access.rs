@@ -12,6 +12,7 @@ pub fn may_open(roles: &[Role], section: Section) -> bool {
         Section::Queue => any(&[Role::Supervisor, Role::Admin]),
         // Auditors and admins read their tenants' history; supervisors their own decisions.
         Section::History => any(&[Role::Admin, Role::Auditor, Role::Supervisor]),
+        Section::Insights => any(&[Role::Admin, Role::Auditor]),
         Section::Agents => any(&[Role::Admin, Role::Owner]),
         Section::Audit => any(&[Role::Admin, Role::Auditor]),
         Section::People => any(&[Role::Admin]),

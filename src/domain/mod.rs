@@ -10,6 +10,7 @@ pub mod credential;
 pub mod export;
 pub mod history;
 pub mod identity;
+pub mod insights;
 pub mod lifecycle;
 pub mod password;
 pub mod people;

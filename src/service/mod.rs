@@ -7,6 +7,7 @@ mod attestation;
 mod credential_cache;
 mod export;
 mod history;
+mod insights;
 mod intake;
 mod lifecycle;
 mod people;
@@ -28,6 +29,7 @@ pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, B
 pub use attestation::{Evidence, TypeRecord};
 pub use export::{reference_name, Export};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
+pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use lifecycle::{owner_standing, Sweep};
 pub use review::{CaseFile, DecideError};

@@ -183,6 +183,7 @@ impl Service {
                 Vote::Deny { reason } => (false, Some(reason.trim().to_string()), None),
             };
             let stepped_up = review::fresh_step_up(who.stepped_up_at, now);
+            let fast = approve && self.approved_unread(&action, who.user, now).await?;
             let review = Review { held_action: id, reviewer: who.user, approve, reason, amount, stepped_up, at: now };
             let mut vote_event = Event::new(Kind::ApprovalCounted, Actor::User(who.user), format!("held_action:{id}"))
                 .tenant(action.tenant_id)
@@ -200,6 +201,7 @@ impl Service {
                         // even when an earlier one no longer counts.
                         approvals: action.approvals + 1,
                         review: Some(review),
+                        fast_approval: fast,
                         outcome: None,
                         delivery: None,
                         events: vec![vote_event],
@@ -212,6 +214,7 @@ impl Service {
                     t.approvals = approvals;
                     t.guard = guard(&agent);
                     t.review = Some(review);
+                    t.fast_approval = fast;
                     self.reseal(&action, &agent, &mut t).await?;
                     t.events.insert(0, vote_event);
                     t
@@ -321,6 +324,7 @@ impl Service {
             guard: None,
             approvals: action.approvals,
             review: None,
+            fast_approval: false,
             outcome: Some(Outcome {
                 status,
                 reason,

@@ -17,7 +17,10 @@ mod sql_lifecycle;
 mod sql_people;
 #[macro_use]
 mod sql_history;
+#[macro_use]
+mod sql_insights;
 mod history;
+mod insights;
 mod lifecycle;
 mod postgres;
 mod reviews;
@@ -26,6 +29,7 @@ mod sessions;
 mod sqlite;
 
 pub use history::{AuditQuery, HistoryQuery, HistoryStore};
+pub use insights::{DecisionCount, InsightsStore, Tally, VoteCount};
 pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, RetirementPreview, StateChange};
 pub use postgres::PostgresStore;
 pub use reviews::{
@@ -184,10 +188,13 @@ pub enum Submitted {
 
 /// The whole port: one object the services hold, whatever the database.
 pub trait Store:
-    Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore
+    Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore + InsightsStore
 {
 }
-impl<T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore> Store for T {}
+impl<T> Store for T where
+    T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore + InsightsStore
+{
+}
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
 #[async_trait]

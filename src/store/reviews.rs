@@ -67,6 +67,8 @@ pub struct Transition {
     pub guard: Option<AgentGuard>,
     pub approvals: i64,
     pub review: Option<Review>,
+    /// The review is an approval given faster than the case can be read (the rubber-stamp signal).
+    pub fast_approval: bool,
     pub outcome: Option<Outcome>,
     pub delivery: Option<NewDelivery>,
     pub events: Vec<Event>,

@@ -134,6 +134,8 @@ macro_rules! sql_held_actions {
                     *deltas.entry((a.tenant_id, a.tier.as_str(), a.action.as_str(), a.agent_id)).or_default() += 1;
                 }
                 adjust_pending_in(&mut tx, &deltas).await?;
+                let settled: Vec<crate::store::Tally> = fresh.iter().flat_map(crate::store::Tally::of_settled).collect();
+                rollup_in(&mut tx, &settled).await?;
                 let arrived: Vec<crate::delivery::Change> = fresh
                     .iter()
                     .filter(|a| a.status == crate::domain::HeldStatus::Pending)

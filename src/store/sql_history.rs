@@ -32,10 +32,12 @@ macro_rules! sql_history {
             if let Some(o) = f.owner {
                 q.push(" AND agent_id IN (SELECT id FROM agents WHERE owner_id = ").push_bind(o).push(")");
             }
+            // The deciding vote's author is on the row itself (no probe needed); earlier votes are in reviews.
             for voter in [f.reviewer, query.voter].into_iter().flatten() {
-                q.push(" AND EXISTS (SELECT 1 FROM reviews r WHERE r.held_action_id = held_actions.id AND r.reviewer_id = ")
+                q.push(" AND (decided_by = ").push_bind(voter);
+                q.push(" OR EXISTS (SELECT 1 FROM reviews r WHERE r.held_action_id = held_actions.id AND r.reviewer_id = ")
                     .push_bind(voter)
-                    .push(")");
+                    .push("))");
             }
             if let Some(a) = f.action {
                 q.push(" AND action_type = ").push_bind(a.as_str());

@@ -24,6 +24,16 @@ macro_rules! sql_lifecycle {
                 return Ok(None);
             }
             let Some(first) = cancellations.first().and_then(|t| t.outcome.clone()) else { return Ok(Some(Default::default())) };
+            let arrivals: Vec<(Uuid, String, OffsetDateTime)> = sqlx::query_as(
+                "SELECT tenant_id, action_type, received_at FROM held_actions WHERE agent_id = $1 AND status = 'pending'",
+            )
+            .bind(agent)
+            .fetch_all(&mut **tx)
+            .await?;
+            let tallies: Vec<crate::store::Tally> = arrivals
+                .iter()
+                .map(|(tenant, action, at)| crate::store::Tally::decided(*tenant, action, "cancelled", *at, first.decided_at))
+                .collect();
             // 2 parameters a row besides the shared ones.
             for chunk in cancellations.chunks(5_000) {
                 let mut q = QueryBuilder::<$db>::new("UPDATE held_actions SET status = 'cancelled', outcome_reason = ");
@@ -67,6 +77,7 @@ macro_rules! sql_lifecycle {
                 *settled.entry((tenant, tier, action, agent)).or_default() -= n;
             }
             adjust_pending_in(tx, &settled).await?;
+            rollup_in(tx, &tallies).await?;
             let changes = cancellations.iter().map(|t| t.change).collect();
             Ok(Some((cancellations.into_iter().flat_map(|t| t.events).collect(), changes)))
         }

@@ -48,7 +48,7 @@ macro_rules! sql_reviews {
             tx: &mut sqlx::Transaction<'static, $db>,
             transitions: Vec<crate::store::Transition>,
         ) -> crate::store::Result<(Vec<bool>, Vec<__Event>, Vec<crate::delivery::Change>)> {
-            let (mut applied, mut events, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut applied, mut events, mut changes, mut tallies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut settled: std::collections::HashMap<CountKey, i64> = std::collections::HashMap::new();
             for t in transitions {
                 if let Some(guard) = t.guard {
@@ -64,13 +64,13 @@ macro_rules! sql_reviews {
                 }
                 let outcome = t.outcome.as_ref();
                 let status = outcome.map_or("pending", |o| o.status.as_str());
-                let done: Option<(Uuid, String, String, Uuid)> = sqlx::query_as(
+                let done: Option<(Uuid, String, String, Uuid, OffsetDateTime)> = sqlx::query_as(
                     "UPDATE held_actions SET approvals = $1, status = $2, outcome_reason = $3, approved_value = $4, \
                      decided_by = $5, decided_at = $6, receipt = $7, \
                      claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
                      claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
                      WHERE id = $8 AND status = 'pending' AND approvals = $9 \
-                     RETURNING tenant_id, risk_tier, action_type, agent_id",
+                     RETURNING tenant_id, risk_tier, action_type, agent_id, received_at",
                 )
                 .bind(t.approvals)
                 .bind(status)
@@ -83,10 +83,23 @@ macro_rules! sql_reviews {
                 .bind(t.expected_approvals)
                 .fetch_optional(&mut **tx)
                 .await?;
-                let Some((tenant, tier, action, agent)) = done else {
+                let Some((tenant, tier, action, agent, received_at)) = done else {
                     applied.push(false);
                     continue;
                 };
+                if let Some(o) = outcome {
+                    tallies.push(crate::store::Tally::decided(tenant, &action, o.status.as_str(), received_at, o.decided_at));
+                }
+                if let Some(r) = &t.review {
+                    tallies.push(crate::store::Tally::Voted {
+                        tenant,
+                        day: crate::domain::insights::day(r.at),
+                        reviewer: r.reviewer,
+                        action: action.clone(),
+                        approve: r.approve,
+                        fast: t.fast_approval,
+                    });
+                }
                 if outcome.is_some() {
                     let corrupt = |what: &str| StoreError::Corrupt(format!("held action {}: {what}", t.action));
                     let tier = crate::domain::RiskTier::parse(&tier).ok_or_else(|| corrupt("tier"))?.as_str();
@@ -126,6 +139,7 @@ macro_rules! sql_reviews {
                 applied.push(true);
             }
             adjust_pending_in(tx, &settled).await?;
+            rollup_in(tx, &tallies).await?;
             Ok((applied, events, changes))
         }
 

@@ -3,6 +3,7 @@
 
 mod agent_console;
 mod case_view;
+mod charts;
 mod console;
 pub use console::ConsoleService;
 mod csrf;
@@ -10,6 +11,7 @@ mod export;
 mod guard;
 mod health;
 mod history_console;
+mod insights_console;
 mod lifecycle_console;
 mod live;
 mod people_console;
@@ -18,7 +20,9 @@ mod session;
 
 use crate::config::Config;
 use crate::service::Service;
-use app::services::{AgentConsole, Console, HistoryConsole, LifecycleConsole, PeopleConsole, ReviewConsole};
+use app::services::{
+    AgentConsole, Console, HistoryConsole, InsightsConsole, LifecycleConsole, PeopleConsole, ReviewConsole,
+};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
@@ -47,6 +51,7 @@ pub struct AppState {
     pub lifecycle_console: Arc<dyn LifecycleConsole>,
     pub people_console: Arc<dyn PeopleConsole>,
     pub history_console: Arc<dyn HistoryConsole>,
+    pub insights_console: Arc<dyn InsightsConsole>,
     pub config: Arc<Config>,
 }
 
@@ -104,7 +109,7 @@ pub fn router(state: AppState) -> Router {
 fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let (console, agents, reviews) = (state.console.clone(), state.agent_console.clone(), state.review_console.clone());
     let (lifecycle, people) = (state.lifecycle_console.clone(), state.people_console.clone());
-    let history = state.history_console.clone();
+    let (history, insights) = (state.history_console.clone(), state.insights_console.clone());
     move || {
         provide_context(console.clone());
         provide_context(agents.clone());
@@ -112,6 +117,7 @@ fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(lifecycle.clone());
         provide_context(people.clone());
         provide_context(history.clone());
+        provide_context(insights.clone());
     }
 }
 

@@ -219,6 +219,11 @@ async fn history_filters_match_a_brute_force_reference(backend: Backend) {
     });
     let mut non_empty = 0;
     for f in &filters {
+        if countersign::domain::history::Filter::parse(f, |s| (s == "acme").then_some(Uuid::nil())).is_err() {
+            // An empty range, say: refused, not answered with nothing.
+            assert!(w.app.service.history(&reader, f, None).await.is_err(), "{f:?}");
+            continue;
+        }
         let expected =
             newest_first(w.acme.iter().filter(|(a, v)| matches(f, a, v, &w.owners)).map(|(a, _)| a).collect());
         let got = all_pages(&w.app, &reader, f).await;

@@ -8,7 +8,7 @@ use crate::history_model::{DecisionRecord, HistoryFilter, HistoryPage};
 use leptos::prelude::*;
 
 #[server(endpoint = "history/page")]
-pub async fn load_history(filter: HistoryFilter) -> Result<HistoryPage, AppError> {
+pub async fn load_history(#[server(default)] filter: HistoryFilter) -> Result<HistoryPage, AppError> {
     answer(async { history_console()?.history(&require_viewer()?, filter).await }).await
 }
 

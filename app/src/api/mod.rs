@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod history;
+pub mod insights;
 pub mod lifecycle;
 pub mod review;
 
@@ -55,7 +56,7 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
 }
 
 #[server(endpoint = "audit/page")]
-pub async fn fetch_audit_page(filter: AuditFilter) -> Result<AuditPage, AppError> {
+pub async fn fetch_audit_page(#[server(default)] filter: AuditFilter) -> Result<AuditPage, AppError> {
     ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, filter).await }).await
 }
 
@@ -73,8 +74,8 @@ pub async fn list_people() -> Result<People, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr_support {
     pub use super::ssr::{
-        agent_console, answer, history_console, lifecycle_console, people_console, require_viewer, review_console,
-        session,
+        agent_console, answer, history_console, insights_console, lifecycle_console, people_console, require_viewer,
+        review_console, session,
     };
 }
 #[cfg(not(feature = "ssr"))]
@@ -126,6 +127,10 @@ pub mod ssr {
 
     pub fn history_console() -> Result<Arc<dyn crate::services::HistoryConsole>, AppError> {
         use_context::<Arc<dyn crate::services::HistoryConsole>>().ok_or(AppError::Internal)
+    }
+
+    pub fn insights_console() -> Result<Arc<dyn crate::services::InsightsConsole>, AppError> {
+        use_context::<Arc<dyn crate::services::InsightsConsole>>().ok_or(AppError::Internal)
     }
 
     pub fn review_console() -> Result<Arc<dyn crate::services::ReviewConsole>, AppError> {

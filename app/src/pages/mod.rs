@@ -10,6 +10,7 @@ mod case;
 mod case_forms;
 mod deliveries;
 mod history;
+mod insights;
 mod live;
 mod login;
 mod overview;
@@ -23,7 +24,42 @@ use crate::model::{Role, Viewer};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
+
+/// Each page is a route of its own, split into its own WebAssembly chunk (`cargo leptos build --split`):
+/// a visit downloads the frame and the page it opens, not the whole console.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                untrack($page).into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    OverviewRoute => overview::OverviewPage,
+    AccountRoute => account::AccountPage,
+    QueueRoute => queue::QueuePage,
+    CaseRoute => case::CasePage,
+    HistoryRoute => history::HistoryPage,
+    RecordRoute => record::RecordPage,
+    InsightsRoute => insights::InsightsPage,
+    AgentsRoute => agents::AgentsPage,
+    NewAgentRoute => agents::NewAgentPage,
+    AgentRoute => agent::AgentPage,
+    AgentReviewRoute => agent_review::AgentReviewPage,
+    AuditRoute => audit::AuditPage,
+    PeopleRoute => people::PeoplePage,
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -60,18 +96,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=login::LoginPage/>
                 <ParentRoute path=path!("") view=Frame>
-                    <Route path=path!("") view=overview::OverviewPage/>
-                    <Route path=path!("/account") view=account::AccountPage/>
-                    <Route path=path!("/queue") view=queue::QueuePage/>
-                    <Route path=path!("/queue/:id") view=case::CasePage/>
-                    <Route path=path!("/agents") view=agents::AgentsPage/>
-                    <Route path=path!("/agents/new") view=agents::NewAgentPage/>
-                    <Route path=path!("/agents/:id") view=agent::AgentPage/>
-                    <Route path=path!("/agents/:id/review") view=agent_review::AgentReviewPage/>
-                    <Route path=path!("/history") view=history::HistoryPage/>
-                    <Route path=path!("/history/:id") view=record::RecordPage/>
-                    <Route path=path!("/audit") view=audit::AuditPage/>
-                    <Route path=path!("/people") view=people::PeoplePage/>
+                    <Route path=path!("") view={Lazy::<OverviewRoute>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/queue") view={Lazy::<QueueRoute>::new()}/>
+                    <Route path=path!("/queue/:id") view={Lazy::<CaseRoute>::new()}/>
+                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
+                    <Route path=path!("/history/:id") view={Lazy::<RecordRoute>::new()}/>
+                    <Route path=path!("/insights") view={Lazy::<InsightsRoute>::new()}/>
+                    <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()}/>
+                    <Route path=path!("/agents/new") view={Lazy::<NewAgentRoute>::new()}/>
+                    <Route path=path!("/agents/:id") view={Lazy::<AgentRoute>::new()}/>
+                    <Route path=path!("/agents/:id/review") view={Lazy::<AgentReviewRoute>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()}/>
+                    <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

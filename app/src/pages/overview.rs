@@ -58,6 +58,7 @@ fn purpose(section: Section) -> &'static str {
         Section::Overview => "this page",
         Section::Queue => "held actions waiting for a decision, soonest deadline first",
         Section::History => "every decision, what the reviewer saw, and exports for auditors",
+        Section::Insights => "decisions, time to decision, approval rates and rubber stamps, in pictures",
         Section::Agents => "the agents you own or administer, their scope and credentials",
         Section::Audit => "every recorded event, and a check that the record is intact",
         Section::People => "tenants and the people in them",

@@ -1,0 +1,16 @@
+//! The server function behind `/insights`; the [`InsightsConsole`](crate::services::InsightsConsole) port
+//! decides what the viewer may see.
+
+#[allow(unused_imports)] // used only in server builds
+use super::ssr_support::*;
+use crate::error::AppError;
+use crate::insights_model::InsightsView;
+use leptos::prelude::*;
+
+#[server(endpoint = "insights")]
+pub async fn load_insights(
+    #[server(default)] tenant: String,
+    #[server(default)] days: String,
+) -> Result<InsightsView, AppError> {
+    answer(async { insights_console()?.insights(&require_viewer()?, &tenant, &days).await }).await
+}
