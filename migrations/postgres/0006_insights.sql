@@ -8,7 +8,7 @@ CREATE TABLE rollup_decisions (
     day          TEXT NOT NULL,
     action_type  TEXT NOT NULL,
     outcome      TEXT NOT NULL,
-    bucket       INTEGER NOT NULL,
+    bucket       BIGINT NOT NULL,
     n            BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, day, action_type, outcome, bucket)
 );

@@ -42,7 +42,7 @@ fn draw(labels: &[String], series: &[(&str, Vec<f64>)], y_desc: &str, stacked: b
         // Many days: label every few so the labels do not collide.
         let every = (labels.len() / 10).max(1);
         let label_of = |v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) if (*i as usize) % every == 0 => {
+            SegmentValue::CenterOf(i) if (*i as usize).is_multiple_of(every) => {
                 labels.get(*i as usize).cloned().unwrap_or_default()
             }
             _ => String::new(),

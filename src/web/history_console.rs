@@ -52,7 +52,7 @@ fn intent_of(body: &str) -> String {
 }
 
 fn choices(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
-    pairs.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    pairs.sort_by_key(|p| p.1.to_lowercase());
     pairs
 }
 

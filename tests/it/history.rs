@@ -27,22 +27,22 @@ crate::on_both_stores!(
 
 const VOCABULARY: [&str; 6] = ["duplicate", "parcel", "locked", "invoice", "moved", "stolen"];
 
-struct World {
-    app: TestApp,
+pub struct World {
+    pub app: TestApp,
     /// Every acme action, with its reviews' authors.
-    acme: Vec<(HeldAction, Vec<Uuid>)>,
-    globex: Vec<Uuid>,
-    owners: HashMap<Uuid, Uuid>,
-    auditor: Viewer,
-    ana: Viewer,
-    ben: Viewer,
+    pub acme: Vec<(HeldAction, Vec<Uuid>)>,
+    pub globex: Vec<Uuid>,
+    pub owners: HashMap<Uuid, Uuid>,
+    pub auditor: Viewer,
+    pub ana: Viewer,
+    pub ben: Viewer,
 }
 
-async fn viewer(app: &TestApp, id: Uuid) -> Viewer {
+pub async fn viewer(app: &TestApp, id: Uuid) -> Viewer {
     app.service.viewer(id, 0).await.expect("viewer").expect("active")
 }
 
-fn reviewer(v: &Viewer) -> Reviewer {
+pub fn reviewer(v: &Viewer) -> Reviewer {
     Reviewer {
         user: Uuid::parse_str(&v.user_id).expect("id"),
         roles: v.roles.clone(),
@@ -71,7 +71,9 @@ async fn submit(app: &TestApp, token: &str, body: &Value) -> Uuid {
     Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid")
 }
 
-async fn world(backend: Backend) -> World {
+/// Two tenants; in acme, 62 held actions of two agents, approved, denied, withdrawn, expired and pending,
+/// each arriving a minute after the last; five in globex.
+pub async fn world(backend: Backend) -> World {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
     app.tenant("globex").await;
@@ -143,7 +145,7 @@ async fn all_pages(app: &TestApp, reader: &Reader, filter: &HistoryFilter) -> Ve
 }
 
 fn newest_first(mut rows: Vec<&HeldAction>) -> Vec<Uuid> {
-    rows.sort_by(|a, b| (b.received_at, b.id).cmp(&(a.received_at, a.id)));
+    rows.sort_by_key(|a| std::cmp::Reverse((a.received_at, a.id)));
     rows.into_iter().map(|a| a.id).collect()
 }
 

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod cli;
 mod history;
+mod insights;
 mod lifecycle;
 mod people;
 mod review;
