@@ -37,4 +37,30 @@ pub struct InsightsView {
     pub stamps: Vec<StampRow>,
     /// How the rubber-stamp threshold is set, in words.
     pub threshold: String,
+    pub samples: Vec<SampleRow>,
+    pub disagreement: Vec<DisagreementRow>,
+    pub max_sample: i64,
+}
+
+/// A decision drawn for re-review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleRow {
+    pub id: String,
+    pub held_action: String,
+    pub action: String,
+    pub status: String,
+    pub decided_by: String,
+    pub drawn_at: String,
+    pub verdict: Option<String>,
+    pub note: Option<String>,
+    pub reviewed_by: Option<String>,
+}
+
+/// How often re-review disagreed with one reviewer's decisions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisagreementRow {
+    pub reviewer: String,
+    pub reviewed: i64,
+    pub disagreed: i64,
+    pub rate: String,
 }

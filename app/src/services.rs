@@ -141,4 +141,8 @@ pub trait HistoryConsole: Send + Sync + 'static {
 pub trait InsightsConsole: Send + Sync + 'static {
     /// `tenant` is a slug or empty (all); `days` one of the offered periods or empty (30).
     async fn insights(&self, viewer: &Viewer, tenant: &str, days: &str) -> Result<InsightsView, AppError>;
+    /// Draws `size` decisions of the period for re-review.
+    async fn draw_sample(&self, viewer: &Viewer, tenant: &str, days: &str, size: &str) -> Result<(), AppError>;
+    /// `verdict` is `agree` or `disagree`.
+    async fn record_verdict(&self, viewer: &Viewer, sample: &str, verdict: &str, note: &str) -> Result<(), AppError>;
 }

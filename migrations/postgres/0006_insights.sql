@@ -76,3 +76,17 @@ INSERT INTO rollup_votes (tenant_id, day, reviewer_id, action_type, approvals, d
         FROM held_actions h WHERE h.decided_by IS NOT NULL AND h.status IN ('approved', 'denied')
             AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.held_action_id = h.id)
     ) votes GROUP BY tenant_id, day, reviewer_id, action_type;
+
+-- Quality assurance: decisions an auditor drew at random for re-review, and their verdicts.
+CREATE TABLE qa_samples (
+    id              UUID PRIMARY KEY,
+    tenant_id       UUID NOT NULL REFERENCES tenants (id),
+    held_action_id  UUID NOT NULL UNIQUE REFERENCES held_actions (id),
+    drawn_by        UUID NOT NULL REFERENCES users (id),
+    drawn_at        TIMESTAMPTZ NOT NULL,
+    verdict         TEXT CHECK (verdict IN ('agree', 'disagree')),
+    note            TEXT,
+    reviewed_by     UUID REFERENCES users (id),
+    reviewed_at     TIMESTAMPTZ
+);
+CREATE INDEX qa_samples_by_tenant ON qa_samples (tenant_id, drawn_at);

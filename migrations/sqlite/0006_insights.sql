@@ -74,3 +74,17 @@ INSERT INTO rollup_votes (tenant_id, day, reviewer_id, action_type, approvals, d
         FROM held_actions h WHERE h.decided_by IS NOT NULL AND h.status IN ('approved', 'denied')
             AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.held_action_id = h.id)
     ) GROUP BY tenant_id, day, reviewer_id, action_type;
+
+-- Quality assurance: decisions an auditor drew at random for re-review, and their verdicts.
+CREATE TABLE qa_samples (
+    id              BLOB PRIMARY KEY,
+    tenant_id       BLOB NOT NULL REFERENCES tenants (id),
+    held_action_id  BLOB NOT NULL UNIQUE REFERENCES held_actions (id),
+    drawn_by        BLOB NOT NULL REFERENCES users (id),
+    drawn_at        TEXT NOT NULL,
+    verdict         TEXT CHECK (verdict IN ('agree', 'disagree')),
+    note            TEXT,
+    reviewed_by     BLOB REFERENCES users (id),
+    reviewed_at     TEXT
+);
+CREATE INDEX qa_samples_by_tenant ON qa_samples (tenant_id, drawn_at);

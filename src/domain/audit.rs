@@ -57,6 +57,8 @@ pub enum Kind {
     UserUnlocked,
     HistoryExported,
     AuditExported,
+    QaSampleDrawn,
+    QaVerdictRecorded,
 }
 
 impl Kind {
@@ -104,11 +106,13 @@ impl Kind {
             Kind::UserUnlocked => "user.unlocked",
             Kind::HistoryExported => "export.history",
             Kind::AuditExported => "export.audit",
+            Kind::QaSampleDrawn => "qa.sample_drawn",
+            Kind::QaVerdictRecorded => "qa.verdict_recorded",
         }
     }
 
     /// Every kind, for filters.
-    pub const ALL: [Kind; 42] = [
+    pub const ALL: [Kind; 44] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::AccountLocked,
@@ -151,6 +155,8 @@ impl Kind {
         Kind::UserUnlocked,
         Kind::HistoryExported,
         Kind::AuditExported,
+        Kind::QaSampleDrawn,
+        Kind::QaVerdictRecorded,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {

@@ -11,6 +11,7 @@ mod insights;
 mod intake;
 mod lifecycle;
 mod people;
+mod qa;
 mod records;
 mod review;
 
@@ -32,6 +33,7 @@ pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
 pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use lifecycle::{owner_standing, Sweep};
+pub use qa::{Disagreement, MAX_SAMPLE};
 pub use review::{CaseFile, DecideError};
 
 #[derive(Clone)]

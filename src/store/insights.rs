@@ -2,6 +2,7 @@
 //! queue's age now.
 
 use super::Result;
+use crate::domain::audit::Event;
 use crate::domain::{insights, HeldStatus};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -69,6 +70,25 @@ impl Tally {
     }
 }
 
+/// A decision drawn for re-review, with what the sample shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QaSample {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub held_action_id: Uuid,
+    pub drawn_by: Uuid,
+    pub drawn_at: OffsetDateTime,
+    /// `agree` or `disagree`, once re-reviewed.
+    pub verdict: Option<String>,
+    pub note: Option<String>,
+    pub reviewed_by: Option<Uuid>,
+    pub reviewed_at: Option<OffsetDateTime>,
+    /// Of the held action: who decided it, how, and what it was.
+    pub decided_by: Option<Uuid>,
+    pub status: String,
+    pub action_type: String,
+}
+
 #[async_trait]
 pub trait InsightsStore: Send + Sync + 'static {
     /// Rollup rows of `tenants` for the days `from..=to` (`YYYY-MM-DD`).
@@ -76,4 +96,23 @@ pub trait InsightsStore: Send + Sync + 'static {
     async fn vote_counts(&self, tenants: &[Uuid], from: &str, to: &str) -> Result<Vec<VoteCount>>;
     /// Pending actions of `tenants` that arrived before each of `cutoffs` (a count per cutoff).
     async fn pending_older_than(&self, tenants: &[Uuid], cutoffs: &[OffsetDateTime]) -> Result<Vec<i64>>;
+
+    /// Up to `n` approved or denied actions of `tenants` decided since `since`, not sampled before, at random:
+    /// (action, tenant).
+    async fn sample_candidates(&self, tenants: &[Uuid], since: OffsetDateTime, n: i64) -> Result<Vec<(Uuid, Uuid)>>;
+    /// Stores drawn samples (their held-action fields are ignored) with their events.
+    async fn insert_samples(&self, samples: &[QaSample], events: Vec<Event>, at: OffsetDateTime) -> Result<()>;
+    /// Samples of `tenants` drawn since `since`, newest first.
+    async fn samples(&self, tenants: &[Uuid], since: OffsetDateTime) -> Result<Vec<QaSample>>;
+    async fn sample(&self, id: Uuid) -> Result<Option<QaSample>>;
+    /// Records a verdict on a sample that has none yet; `false` when it already had one.
+    async fn record_verdict(
+        &self,
+        id: Uuid,
+        agree: bool,
+        note: &str,
+        by: Uuid,
+        event: Event,
+        at: OffsetDateTime,
+    ) -> Result<bool>;
 }

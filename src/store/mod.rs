@@ -29,7 +29,7 @@ mod sessions;
 mod sqlite;
 
 pub use history::{AuditQuery, HistoryQuery, HistoryStore};
-pub use insights::{DecisionCount, InsightsStore, Tally, VoteCount};
+pub use insights::{DecisionCount, InsightsStore, QaSample, Tally, VoteCount};
 pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, RetirementPreview, StateChange};
 pub use postgres::PostgresStore;
 pub use reviews::{

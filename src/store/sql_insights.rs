@@ -49,6 +49,10 @@ macro_rules! sql_insights {
             Ok(())
         }
 
+        const QA_SELECT: &str = "SELECT s.id, s.tenant_id, s.held_action_id, s.drawn_by, s.drawn_at, s.verdict, s.note, \
+            s.reviewed_by, s.reviewed_at, h.decided_by, h.status, h.action_type FROM qa_samples s \
+            JOIN held_actions h ON h.id = s.held_action_id";
+
         fn push_in(q: &mut sqlx::QueryBuilder<'_, $db>, tenants: &[Uuid]) {
             q.push("tenant_id IN (");
             let mut ids = q.separated(", ");
@@ -98,6 +102,66 @@ macro_rules! sql_insights {
                     counts.push(n);
                 }
                 Ok(counts)
+            }
+
+            async fn sample_candidates(&self, tenants: &[Uuid], since: OffsetDateTime, n: i64) -> __Result<Vec<(Uuid, Uuid)>> {
+                if tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT id, tenant_id FROM held_actions WHERE status IN ('approved', 'denied') AND ",
+                );
+                push_in(&mut q, tenants);
+                q.push(" AND decided_at >= ").push_bind(since);
+                q.push(" AND NOT EXISTS (SELECT 1 FROM qa_samples s WHERE s.held_action_id = held_actions.id)");
+                q.push(" ORDER BY random() LIMIT ").push_bind(n);
+                Ok(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_samples(&self, samples: &[crate::store::QaSample], events: Vec<__Event>, at: OffsetDateTime) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                for s in samples {
+                    sqlx::query(
+                        "INSERT INTO qa_samples (id, tenant_id, held_action_id, drawn_by, drawn_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(s.id).bind(s.tenant_id).bind(s.held_action_id).bind(s.drawn_by).bind(s.drawn_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique("a sample of this held action"))?;
+                }
+                append_all_in(&mut tx, &events, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn samples(&self, tenants: &[Uuid], since: OffsetDateTime) -> __Result<Vec<crate::store::QaSample>> {
+                if tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(format!("{QA_SELECT} WHERE s."));
+                push_in(&mut q, tenants);
+                q.push(" AND s.drawn_at >= ").push_bind(since).push(" ORDER BY s.drawn_at DESC, s.id");
+                Ok(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn sample(&self, id: Uuid) -> __Result<Option<crate::store::QaSample>> {
+                Ok(sqlx::query_as(&format!("{QA_SELECT} WHERE s.id = $1")).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn record_verdict(&self, id: Uuid, agree: bool, note: &str, by: Uuid, event: __Event, at: OffsetDateTime) -> __Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE qa_samples SET verdict = $1, note = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $5 AND verdict IS NULL",
+                )
+                .bind(if agree { "agree" } else { "disagree" }).bind(note).bind(by).bind(at).bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+                if done {
+                    append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                    tx.commit().await?;
+                }
+                Ok(done)
             }
         }
     };

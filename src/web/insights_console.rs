@@ -5,10 +5,17 @@ use super::console::{hide, ConsoleService};
 use crate::domain::insights::{READING_FLOOR, WORDS_PER_MINUTE};
 use crate::service::{Rate, PERIODS};
 use app::error::AppError;
-use app::insights_model::{Chart, InsightsView, StampRow};
+use app::insights_model::{Chart, DisagreementRow, InsightsView, SampleRow, StampRow};
 use app::model::Viewer;
 use app::services::InsightsConsole;
 use async_trait::async_trait;
+
+fn period(days: &str) -> Result<i64, AppError> {
+    match days.trim() {
+        "" => Ok(30),
+        d => d.parse::<i64>().map_err(|_| AppError::Invalid(format!("period: \"{d}\" is not a number of days"))),
+    }
+}
 
 fn percent(p: Option<f64>) -> String {
     p.map_or_else(|| "—".into(), |p| format!("{p:.0} %"))
@@ -50,10 +57,7 @@ fn rates<K>(rates: &[(K, Rate)], name: impl Fn(&K) -> String) -> (Vec<String>, V
 #[async_trait]
 impl InsightsConsole for ConsoleService {
     async fn insights(&self, viewer: &Viewer, tenant: &str, days: &str) -> Result<InsightsView, AppError> {
-        let days = match days.trim() {
-            "" => 30,
-            d => d.parse::<i64>().map_err(|_| AppError::Invalid(format!("period: \"{d}\" is not a number of days")))?,
-        };
+        let days = period(days)?;
         let reader = self.0.reader(viewer).await.map_err(hide)?;
         let data = self.0.insights(&reader, tenant, days).await.map_err(hide)?;
         let names = self.0.people_names(&reader).await.map_err(hide)?;
@@ -156,7 +160,36 @@ impl InsightsConsole for ConsoleService {
                 share: percent((r.approvals > 0).then(|| 100.0 * r.fast as f64 / r.approvals as f64)),
             })
             .collect();
+        let (samples, rates) = self.0.samples(&reader, &data.tenants, days).await.map_err(hide)?;
+        let when =
+            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let samples = samples
+            .into_iter()
+            .map(|s| SampleRow {
+                id: s.id.to_string(),
+                held_action: s.held_action_id.to_string(),
+                action: s.action_type.replace('_', " "),
+                status: s.status,
+                decided_by: s.decided_by.map(|u| name(&u)).unwrap_or_else(|| "—".into()),
+                drawn_at: when(s.drawn_at),
+                verdict: s.verdict,
+                note: s.note,
+                reviewed_by: s.reviewed_by.map(|u| name(&u)),
+            })
+            .collect();
+        let disagreement = rates
+            .iter()
+            .map(|(u, (reviewed, disagreed))| DisagreementRow {
+                reviewer: name(u),
+                reviewed: *reviewed,
+                disagreed: *disagreed,
+                rate: percent((*reviewed > 0).then(|| 100.0 * *disagreed as f64 / *reviewed as f64)),
+            })
+            .collect();
         Ok(InsightsView {
+            samples,
+            disagreement,
+            max_sample: crate::service::MAX_SAMPLE,
             tenants: viewer.tenants.clone(),
             tenant: tenant.trim().to_string(),
             days,
@@ -172,5 +205,24 @@ impl InsightsConsole for ConsoleService {
                 READING_FLOOR.whole_seconds()
             ),
         })
+    }
+
+    async fn draw_sample(&self, viewer: &Viewer, tenant: &str, days: &str, size: &str) -> Result<(), AppError> {
+        let size =
+            size.trim().parse::<i64>().map_err(|_| AppError::Invalid("sample size: a number of decisions".into()))?;
+        let reader = self.0.reader(viewer).await.map_err(hide)?;
+        self.0.draw_sample(&reader, tenant, period(days)?, size).await.map_err(hide).map(|_| ())
+    }
+
+    async fn record_verdict(&self, viewer: &Viewer, sample: &str, verdict: &str, note: &str) -> Result<(), AppError> {
+        let agree = match verdict {
+            "agree" => true,
+            "disagree" => false,
+            _ => return Err(AppError::Invalid("verdict: choose agree or disagree".into())),
+        };
+        let sample =
+            uuid::Uuid::parse_str(sample.trim()).map_err(|_| AppError::Invalid("that sample does not exist".into()))?;
+        let reader = self.0.reader(viewer).await.map_err(hide)?;
+        self.0.record_verdict(&reader, sample, agree, note).await.map_err(hide)
     }
 }

@@ -12,7 +12,11 @@ use countersign::service::By;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-crate::on_both_stores!(rollups_equal_a_recount_after_random_decisions, insights_are_for_auditors_of_their_tenants);
+crate::on_both_stores!(
+    rollups_equal_a_recount_after_random_decisions,
+    insights_are_for_auditors_of_their_tenants,
+    qa_samples_are_drawn_reviewed_and_audited,
+);
 
 type Decided = BTreeMap<(Uuid, String, String, String, i64), i64>;
 type Voted = BTreeMap<(Uuid, String, Uuid, String), (i64, i64)>;
@@ -104,5 +108,39 @@ async fn insights_are_for_auditors_of_their_tenants(backend: Backend) {
     let sup = w.app.browser();
     w.app.sign_in(&sup, "ana@example.com", PASSWORD).await;
     assert_eq!(sup.get(w.app.url("/insights")).send().await.expect("page").status(), reqwest::StatusCode::FORBIDDEN);
+    w.app.stop().await;
+}
+
+async fn qa_samples_are_drawn_reviewed_and_audited(backend: Backend) {
+    let w = world(backend).await;
+    let svc = &w.app.service;
+    let reader = svc.reader(&w.auditor).await.expect("reader");
+    let decided = w.acme.iter().filter(|(a, _)| matches!(a.status, HeldStatus::Approved | HeldStatus::Denied)).count();
+    assert_eq!(svc.draw_sample(&reader, "", 30, 10).await.expect("draw"), 10);
+    // A second draw never repeats a decision; asking for more than is left gives what is left.
+    assert_eq!(svc.draw_sample(&reader, "acme", 30, 50).await.expect("draw"), decided - 10);
+    assert!(svc.draw_sample(&reader, "", 30, 5).await.is_err(), "nothing left to draw is said so");
+    assert!(svc.draw_sample(&reader, "", 30, 500).await.is_err(), "sizes are bounded");
+    assert!(svc.draw_sample(&reader, "globex", 30, 5).await.is_err(), "not across tenants");
+    let (samples, _) = svc.samples(&reader, &reader.tenants, 30).await.expect("samples");
+    assert_eq!(samples.len(), decided);
+    let (first, second) = (samples[0].id, samples[1].id);
+    assert!(svc.record_verdict(&reader, first, false, "").await.is_err(), "a disagreement says why");
+    svc.record_verdict(&reader, first, false, "The refund exceeded the order total").await.expect("disagree");
+    svc.record_verdict(&reader, second, true, "").await.expect("agree");
+    assert!(svc.record_verdict(&reader, second, false, "changed my mind").await.is_err(), "one verdict per sample");
+    let (samples, rates) = svc.samples(&reader, &reader.tenants, 30).await.expect("samples");
+    let reviewed: i64 = rates.values().map(|(n, _)| n).sum();
+    let disagreed: i64 = rates.values().map(|(_, d)| d).sum();
+    assert_eq!((reviewed, disagreed), (2, 1));
+    let decider = samples.iter().find(|s| s.id == first).and_then(|s| s.decided_by).expect("decided");
+    assert_eq!(rates.get(&decider).map(|(_, d)| *d), Some(1), "the disagreement counts against who decided");
+    // Supervisors do not sample; every step is in the audit log.
+    let supervisor = svc.reader(&w.ana).await.expect("reader");
+    assert!(svc.draw_sample(&supervisor, "", 30, 1).await.is_err());
+    assert!(svc.record_verdict(&supervisor, first, true, "").await.is_err());
+    let kinds = w.app.audit_kinds().await;
+    assert_eq!(kinds.iter().filter(|k| *k == "qa.sample_drawn").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "qa.verdict_recorded").count(), 2);
     w.app.stop().await;
 }

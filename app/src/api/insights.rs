@@ -14,3 +14,13 @@ pub async fn load_insights(
 ) -> Result<InsightsView, AppError> {
     answer(async { insights_console()?.insights(&require_viewer()?, &tenant, &days).await }).await
 }
+
+#[server(endpoint = "insights/sample")]
+pub async fn draw_sample(tenant: String, days: String, size: String) -> Result<(), AppError> {
+    answer(async { insights_console()?.draw_sample(&require_viewer()?, &tenant, &days, &size).await }).await
+}
+
+#[server(endpoint = "insights/verdict")]
+pub async fn record_verdict(sample: String, #[server(default)] verdict: String, note: String) -> Result<(), AppError> {
+    answer(async { insights_console()?.record_verdict(&require_viewer()?, &sample, &verdict, &note).await }).await
+}

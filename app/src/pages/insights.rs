@@ -1,8 +1,9 @@
 //! `/insights`: pictures of the viewer's tenants' decisions over a chosen period, each chart drawn on the
 //! server and shown with the table of its numbers; and the rubber-stamp signal per reviewer.
 
+use super::qa::QaSampling;
 use super::Problem;
-use crate::api::insights::load_insights;
+use crate::api::insights::{load_insights, DrawSample, RecordVerdict};
 use crate::insights_model::{Chart, InsightsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,13 +16,18 @@ pub fn InsightsPage() -> impl IntoView {
         let q = query.read();
         (q.get("tenant").unwrap_or_default(), q.get("days").unwrap_or_default())
     };
-    let view = Resource::new(args, |(tenant, days)| load_insights(tenant, days));
+    let draw = ServerAction::<DrawSample>::new();
+    let verdict = ServerAction::<RecordVerdict>::new();
+    let view = Resource::new(
+        move || (args(), draw.version().get(), verdict.version().get()),
+        |((tenant, days), ..)| load_insights(tenant, days),
+    );
     view! {
         <Title text="Insights"/>
         <Transition fallback=|| view! { <h1>"Insights"</h1><p class="muted">"Drawing…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(v) => view! { <Insights view=v/> }.into_any(),
+                    Ok(v) => view! { <Insights view=v draw verdict/> }.into_any(),
                     Err(e) => view! { <h1>"Insights"</h1><Problem error=e/><p><a href="/insights">"Back to the last 30 days"</a></p> }.into_any(),
                 }
             })}
@@ -30,8 +36,22 @@ pub fn InsightsPage() -> impl IntoView {
 }
 
 #[component]
-fn Insights(view: InsightsView) -> impl IntoView {
-    let InsightsView { tenants, tenant, days, periods, from, to, charts, stamps, threshold } = view;
+fn Insights(view: InsightsView, draw: ServerAction<DrawSample>, verdict: ServerAction<RecordVerdict>) -> impl IntoView {
+    let InsightsView {
+        tenants,
+        tenant,
+        days,
+        periods,
+        from,
+        to,
+        charts,
+        stamps,
+        threshold,
+        samples,
+        disagreement,
+        max_sample,
+    } = view;
+    let sample_tenant = tenant.clone();
     view! {
         <div class="page-head">
             <h1>"Insights"</h1>
@@ -71,6 +91,7 @@ fn Insights(view: InsightsView) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <QaSampling samples disagreement tenant=sample_tenant days max_sample draw verdict/>
     }
 }
 

@@ -15,6 +15,7 @@ mod live;
 mod login;
 mod overview;
 mod people;
+mod qa;
 mod queue;
 mod record;
 
