@@ -8,12 +8,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wasm-opt comes from npm's binaryen (Debian's is too old and breaks hydration).
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test build tools browser-tools check-wasm-deps lint unit e2e clean
+.PHONY: run test build tools browser-tools check-wasm-deps check-wasm-size lint unit e2e clean
 
 run: build
 	./target/release/countersign serve --demo
 
-test: build check-wasm-deps lint unit e2e
+test: build check-wasm-deps check-wasm-size lint unit e2e
 
 build: tools
 	cargo leptos build --release --split
@@ -38,6 +38,10 @@ check-wasm-deps:
 		| grep -E '(^|[ ─])(sqlx|tokio|mio)[a-z_-]* v'; then \
 		echo "error: the hydrate build depends on a server-only crate (above)"; exit 1; \
 	else echo "hydrate dependency tree: no sqlx, tokio or mio"; fi
+
+# What a page load fetches, per route, against the budget (end2end/wasm-budget.mjs says which).
+check-wasm-size: build
+	node end2end/wasm-budget.mjs target/site/pkg
 
 lint:
 	cargo fmt --all -- --check

@@ -9,7 +9,8 @@ type Drawn = Result<String, Box<dyn std::error::Error>>;
 /// Dark to light, and distinct in hue: readable in greyscale.
 const SERIES: [RGBColor; 4] =
     [RGBColor(30, 80, 160), RGBColor(200, 90, 40), RGBColor(120, 120, 120), RGBColor(170, 200, 235)];
-const SIZE: (u32, u32) = (640, 260);
+// Drawn about the size it is shown at, so its text stays readable.
+const SIZE: (u32, u32) = (520, 250);
 const FONT: &str = "sans-serif";
 
 /// Bars per label, one bar per series (side by side), or one stacked bar per label when `stacked`.
@@ -33,14 +34,16 @@ fn draw(labels: &[String], series: &[(&str, Vec<f64>)], y_desc: &str, stacked: b
         } else {
             series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max)
         };
-        let top = if top <= 0.0 { 1.0 } else { top * 1.1 };
+        // Headroom above the tallest bar for the legend.
+        let headroom = if series.len() > 1 { 1.4 } else { 1.1 };
+        let top = if top <= 0.0 { 1.0 } else { top * headroom };
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
-            .x_label_area_size(28)
+            .x_label_area_size(30)
             .y_label_area_size(52)
             .build_cartesian_2d((0u32..n - 1).into_segmented(), 0f64..top)?;
         // Many days: label every few so the labels do not collide.
-        let every = (labels.len() / 10).max(1);
+        let every = (labels.len() / 7).max(1);
         let label_of = |v: &SegmentValue<u32>| match v {
             SegmentValue::CenterOf(i) if (*i as usize).is_multiple_of(every) => {
                 labels.get(*i as usize).cloned().unwrap_or_default()
@@ -53,7 +56,8 @@ fn draw(labels: &[String], series: &[(&str, Vec<f64>)], y_desc: &str, stacked: b
             .x_labels(labels.len().min(60))
             .x_label_formatter(&label_of)
             .y_desc(y_desc)
-            .label_style((FONT, 12))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 14))
             .draw()?;
         let width = series.len().max(1) as f64;
         for (k, (name, values)) in series.iter().enumerate() {
@@ -74,7 +78,7 @@ fn draw(labels: &[String], series: &[(&str, Vec<f64>)], y_desc: &str, stacked: b
                 let (left, right) = if stacked {
                     (2, 2)
                 } else {
-                    let slot = 520.0 / f64::from(n);
+                    let slot = 440.0 / f64::from(n);
                     let share = slot / width;
                     ((share * k as f64 + 1.0) as u32, (share * (width - 1.0 - k as f64) + 1.0) as u32)
                 };
@@ -89,8 +93,8 @@ fn draw(labels: &[String], series: &[(&str, Vec<f64>)], y_desc: &str, stacked: b
         if series.len() > 1 {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, 12))
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font((FONT, 14))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .draw()?;

@@ -1,7 +1,7 @@
 //! The history pages' port: filters and cursors from the URL, rows and decision records turned into what
 //! the pages show. What a viewer may read is decided by the service's [`Reader`](crate::service::Reader).
 
-use super::agent_console::{delivery_view, id};
+use super::agent_console::{delivery_view, id, when};
 use super::console::{hide, ConsoleService};
 use super::review_console::{cursor, parse_cursor};
 use crate::domain::review::Reviewer;
@@ -15,13 +15,8 @@ use app::services::HistoryConsole;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-fn when(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 /// "4 min 12 s", "2 h 5 min", "850 ms".
 fn span(d: time::Duration) -> String {

@@ -66,7 +66,7 @@ fn History(page: HistoryPage, filter: HistoryFilter) -> impl IntoView {
         {empty.then(|| view! { <p class="muted empty">"No held actions match these filters."</p> })}
         <table class="queue history" aria-label="Held actions, newest first" hidden=empty>
             <thead><tr>
-                <th scope="col">"Received (UTC)"</th><th scope="col">"Tenant"</th><th scope="col">"Action"</th>
+                <th scope="col">"Received"</th><th scope="col">"Tenant"</th><th scope="col">"Action"</th>
                 <th scope="col" class="num">"Amount"</th><th scope="col">"Risk"</th><th scope="col">"Agent"</th>
                 <th scope="col">"Customer"</th><th scope="col">"Case"</th><th scope="col">"Outcome"</th>
                 <th scope="col">"Decided by"</th><th scope="col">"Intent"</th>

@@ -40,6 +40,7 @@ macro_rules! lazy_pages {
             }
 
             fn view(_this: Self) -> AnyView {
+                mark_hydrated();
                 untrack($page).into_any()
             }
         }
@@ -84,12 +85,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: the mark tells tests (and curious people) the WASM is in charge.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/countersign.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Countersign".to_string() } else { format!("{page} · Countersign") }/>
@@ -114,6 +109,16 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+}
+
+/// Marks the page as live once its own chunk is loaded and hydrated (effects run only in the browser, after
+/// the view is in place): tests, and curious people, can tell the WASM is in charge of what they see.
+pub(crate) fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// The signed-in viewer, fetched once per frame and shared with the pages inside it.
