@@ -15,7 +15,6 @@ use app::services::HistoryConsole;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// "4 min 12 s", "2 h 5 min", "850 ms".
