@@ -185,6 +185,11 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     let record = sample(&browser, &format!("{base}/api/history/record"), &records, n).await?;
     line("decision record", &record);
 
+    let insights =
+        sample(&browser, &format!("{base}/api/insights"), &[vec![("days".to_string(), "90".to_string())]], n / 4)
+            .await?;
+    line("/insights, 90 days", &insights);
+
     // A full export: rows per second, and the server's memory while it streams.
     let before = rss_mb(srv.pid);
     let peak = Arc::new(std::sync::Mutex::new(before));
@@ -230,6 +235,11 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
         "goal  decision record p99 <= 20 ms        : {:.2} ms  {}",
         ms(&record, 0.99),
         verdict(ms(&record, 0.99) <= 20.0)
+    );
+    println!(
+        "goal  /insights 90 days p99 <= 100 ms     : {:.2} ms  {}",
+        ms(&insights, 0.99),
+        verdict(ms(&insights, 0.99) <= 100.0)
     );
     println!("goal  export >= 100,000 rows/s            : {rate:.0}  {}", verdict(rate >= 100_000.0));
     println!("goal  export RSS growth < 20 MB           : {grown:.1} MB  {}", verdict(grown < 20.0));

@@ -23,6 +23,11 @@ impl PostgresStore {
     const TEXT_MATCH: &'static str = "search @@ plainto_tsquery('english', ";
     const AMOUNT_NUMBER: &'static str = "CAST(amount_value AS DOUBLE PRECISION)";
 
+    /// PostgreSQL's planner picks the index itself.
+    async fn history_source(&self, _: &crate::domain::history::Filter) -> sqlx::Result<&'static str> {
+        Ok("held_actions")
+    }
+
     /// `plainto_tsquery` reads plain words (every one must occur) and no operators.
     fn text_query(words: &[String]) -> String {
         words.join(" ")

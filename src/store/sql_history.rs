@@ -121,7 +121,8 @@ macro_rules! sql_history {
                 if query.tenants.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = QueryBuilder::<$db>::new(format!("SELECT {HISTORY_COLUMNS} FROM held_actions"));
+                let from = self.history_source(&query.filter).await?;
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {HISTORY_COLUMNS} FROM {from}"));
                 push_history_filters(&mut q, query);
                 if let Some((at, id)) = query.after {
                     q.push(" AND (received_at < ").push_bind(at);
