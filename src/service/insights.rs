@@ -89,25 +89,24 @@ impl Service {
         let now = self.clock.now();
         let day_list: Vec<String> = (0..days).rev().map(|d| insights::day(now - Duration::days(d))).collect();
         let (from, to) = (day_list.first().cloned().unwrap_or_default(), day_list.last().cloned().unwrap_or_default());
-        let (decisions, votes) = tokio::try_join!(
-            self.store.decision_counts(&tenants, &from, &to),
+        let (per_outcome, latency_buckets, votes) = tokio::try_join!(
+            self.store.outcomes_per_day(&tenants, &from, &to),
+            self.store.decision_latency(&tenants, &from, &to),
             self.store.vote_counts(&tenants, &from, &to),
         )?;
         let index: BTreeMap<&str, usize> = day_list.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
         let mut per_day: BTreeMap<&'static str, Vec<i64>> =
             OUTCOMES.iter().map(|o| (o.as_str(), vec![0; day_list.len()])).collect();
+        for (day, outcome, n) in &per_outcome {
+            let outcome = OUTCOMES.iter().find(|o| o.as_str() == outcome).map(|o| o.as_str());
+            if let (Some(row), Some(i)) = (outcome.and_then(|o| per_day.get_mut(o)), index.get(day.as_str())) {
+                row[*i] += n;
+            }
+        }
+        // Time to a human decision: approvals and denials (expiry's time is its deadline).
         let mut histograms: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
-        for d in &decisions {
-            let outcome = OUTCOMES.iter().find(|o| o.as_str() == d.outcome).map(|o| o.as_str());
-            if let (Some(outcome), Some(i)) = (outcome, index.get(d.day.as_str())) {
-                if let Some(row) = per_day.get_mut(outcome) {
-                    row[*i] += d.n;
-                }
-            }
-            // Time to a human decision: approvals and denials (expiry's time is its deadline).
-            if d.outcome == "approved" || d.outcome == "denied" {
-                *histograms.entry(d.action_type.clone()).or_default().entry(d.bucket).or_default() += d.n;
-            }
+        for (action, bucket, n) in latency_buckets {
+            *histograms.entry(action).or_default().entry(bucket).or_default() += n;
         }
         let latency = histograms
             .into_iter()

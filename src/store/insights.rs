@@ -94,6 +94,10 @@ pub trait InsightsStore: Send + Sync + 'static {
     /// Rollup rows of `tenants` for the days `from..=to` (`YYYY-MM-DD`).
     async fn decision_counts(&self, tenants: &[Uuid], from: &str, to: &str) -> Result<Vec<DecisionCount>>;
     async fn vote_counts(&self, tenants: &[Uuid], from: &str, to: &str) -> Result<Vec<VoteCount>>;
+    /// The same rollup summed in the database: (day, outcome, settled).
+    async fn outcomes_per_day(&self, tenants: &[Uuid], from: &str, to: &str) -> Result<Vec<(String, String, i64)>>;
+    /// Approvals and denials summed per (action type, time-to-decision bucket).
+    async fn decision_latency(&self, tenants: &[Uuid], from: &str, to: &str) -> Result<Vec<(String, i64, i64)>>;
     /// Pending actions of `tenants` that arrived before each of `cutoffs` (a count per cutoff).
     async fn pending_older_than(&self, tenants: &[Uuid], cutoffs: &[OffsetDateTime]) -> Result<Vec<i64>>;
 

@@ -88,6 +88,30 @@ macro_rules! sql_insights {
                 Ok(q.build_query_as().fetch_all(&self.pool).await?)
             }
 
+            async fn outcomes_per_day(&self, tenants: &[Uuid], from: &str, to: &str) -> __Result<Vec<(String, String, i64)>> {
+                if tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new("SELECT day, outcome, CAST(SUM(n) AS BIGINT) FROM rollup_decisions WHERE ");
+                push_in(&mut q, tenants);
+                q.push(" AND day >= ").push_bind(from.to_string()).push(" AND day <= ").push_bind(to.to_string());
+                q.push(" GROUP BY day, outcome");
+                Ok(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn decision_latency(&self, tenants: &[Uuid], from: &str, to: &str) -> __Result<Vec<(String, i64, i64)>> {
+                if tenants.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT action_type, bucket, CAST(SUM(n) AS BIGINT) FROM rollup_decisions WHERE outcome IN ('approved', 'denied') AND ",
+                );
+                push_in(&mut q, tenants);
+                q.push(" AND day >= ").push_bind(from.to_string()).push(" AND day <= ").push_bind(to.to_string());
+                q.push(" GROUP BY action_type, bucket");
+                Ok(q.build_query_as().fetch_all(&self.pool).await?)
+            }
+
             async fn pending_older_than(&self, tenants: &[Uuid], cutoffs: &[OffsetDateTime]) -> __Result<Vec<i64>> {
                 let mut counts = Vec::with_capacity(cutoffs.len());
                 for cutoff in cutoffs {
