@@ -129,22 +129,10 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
 
     let srv = server::start(database_url).await?;
     let base = srv.url.clone();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
-    let browser = reqwest::Client::builder().cookie_store(true).default_headers(headers).build()?;
-    let (email, _, _, password) = demo::PEOPLE[4];
-    let signed_in =
-        browser.post(format!("{base}/api/login")).form(&[("email", email), ("password", password)]).send().await?;
-    if !signed_in.status().is_success() {
-        bail!("the auditor could not sign in: {}", signed_in.status());
-    }
+    let browser = server::signed_in(&base, 4).await?;
     let n = options.samples;
-    let mut floor = Histogram::<u64>::new(3)?;
-    for _ in 0..n {
-        let t = Instant::now();
-        browser.get(format!("{base}/healthz")).send().await?.bytes().await?;
-        floor.record(t.elapsed().as_micros() as u64)?;
-    }
+    // The floor: a round trip that does nothing.
+    let floor = server::floor(&browser, &base, n).await?;
     let page_url = format!("{base}/api/history/page");
     let first: Value = browser.post(&page_url).form(&filter(&[])).send().await?.json().await?;
     let cursor = first["next"].as_str().unwrap_or_default().to_string();

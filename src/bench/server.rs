@@ -37,3 +37,28 @@ pub async fn start(database_url: &str) -> anyhow::Result<Running> {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(Running { child, url, pid })
 }
+
+/// A browser-like client signed in as the demo person `who` (an index into `demo::PEOPLE`).
+pub async fn signed_in(base: &str, who: usize) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+    let browser = reqwest::Client::builder().cookie_store(true).default_headers(headers).build()?;
+    let (email, _, _, password) = crate::demo::PEOPLE[who];
+    let answer =
+        browser.post(format!("{base}/api/login")).form(&[("email", email), ("password", password)]).send().await?;
+    if !answer.status().is_success() {
+        bail!("{email} could not sign in: {}", answer.status());
+    }
+    Ok(browser)
+}
+
+/// The floor of a round trip: `n` requests to `/healthz`, in microseconds.
+pub async fn floor(browser: &reqwest::Client, base: &str, n: usize) -> anyhow::Result<hdrhistogram::Histogram<u64>> {
+    let mut floor = hdrhistogram::Histogram::<u64>::new(3)?;
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        browser.get(format!("{base}/healthz")).send().await?.bytes().await?;
+        floor.record(t.elapsed().as_micros() as u64)?;
+    }
+    Ok(floor)
+}

@@ -38,6 +38,17 @@ impl Reader {
         self.slugs.get(slug).copied()
     }
 
+    /// All the reader's tenants, or the one `slug` names (refused alike whether it exists elsewhere or not).
+    pub fn tenants_named(&self, slug: &str) -> Result<Vec<Uuid>, crate::domain::Invalid> {
+        match slug.trim() {
+            "" => Ok(self.tenants.clone()),
+            slug => self
+                .tenant_of(slug)
+                .map(|t| vec![t])
+                .ok_or_else(|| crate::domain::Invalid::new(format!("tenant: \"{slug}\" is not one of your tenants"))),
+        }
+    }
+
     /// The tenants a filter's `tenant` leaves.
     pub fn tenants_under(&self, only: Option<Uuid>) -> Vec<Uuid> {
         match only {

@@ -80,12 +80,7 @@ impl Service {
         if !PERIODS.contains(&days) {
             return Err(Invalid::new(format!("period: {days} days is not one of 7, 30, 90 or 365")).into());
         }
-        let tenants = match tenant.trim() {
-            "" => reader.tenants.clone(),
-            slug => vec![reader
-                .tenant_of(slug)
-                .ok_or_else(|| Invalid::new(format!("tenant: \"{slug}\" is not one of your tenants")))?],
-        };
+        let tenants = reader.tenants_named(tenant)?;
         let now = self.clock.now();
         let day_list: Vec<String> = (0..days).rev().map(|d| insights::day(now - Duration::days(d))).collect();
         let (from, to) = (day_list.first().cloned().unwrap_or_default(), day_list.last().cloned().unwrap_or_default());

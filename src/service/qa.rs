@@ -39,12 +39,7 @@ impl Service {
         if !(1..=MAX_SAMPLE).contains(&size) {
             return Err(Invalid::new(format!("sample size: between 1 and {MAX_SAMPLE} decisions")).into());
         }
-        let tenants = match tenant.trim() {
-            "" => reader.tenants.clone(),
-            slug => vec![reader
-                .tenant_of(slug)
-                .ok_or_else(|| Invalid::new(format!("tenant: \"{slug}\" is not one of your tenants")))?],
-        };
+        let tenants = reader.tenants_named(tenant)?;
         let now = self.clock.now();
         let picked = self.store.sample_candidates(&tenants, now - Duration::days(days.max(1)), size).await?;
         if picked.is_empty() {
