@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod export;
 mod history;
 mod insights;
 mod lifecycle;
