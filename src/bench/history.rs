@@ -4,7 +4,7 @@
 //! Baselines in the same run: `/healthz` (the floor of a round trip) and, for the export, the store's own
 //! rate of reading the same rows page by page, in this process, with nothing encoded or sent.
 
-use super::server;
+use super::server::{self, line, ms, verdict};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::clock::SystemClock;
@@ -21,28 +21,6 @@ pub struct Options {
     pub decided: u64,
     pub database_url: Option<String>,
     pub samples: usize,
-}
-
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    h.value_at_quantile(q) as f64 / 1000.0
-}
-
-fn line(name: &str, h: &Histogram<u64>) {
-    println!(
-        "{name:<34} p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   (n={})",
-        ms(h, 0.5),
-        ms(h, 0.99),
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "MISSED"
-    }
 }
 
 /// Resident memory of a process, in MB.

@@ -4,7 +4,7 @@
 //! to its event in an open queue's stream, and from a decision to the agent's long-poll answer.
 //! The baselines, measured in the same run: `/healthz` (the floor of a round trip) and a submission.
 
-use super::server;
+use super::server::{self, line, ms, verdict};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::clock::SystemClock;
@@ -24,21 +24,6 @@ pub struct Options {
     /// Reuse (and seed if short of rows) this database instead of a temporary SQLite file.
     pub database_url: Option<String>,
     pub samples: usize,
-}
-
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    h.value_at_quantile(q) as f64 / 1000.0
-}
-
-fn line(name: &str, h: &Histogram<u64>) {
-    println!(
-        "{name:<28} p50 {:>6.2} ms   p95 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   (n={})",
-        ms(h, 0.5),
-        ms(h, 0.95),
-        ms(h, 0.99),
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
 }
 
 fn refund(key: &str, customer: &str) -> Value {
@@ -152,7 +137,6 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     line("arrival in open queue (SSE)", &arrival);
     line("decision to agent long-poll", &decision);
     println!();
-    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!("goal  queue page p99 <= 20 ms     : {:.2} ms  {}", ms(&queue, 0.99), verdict(ms(&queue, 0.99) <= 20.0));
     println!("goal  case view p99 <= 20 ms      : {:.2} ms  {}", ms(&case, 0.99), verdict(ms(&case, 0.99) <= 20.0));
     println!(

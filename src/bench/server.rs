@@ -62,3 +62,29 @@ pub async fn floor(browser: &reqwest::Client, base: &str, n: usize) -> anyhow::R
     }
     Ok(floor)
 }
+
+/// The `q` quantile of a histogram of microseconds, in milliseconds.
+pub fn ms(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// One measurement's line: p50, p95, p99 and max.
+pub fn line(name: &str, h: &hdrhistogram::Histogram<u64>) {
+    println!(
+        "{name:<34} p50 {:>6.2} ms   p95 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   (n={})",
+        ms(h, 0.5),
+        ms(h, 0.95),
+        ms(h, 0.99),
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
+}
+
+/// How a goal fared, in the word the benchmarks print.
+pub fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}

@@ -56,6 +56,18 @@ impl Tally {
         }
     }
 
+    /// A vote on an action of `tenant` and `action` type.
+    pub fn voted(tenant: Uuid, action: &str, review: &super::Review, fast: bool) -> Tally {
+        Tally::Voted {
+            tenant,
+            day: insights::day(review.at),
+            reviewer: review.reviewer,
+            action: action.to_string(),
+            approve: review.approve,
+            fast,
+        }
+    }
+
     /// What a row stored already settled counts (bulk-loaded history, which has no vote rows): its outcome,
     /// and its decider's vote.
     pub fn of_settled(a: &super::HeldAction) -> Vec<Tally> {

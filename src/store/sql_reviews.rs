@@ -91,14 +91,7 @@ macro_rules! sql_reviews {
                     tallies.push(crate::store::Tally::decided(tenant, &action, o.status.as_str(), received_at, o.decided_at));
                 }
                 if let Some(r) = &t.review {
-                    tallies.push(crate::store::Tally::Voted {
-                        tenant,
-                        day: crate::domain::insights::day(r.at),
-                        reviewer: r.reviewer,
-                        action: action.clone(),
-                        approve: r.approve,
-                        fast: t.fast_approval,
-                    });
+                    tallies.push(crate::store::Tally::voted(tenant, &action, r, t.fast_approval));
                 }
                 if outcome.is_some() {
                     let corrupt = |what: &str| StoreError::Corrupt(format!("held action {}: {what}", t.action));
