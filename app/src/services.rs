@@ -6,7 +6,7 @@ use crate::history_model::{AuditFilter, DecisionRecord, HistoryFilter, HistoryPa
 use crate::insights_model::InsightsView;
 use crate::lifecycle_model::{AgentsOverview, EvidenceView, PeopleAdmin};
 use crate::model::{
-    AgentDetail, AgentFormOptions, AuditPage, ChainReport, CreatedAgent, MintedCredential, People, Viewer,
+    AgentDetail, AgentFormOptions, AuditPage, ChainStatus, CreatedAgent, MintedCredential, People, Viewer,
 };
 use crate::review_model::{CaseView, DecisionForm, QueueFilter, QueuePage};
 use async_trait::async_trait;
@@ -26,7 +26,9 @@ pub trait Console: Send + Sync + 'static {
         new: &str,
     ) -> Result<(), AppError>;
     async fn audit_page(&self, viewer: &Viewer, filter: AuditFilter) -> Result<AuditPage, AppError>;
-    async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError>;
+    /// Starts verifying the audit chain in the background, unless a check is running.
+    async fn start_chain_check(&self, viewer: &Viewer) -> Result<ChainStatus, AppError>;
+    async fn chain_status(&self, viewer: &Viewer) -> Result<ChainStatus, AppError>;
     async fn people(&self, viewer: &Viewer) -> Result<People, AppError>;
 }
 

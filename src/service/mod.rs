@@ -4,6 +4,7 @@
 mod accounts;
 mod agents;
 mod attestation;
+mod chain_check;
 mod credential_cache;
 mod export;
 mod history;
@@ -52,6 +53,7 @@ pub struct Service {
     store_publishes: bool,
     pub outbox: Outbox,
     receipts: Arc<OnceCell<ReceiptKey>>,
+    chain_checks: chain_check::ChainChecks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,7 @@ impl Service {
             outbox,
             receipts: Default::default(),
             credentials: Default::default(),
+            chain_checks: Default::default(),
         })
     }
 

@@ -1,10 +1,9 @@
-//! Reading the record: the audit log page by page under its filters, its verification, and the people
-//! directory.
+//! Reading the record: the audit log page by page under its filters, and the people directory.
 
-use super::history::{tenant_ids, Reader};
+use super::history::tenant_ids;
 use super::{reference_name, Service, ServiceError};
-use crate::domain::access::{self, AuditScope};
-use crate::domain::audit::{Break, Kind, Verifier};
+use crate::domain::access;
+use crate::domain::audit::Kind;
 use crate::domain::history::AuditFilterQuery;
 use crate::domain::Section;
 use crate::store::AuditQuery;
@@ -14,7 +13,6 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 const AUDIT_PAGE_SIZE: i64 = 50;
-const VERIFY_BATCH: i64 = 2_000;
 
 fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
     if access::may_open(&viewer.roles, section) {
@@ -22,15 +20,6 @@ fn require(viewer: &Viewer, section: Section) -> Result<(), ServiceError> {
     } else {
         Err(ServiceError::Forbidden)
     }
-}
-
-/// What a verification found: the chain up to its head, and how many of its events the reader may read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub result: Result<(), Break>,
-    pub head: Option<(i64, String)>,
-    pub visible: u64,
-    pub total: u64,
 }
 
 /// The page a reference leads to, where it has one.
@@ -88,44 +77,6 @@ impl Service {
             actors,
             tenants: viewer.tenants.clone(),
         })
-    }
-
-    /// Recomputes the whole chain (every link depends on the one before), counting the events `scope`
-    /// covers; `None` counts them all.
-    pub async fn verify_audit_chain_scoped(&self, scope: Option<&AuditScope>) -> Result<Verification, ServiceError> {
-        let mut verifier = Verifier::default();
-        let (mut visible, mut head) = (0u64, None);
-        loop {
-            let batch = self.store.audit_chain(verifier.last_seq(), VERIFY_BATCH).await?;
-            if batch.is_empty() {
-                let total = verifier.verified();
-                return Ok(Verification { result: Ok(()), head, visible, total });
-            }
-            for r in &batch {
-                if let Err(broken) = verifier.check(r) {
-                    let total = verifier.verified();
-                    return Ok(Verification { result: Err(broken), head, visible, total });
-                }
-                head = Some((r.seq, r.hash.clone()));
-                if scope.is_none_or(|s| s.covers(r.tenant, &r.subject)) {
-                    visible += 1;
-                }
-            }
-        }
-    }
-
-    /// Recomputes the whole chain; `Ok(count)` when intact.
-    pub async fn verify_audit_chain(&self) -> Result<Result<u64, Break>, ServiceError> {
-        let v = self.verify_audit_chain_scoped(None).await?;
-        Ok(v.result.map(|()| v.total))
-    }
-
-    /// Verification for the console: only those who may read the audit log may run it, and the count they
-    /// see is of their own events.
-    pub async fn verify_audit_chain_for(&self, viewer: &Viewer) -> Result<Verification, ServiceError> {
-        require(viewer, Section::Audit)?;
-        let reader: Reader = self.reader(viewer).await?;
-        self.verify_audit_chain_scoped(Some(&reader.audit)).await
     }
 
     pub async fn people(&self, viewer: &Viewer) -> Result<People, ServiceError> {

@@ -4,6 +4,7 @@
 use super::{Delivery, HeldAction, Result};
 use crate::domain::access::AuditScope;
 use crate::domain::audit::Record;
+use crate::domain::chain_check::ChainCheck;
 use crate::domain::history::{AuditFilterQuery, Filter};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -38,4 +39,10 @@ pub trait HistoryStore: Send + Sync + 'static {
     async fn audit_about(&self, subject: &str) -> Result<Vec<Record>>;
     /// The webhook messages of one held action, oldest first.
     async fn action_deliveries(&self, action: Uuid) -> Result<Vec<Delivery>>;
+    /// The last event's sequence number (0 for an empty chain).
+    async fn audit_head(&self) -> Result<i64>;
+    /// Keeps a finished verification of the chain.
+    async fn keep_chain_check(&self, check: &ChainCheck) -> Result<()>;
+    /// The verification that finished last.
+    async fn last_chain_check(&self) -> Result<Option<ChainCheck>>;
 }

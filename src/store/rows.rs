@@ -369,3 +369,36 @@ impl TryFrom<HandoverRow> for crate::domain::lifecycle::Handover {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct ChainCheckRow {
+    pub id: Uuid,
+    pub started_by: String,
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub checked: i64,
+    pub head_seq: Option<i64>,
+    pub head_hash: Option<String>,
+    pub broken_seq: Option<i64>,
+    pub broken_reason: Option<String>,
+    pub counts: String,
+}
+
+impl TryFrom<ChainCheckRow> for crate::domain::chain_check::ChainCheck {
+    type Error = StoreError;
+
+    fn try_from(r: ChainCheckRow) -> Result<Self, StoreError> {
+        let counts = serde_json::from_str(&r.counts)
+            .map_err(|e| StoreError::Corrupt(format!("chain check {}: counts: {e}", r.id)))?;
+        Ok(crate::domain::chain_check::ChainCheck {
+            id: r.id,
+            started_by: r.started_by,
+            started_at: r.started_at,
+            finished_at: Some(r.finished_at),
+            checked: u64::try_from(r.checked).unwrap_or_default(),
+            head: r.head_seq.zip(r.head_hash),
+            broken: r.broken_seq.zip(r.broken_reason).map(|(seq, reason)| crate::domain::audit::Break { seq, reason }),
+            counts,
+        })
+    }
+}

@@ -158,6 +158,40 @@ macro_rules! sql_history {
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
+
+            async fn audit_head(&self) -> __Result<i64> {
+                let head: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_events").fetch_one(&self.pool).await?;
+                Ok(head.unwrap_or(0))
+            }
+
+            async fn keep_chain_check(&self, c: &crate::domain::chain_check::ChainCheck) -> __Result<()> {
+                let counts = serde_json::to_string(&c.counts).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO chain_checks (id, started_by, started_at, finished_at, checked, head_seq, head_hash, \
+                     broken_seq, broken_reason, counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(c.id)
+                .bind(&c.started_by)
+                .bind(c.started_at)
+                .bind(c.finished_at.unwrap_or(c.started_at))
+                .bind(i64::try_from(c.checked).unwrap_or(i64::MAX))
+                .bind(c.head.as_ref().map(|h| h.0))
+                .bind(c.head.as_ref().map(|h| h.1.clone()))
+                .bind(c.broken.as_ref().map(|b| b.seq))
+                .bind(c.broken.as_ref().map(|b| b.reason.clone()))
+                .bind(counts)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn last_chain_check(&self) -> __Result<Option<crate::domain::chain_check::ChainCheck>> {
+                let row: Option<crate::store::rows::ChainCheckRow> =
+                    sqlx::query_as("SELECT * FROM chain_checks ORDER BY id DESC LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
         }
     };
 }

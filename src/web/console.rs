@@ -5,7 +5,7 @@ use super::session;
 use crate::service::{Service, ServiceError, SignInError};
 use app::error::AppError;
 use app::history_model::AuditFilter;
-use app::model::{AuditPage, ChainReport, People, Viewer};
+use app::model::{AuditPage, ChainStatus, People, Viewer};
 use app::services::Console;
 use async_trait::async_trait;
 use tower_sessions::Session;
@@ -69,16 +69,12 @@ impl Console for ConsoleService {
         self.0.audit_page(viewer, &filter).await.map_err(hide)
     }
 
-    async fn verify_audit_chain(&self, viewer: &Viewer) -> Result<ChainReport, AppError> {
-        let v = self.0.verify_audit_chain_for(viewer).await.map_err(hide)?;
-        let checked_at = self.0.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        Ok(match v.result {
-            Ok(()) => {
-                let (head_seq, head_hash) = v.head.unwrap_or((0, String::new()));
-                ChainReport::Intact { events: v.visible, head_seq, head_hash, checked_at }
-            }
-            Err(broken) => ChainReport::Broken { seq: broken.seq, reason: broken.reason },
-        })
+    async fn start_chain_check(&self, viewer: &Viewer) -> Result<ChainStatus, AppError> {
+        self.0.start_chain_check(viewer).await.map_err(hide)
+    }
+
+    async fn chain_status(&self, viewer: &Viewer) -> Result<ChainStatus, AppError> {
+        self.0.chain_status(viewer).await.map_err(hide)
     }
 
     async fn people(&self, viewer: &Viewer) -> Result<People, AppError> {

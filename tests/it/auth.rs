@@ -176,7 +176,7 @@ async fn roles_are_enforced_on_pages_and_server_functions(backend: Backend) {
     for path in ["/audit", "/people"] {
         assert_eq!(sup.get(app.url(path)).send().await.expect("page").status(), StatusCode::FORBIDDEN, "{path}");
     }
-    for function in ["people", "audit/page", "audit/verify"] {
+    for function in ["people", "audit/page", "audit/verify", "audit/verify/status"] {
         assert_eq!(app.call(&sup, function, &[]).await.status(), StatusCode::FORBIDDEN, "{function}");
     }
     assert_eq!(sup.get(app.url("/account")).send().await.expect("page").status(), StatusCode::OK);

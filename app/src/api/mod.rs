@@ -10,7 +10,7 @@ pub mod review;
 
 use crate::error::AppError;
 use crate::history_model::AuditFilter;
-use crate::model::{AuditPage, ChainReport, People, Viewer};
+use crate::model::{AuditPage, ChainStatus, People, Viewer};
 use leptos::prelude::*;
 
 #[server(endpoint = "viewer")]
@@ -61,8 +61,13 @@ pub async fn fetch_audit_page(#[server(default)] filter: AuditFilter) -> Result<
 }
 
 #[server(endpoint = "audit/verify")]
-pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
-    ssr::answer(async { ssr::console()?.verify_audit_chain(&ssr::require_viewer()?).await }).await
+pub async fn start_chain_check() -> Result<ChainStatus, AppError> {
+    ssr::answer(async { ssr::console()?.start_chain_check(&ssr::require_viewer()?).await }).await
+}
+
+#[server(endpoint = "audit/verify/status")]
+pub async fn chain_check_status() -> Result<ChainStatus, AppError> {
+    ssr::answer(async { ssr::console()?.chain_status(&ssr::require_viewer()?).await }).await
 }
 
 #[server(endpoint = "people")]

@@ -2,9 +2,10 @@
 //! address; actors and subjects by name; each event's detail on demand; verification and exports.
 
 use super::Problem;
-use crate::api::{fetch_audit_page, VerifyAuditChain};
+use crate::api::{chain_check_status, fetch_audit_page, ChainCheckStatus, StartChainCheck};
+use crate::error::AppError;
 use crate::history_model::AuditFilter;
-use crate::model::{AuditEventView, AuditPage, ChainReport};
+use crate::model::{AuditEventView, AuditPage, ChainStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -76,32 +77,65 @@ fn AuditFilters(page: AuditPage, filter: AuditFilter) -> impl IntoView {
     }
 }
 
+/// Verification runs on the server in the background; while it runs, its progress is asked for each second.
 #[component]
 fn ChainCheck() -> impl IntoView {
-    let verify = ServerAction::<VerifyAuditChain>::new();
-    let report = move || {
-        verify.value().get().map(|result| match result {
-            Ok(ChainReport::Intact { events, head_seq, head_hash, checked_at }) => view! {
-                <span class="status ok" role="status" title=format!("head #{head_seq} {head_hash}")>
-                    "✓ Intact: " {events} " of your events verified, chain checked to #" {head_seq} " at " {checked_at}
-                </span>
-            }
-            .into_any(),
-            Ok(ChainReport::Broken { seq, reason }) => view! {
-                <span class="status bad" role="alert">"✗ Broken at event #" {seq} ": " {reason}</span>
-            }
-            .into_any(),
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
+    let kept = Resource::new(|| (), |_| chain_check_status());
+    let start = ServerAction::<StartChainCheck>::new();
+    let poll = ServerAction::<ChainCheckStatus>::new();
+    let latest = RwSignal::new(None::<Result<ChainStatus, AppError>>);
+    Effect::new(move || start.value().get().into_iter().for_each(|v| latest.set(Some(v))));
+    Effect::new(move || poll.value().get().into_iter().for_each(|v| latest.set(Some(v))));
+    Effect::new(move || {
+        if latest.with(|l| matches!(l, Some(Ok(ChainStatus { running: Some(_), .. })))) {
+            set_timeout(move || drop(poll.dispatch(ChainCheckStatus {})), std::time::Duration::from_secs(1));
+        }
+    });
+    let running = move || latest.with(|l| matches!(l, Some(Ok(ChainStatus { running: Some(_), .. }))));
     view! {
-        <div class="chain-check">
-            {report}
-            <button type="button" disabled=move || verify.pending().get() on:click=move |_| { verify.dispatch(VerifyAuditChain {}); }>
-                {move || if verify.pending().get() { "Verifying…" } else { "Verify chain" }}
+        <div class="chain-check" aria-live="polite">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match latest.get().unwrap_or(kept.await) {
+                        Ok(status) => view! { <ChainLine status/> }.into_any(),
+                        Err(e) => view! { <Problem error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <button type="button" disabled=move || start.pending().get() || running() on:click=move |_| { start.dispatch(StartChainCheck {}); }>
+                {move || if running() { "Verifying…" } else { "Verify chain" }}
             </button>
         </div>
     }
+}
+
+#[component]
+fn ChainLine(status: ChainStatus) -> impl IntoView {
+    let last = status.last.map(|r| match r.broken {
+        None => view! {
+            <span class="status ok" role="status" title=format!("head {}", r.head_hash.unwrap_or_default())>
+                "✓ Intact: " {r.events} " of your events verified, chain checked to #" {r.head_seq.unwrap_or(0)}
+                " at " {r.checked_at} " by " {r.checked_by}
+            </span>
+        }
+        .into_any(),
+        Some((seq, reason)) => view! {
+            <span class="status bad" role="alert">
+                "✗ Broken at event #" {seq} ": " {reason} " (checked at " {r.checked_at} " by " {r.checked_by} ")"
+            </span>
+        }
+        .into_any(),
+    });
+    let running = status.running.map(|p| {
+        let label = format!("Verifying: {} of {} events checked", p.checked, p.total);
+        view! {
+            <span class="progress">
+                <progress max=p.total.max(1) value=p.checked aria-label=label.clone()></progress> {label}
+            </span>
+        }
+    });
+    let never = (last.is_none() && running.is_none()).then(|| view! { <span class="muted">"Not verified yet"</span> });
+    view! { {running} {last} {never} }
 }
 
 /// A reference by name where known, linking to its page; the raw reference on hover.
