@@ -43,13 +43,31 @@ pub struct Facts<'a> {
     pub approvals: &'a [(Uuid, Option<Money>)],
     /// A suspended (or retired) agent's actions may be denied, never approved: fail closed.
     pub agent: AgentState,
+    /// Who could have produced the request (see `may_decide`): who issued the credential that submitted it,
+    /// who registered the agent, who last changed its scope.
+    pub issuer: Option<Uuid>,
+    pub registered_by: Option<Uuid>,
+    pub scope_changed_by: Option<Uuid>,
+    /// The credential that submitted it has been revoked since.
+    pub credential_revoked: bool,
+    /// Why the action falls outside the agent's scope as it is *now* (an owner may have narrowed it).
+    pub out_of_scope: Option<String>,
+    /// Approvers who have since been disabled or lost the supervisor role: their approvals no longer count.
+    pub lapsed: &'a [Uuid],
 }
 
 impl Facts<'_> {
     /// The approvals that count now: nobody who owns or sponsors the agent at this moment, whatever they
     /// were when they voted (a hand-over accepted mid-review must not let the new owner's vote count).
     pub fn counting(&self) -> impl Iterator<Item = &(Uuid, Option<Money>)> {
-        self.approvals.iter().filter(|(user, _)| *user != self.owner && Some(*user) != self.sponsor)
+        self.approvals.iter().filter(|(user, _)| {
+            *user != self.owner && Some(*user) != self.sponsor && !self.lapsed.contains(user) && !self.produced(*user)
+        })
+    }
+
+    /// Whether `user` could have produced this request: they hold authority over what the agent may ask.
+    fn produced(&self, user: Uuid) -> bool {
+        [self.issuer, self.registered_by, self.scope_changed_by].contains(&Some(user))
     }
 }
 
@@ -75,6 +93,18 @@ pub enum Refusal {
     OwnsAgent,
     #[error("you sponsor this agent: separation of duties says someone else decides its actions")]
     SponsorsAgent,
+    #[error(
+        "you issued the credential this action was submitted with: separation of duties says someone else decides it"
+    )]
+    IssuedCredential,
+    #[error("you registered this agent: separation of duties says someone else decides its actions")]
+    RegisteredAgent,
+    #[error("you last changed this agent's scope: separation of duties says someone else decides its actions")]
+    ChangedScope,
+    #[error("the credential that submitted this action has been revoked: it may be denied, not approved")]
+    CredentialRevoked,
+    #[error("the action is outside the agent's current scope ({0}): it may be denied, not approved")]
+    OutOfScope(String),
     #[error("you have already approved this action; a different approver must give the second approval")]
     AlreadyVoted,
     #[error("critical actions need your password re-entered within the last 5 minutes")]
@@ -94,6 +124,12 @@ pub enum Refusal {
 }
 
 /// Whether `who` may decide an action of this tenant and agent at all (before looking at the vote).
+///
+/// Separation of duties, thinking in paths: whoever could have produced the request does not decide it.
+/// That is the agent's owner and sponsor (they run it), whoever issued the credential it was submitted with
+/// (they can submit as the agent), whoever registered the agent and whoever last changed its scope (they
+/// set what it may ask). Each is refused approving *and* denying, for as long as the agent lives; their
+/// earlier approvals stop counting once they are in any of these positions (`Facts::counting`).
 pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
     if !who.roles.contains(&Role::Supervisor) {
         return Err(Refusal::NotAReviewer);
@@ -106,6 +142,15 @@ pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
     }
     if facts.sponsor == Some(who.user) {
         return Err(Refusal::SponsorsAgent);
+    }
+    if facts.issuer == Some(who.user) {
+        return Err(Refusal::IssuedCredential);
+    }
+    if facts.registered_by == Some(who.user) {
+        return Err(Refusal::RegisteredAgent);
+    }
+    if facts.scope_changed_by == Some(who.user) {
+        return Err(Refusal::ChangedScope);
     }
     Ok(())
 }
@@ -143,8 +188,15 @@ pub fn cast(who: &Reviewer, facts: &Facts, vote: &Vote, now: OffsetDateTime) -> 
         Vote::Deny { reason } if reason.trim().is_empty() => Err(Refusal::ReasonRequired),
         Vote::Deny { reason } => Ok(Effect::Denied { reason: reason.trim().to_string() }),
         Vote::Approve { amount } => {
+            // Authority is weighed as it is now, not as it was when the agent asked.
             if facts.agent != AgentState::Active {
                 return Err(Refusal::AgentNotActive(facts.agent.as_str()));
+            }
+            if facts.credential_revoked {
+                return Err(Refusal::CredentialRevoked);
+            }
+            if let Some(why) = &facts.out_of_scope {
+                return Err(Refusal::OutOfScope(why.clone()));
             }
             if facts.tier == RiskTier::Critical && !fresh_step_up(who.stepped_up_at, now) {
                 return Err(Refusal::StepUpNeeded);

@@ -27,6 +27,12 @@ fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, O
         amount,
         approvals,
         agent: AgentState::Active,
+        issuer: None,
+        registered_by: None,
+        scope_changed_by: None,
+        credential_revoked: false,
+        out_of_scope: None,
+        lapsed: &[],
     }
 }
 
@@ -149,4 +155,42 @@ fn an_approval_from_who_now_owns_the_agent_does_not_count() {
     let sponsor_vote = [(SPONSOR, None)];
     let effect = cast(&bob, &facts(RiskTier::High, None, &sponsor_vote), &Vote::Approve { amount: None }, NOW);
     assert_eq!(effect, Ok(Effect::Approved { approvals: 1, amount: None }));
+}
+
+#[test]
+fn whoever_could_have_produced_the_request_does_not_decide_it() {
+    let base = facts(RiskTier::High, None, &[]);
+    let deny = Vote::Deny { reason: "no".into() };
+    let approve = Vote::Approve { amount: None };
+    for (f, refusal) in [
+        (Facts { issuer: Some(ALICE), ..base.clone() }, Refusal::IssuedCredential),
+        (Facts { registered_by: Some(ALICE), ..base.clone() }, Refusal::RegisteredAgent),
+        (Facts { scope_changed_by: Some(ALICE), ..base.clone() }, Refusal::ChangedScope),
+    ] {
+        assert_eq!(cast(&reviewer(ALICE), &f, &approve, NOW), Err(refusal.clone()));
+        assert_eq!(cast(&reviewer(ALICE), &f, &deny, NOW), Err(refusal));
+        assert!(matches!(cast(&reviewer(BOB), &f, &approve, NOW), Ok(Effect::Approved { .. })), "others may");
+    }
+}
+
+#[test]
+fn authority_is_weighed_as_it_is_when_the_vote_counts() {
+    let base = facts(RiskTier::High, None, &[]);
+    let approve = Vote::Approve { amount: None };
+    let revoked = Facts { credential_revoked: true, ..base.clone() };
+    assert_eq!(cast(&reviewer(ALICE), &revoked, &approve, NOW), Err(Refusal::CredentialRevoked));
+    let narrowed = Facts { out_of_scope: Some("refund is limited to 100.00 EUR".into()), ..base.clone() };
+    assert!(matches!(cast(&reviewer(ALICE), &narrowed, &approve, NOW), Err(Refusal::OutOfScope(_))));
+    let deny = Vote::Deny { reason: "outside its scope".into() };
+    assert!(matches!(cast(&reviewer(ALICE), &narrowed, &deny, NOW), Ok(Effect::Denied { .. })), "denying stays open");
+
+    // ALICE's first critical approval stops counting once she is disabled or no longer a supervisor.
+    let earlier = [(ALICE, None)];
+    let lapsed = [ALICE];
+    let mut bob = reviewer(BOB);
+    bob.stepped_up_at = Some(NOW);
+    let f = Facts { lapsed: &lapsed, ..facts(RiskTier::Critical, None, &earlier) };
+    assert_eq!(cast(&bob, &f, &approve, NOW), Ok(Effect::Counted { approvals: 1, needed: 2 }));
+    let f = facts(RiskTier::Critical, None, &earlier);
+    assert_eq!(cast(&bob, &f, &approve, NOW), Ok(Effect::Approved { approvals: 2, amount: None }));
 }

@@ -29,6 +29,14 @@ impl By<'_> {
         }
     }
 
+    /// The person asking; `None` for the operator.
+    pub fn person(&self) -> Option<Uuid> {
+        match self {
+            By::Person(p) => Some(p.user),
+            By::Operator => None,
+        }
+    }
+
     fn authority(&self, agent_tenant: Uuid, owner: Uuid) -> Option<Authority> {
         match self {
             By::Person(p) => authority_over(p, agent_tenant, owner),
@@ -140,6 +148,7 @@ impl Service {
             created_at: self.clock.now(),
             life: crate::store::Life {
                 review_due_at: Some(self.lifecycle.next_review(self.clock.now())),
+                registered_by: by.person(),
                 ..Default::default()
             },
         };
@@ -168,9 +177,14 @@ impl Service {
             (Some(secret), Some(_)) => Some(secret.clone()),
             (None, Some(_)) => Some(signing_secret()),
         };
+        let mut life = before.life.clone();
+        if scope != before.scope {
+            life.scope_changed_by = by.person();
+        }
         let agent = Agent {
             purpose: identity::display_name(&changes.purpose).map_err(|_| Invalid::new("a purpose is required"))?,
             scope,
+            life,
             webhook_url,
             webhook_secret,
             ..before.clone()
@@ -246,6 +260,7 @@ impl Service {
             expires_at: now + ttl,
             last_used_at: None,
             revoked_at: None,
+            issued_by: by.person(),
         };
         let event = Event::new(Kind::CredentialIssued, by.actor(), format!("credential:{}", credential.id))
             .tenant(agent.tenant_id)

@@ -139,7 +139,8 @@ impl Service {
             Some(at) => crate::domain::clock::truncate(at.to_offset(time::UtcOffset::UTC)).min(now + max_ttl),
             None => now + default_ttl,
         };
-        let action = pending_action(agent, s, tier, now, expires_at);
+        let mut action = pending_action(agent, s, tier, now, expires_at);
+        action.credential_id = Some(who.credential);
         let event = Event::new(Kind::HeldActionSubmitted, Actor::Agent(agent.id), format!("held_action:{}", action.id))
             .tenant(agent.tenant_id)
             .data(
@@ -196,7 +197,7 @@ impl Service {
         for event in &mut t.events {
             event.actor = Actor::Agent(who.agent.id);
         }
-        if self.store.apply(vec![t], now).await?.first() != Some(&true) {
+        if self.store.apply(vec![t], &*self.clock).await?.first() != Some(&true) {
             let after = self.store.held_action(id).await?.ok_or(IntakeError::NotFound)?;
             return Err(IntakeError::NotPending(after.status.as_str()));
         }
@@ -236,5 +237,6 @@ pub fn pending_action(
         decided_by: None,
         receipt: None,
         claim: None,
+        credential_id: None,
     }
 }

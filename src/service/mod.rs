@@ -15,6 +15,7 @@ mod people;
 mod qa;
 mod records;
 mod review;
+mod review_facts;
 
 use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;

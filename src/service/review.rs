@@ -2,15 +2,16 @@
 //! Every rule is asked of `domain::review`; every change goes through `Store::apply` or `set_claim`, which
 //! commit it only if nobody changed the action meanwhile, so concurrent decisions give exactly one outcome.
 
+use super::review_facts::{facts, guard, principal};
 use super::{blocking, Service, ServiceError};
 use crate::delivery::outcome::{attested, webhook_payload};
 use crate::delivery::{Change, ChangeKind};
 use crate::domain::access::{self, Principal};
 use crate::domain::audit::{Actor, Event, Kind};
-use crate::domain::review::{self, Claim, ClaimOutcome, Effect, Facts, Refusal, Reviewer, Vote};
+use crate::domain::review::{self, Claim, ClaimOutcome, Effect, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
 use crate::domain::{password, HeldStatus, Invalid, Section};
-use crate::store::{Agent, AgentGuard, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
+use crate::store::{Agent, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -87,7 +88,8 @@ impl Service {
             self.store.approved_since(action.tenant_id, &action.customer_id, agent.id, since),
         )?;
         let related = related.into_iter().filter(|a| a.id != id).collect();
-        let may_decide = review::may_decide(who, &facts(&action, &agent, &[]));
+        let standing = self.standing(&action, &[]).await?;
+        let may_decide = review::may_decide(who, &facts(&action, &agent, &[], &standing));
         Ok(CaseFile { action, agent, reviews, related, approved_24h, may_decide })
     }
 
@@ -105,7 +107,8 @@ impl Service {
                 tenants: who.tenants.clone(),
                 stepped_up_at: None,
             };
-            review::may_decide(&reviewer, &facts(&action, &agent, &[]))?;
+            let standing = self.standing(&action, &[]).await?;
+            review::may_decide(&reviewer, &facts(&action, &agent, &[], &standing))?;
             let now = self.clock.now();
             let outcome = review::claim(action.claim, who.user, take_over, now);
             let kind = match outcome {
@@ -177,7 +180,8 @@ impl Service {
             let approvals: Vec<(Uuid, Option<Money>)> =
                 reviews.iter().filter(|r| r.approve).map(|r| (r.reviewer, r.amount.clone())).collect();
             let now = self.clock.now();
-            let effect = review::cast(who, &facts(&action, &agent, &approvals), &vote, now)?;
+            let standing = self.standing(&action, &approvals).await?;
+            let effect = review::cast(who, &facts(&action, &agent, &approvals, &standing), &vote, now)?;
             let (approve, reason, amount) = match &vote {
                 Vote::Approve { amount } => (true, None, review::narrowed(action.amount.as_ref(), amount.clone())?),
                 Vote::Deny { reason } => (false, Some(reason.trim().to_string()), None),
@@ -196,7 +200,7 @@ impl Service {
                     Transition {
                         action: id,
                         expected_approvals: action.approvals,
-                        guard: guard(&agent),
+                        guard: guard(&agent, &action),
                         // Every approval recorded moves the count on (it is the version optimistic writes check),
                         // even when an earlier one no longer counts.
                         approvals: action.approvals + 1,
@@ -212,7 +216,7 @@ impl Service {
                     let mut t =
                         self.conclude(&action, &agent, HeldStatus::Approved, None, amount, Some(who.user), now).await?;
                     t.approvals = approvals;
-                    t.guard = guard(&agent);
+                    t.guard = guard(&agent, &action);
                     t.review = Some(review);
                     t.fast_approval = fast;
                     self.reseal(&action, &agent, &mut t).await?;
@@ -224,12 +228,12 @@ impl Service {
                         .conclude(&action, &agent, HeldStatus::Denied, Some(reason), None, Some(who.user), now)
                         .await?;
                     t.review = Some(review);
-                    t.guard = guard(&agent);
+                    t.guard = guard(&agent, &action);
                     t
                 }
             };
             let finished = transition.outcome.is_some();
-            if self.store.apply(vec![transition], now).await?.first() == Some(&true) {
+            if self.store.apply(vec![transition], &*self.clock).await?.first() == Some(&true) {
                 self.after_commit(id, action.tenant_id, finished);
                 return self.store.held_action(id).await?.ok_or(DecideError::NotFound);
             }
@@ -271,7 +275,7 @@ impl Service {
                 batch.push(self.conclude(action, &agent, HeldStatus::Expired, reason, None, None, now).await?);
                 expiring.push(action);
             }
-            let applied = self.store.apply(batch, now).await?;
+            let applied = self.store.apply(batch, &*self.clock).await?;
             for (action, done) in expiring.into_iter().zip(applied) {
                 if done {
                     expired += 1;
@@ -377,27 +381,4 @@ impl Service {
             self.outbox.wake();
         }
     }
-}
-
-fn principal(who: &Reviewer) -> Principal {
-    Principal { user: who.user, roles: who.roles.clone(), tenants: who.tenants.clone() }
-}
-
-fn facts<'a>(action: &'a HeldAction, agent: &Agent, approvals: &'a [(Uuid, Option<Money>)]) -> Facts<'a> {
-    Facts {
-        tenant: action.tenant_id,
-        owner: agent.owner_id,
-        sponsor: agent.sponsor_id,
-        tier: action.tier,
-        status: action.status,
-        expires_at: action.expires_at,
-        amount: action.amount.as_ref(),
-        approvals,
-        agent: agent.state,
-    }
-}
-
-/// The agent as this vote weighed it; the store applies the vote only if it is still so.
-fn guard(agent: &Agent) -> Option<AgentGuard> {
-    Some(AgentGuard { agent: agent.id, owner: agent.owner_id, sponsor: agent.sponsor_id, state: agent.state })
 }

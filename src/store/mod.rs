@@ -130,6 +130,10 @@ pub struct Life {
     pub state_changed_by: Option<String>,
     /// Since when its owner can no longer own it.
     pub orphaned_at: Option<OffsetDateTime>,
+    /// The person who registered it and the one who last changed its scope (`None`: the command line, or
+    /// not recorded); neither may decide its actions.
+    pub registered_by: Option<Uuid>,
+    pub scope_changed_by: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +146,8 @@ pub struct Credential {
     pub expires_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    /// The person who issued it (`None`: an operator at the command line, or not recorded).
+    pub issued_by: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +178,8 @@ pub struct HeldAction {
     pub decided_by: Option<Uuid>,
     pub receipt: Option<String>,
     pub claim: Option<Claim>,
+    /// The credential that submitted it (`None` before that was recorded).
+    pub credential_id: Option<Uuid>,
 }
 
 /// What became of one submission in a batch.

@@ -56,6 +56,8 @@ pub struct AgentGuard {
     pub owner: Uuid,
     pub sponsor: Option<Uuid>,
     pub state: crate::domain::AgentState,
+    /// The credential that submitted the action must not have been revoked since (approvals only).
+    pub credential: Option<Uuid>,
 }
 
 /// A change to one pending action, applied only if it still has `expected_approvals` approvals (and its
@@ -163,7 +165,8 @@ pub trait ReviewStore: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<bool>;
     /// Applies each transition that still holds, all in one transaction; says which did.
-    async fn apply(&self, transitions: Vec<Transition>, at: OffsetDateTime) -> Result<Vec<bool>>;
+    /// `clock` is read once the write lock is held: a vote commits only if its deadline has not passed by then.
+    async fn apply(&self, transitions: Vec<Transition>, clock: &dyn crate::domain::clock::Clock) -> Result<Vec<bool>>;
     /// Pending actions whose deadline is at or before `now`, oldest deadline first.
     async fn overdue(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<super::HeldAction>>;
 

@@ -116,6 +116,8 @@ pub struct AgentRow {
     pub state_changed_at: Option<OffsetDateTime>,
     pub state_changed_by: Option<String>,
     pub orphaned_at: Option<OffsetDateTime>,
+    pub registered_by: Option<Uuid>,
+    pub scope_changed_by: Option<Uuid>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -167,6 +169,8 @@ impl AgentRow {
                 state_changed_at: self.state_changed_at,
                 state_changed_by: self.state_changed_by,
                 orphaned_at: self.orphaned_at,
+                registered_by: self.registered_by,
+                scope_changed_by: self.scope_changed_by,
             },
         })
     }
@@ -182,6 +186,7 @@ pub struct CredentialRow {
     pub expires_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    pub issued_by: Option<Uuid>,
 }
 
 impl From<CredentialRow> for Credential {
@@ -195,6 +200,7 @@ impl From<CredentialRow> for Credential {
             expires_at: r.expires_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
+            issued_by: r.issued_by,
         }
     }
 }
@@ -224,6 +230,9 @@ pub struct HeldActionRow {
     pub receipt: Option<String>,
     pub claimed_by: Option<Uuid>,
     pub claimed_until: Option<OffsetDateTime>,
+    /// Only where a query asks for it (the history's and queue's column lists leave it out).
+    #[sqlx(default)]
+    pub credential_id: Option<Uuid>,
 }
 
 impl TryFrom<HeldActionRow> for HeldAction {
@@ -265,6 +274,7 @@ impl TryFrom<HeldActionRow> for HeldAction {
             received_at: r.received_at,
             expires_at: r.expires_at,
             decided_at: r.decided_at,
+            credential_id: r.credential_id,
         })
     }
 }

@@ -48,7 +48,7 @@ macro_rules! sql_agents {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO agents (id, tenant_id, name, purpose, owner_id, sponsor_id, state, webhook_url, webhook_secret, created_at, \
-                     review_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     review_due_at, registered_by, scope_changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(agent.id)
                 .bind(agent.tenant_id)
@@ -61,6 +61,8 @@ macro_rules! sql_agents {
                 .bind(&agent.webhook_secret)
                 .bind(agent.created_at)
                 .bind(agent.life.review_due_at)
+                .bind(agent.life.registered_by)
+                .bind(agent.life.scope_changed_by)
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::store::map_unique(&format!("agent {}", agent.name)))?;
@@ -79,7 +81,7 @@ macro_rules! sql_agents {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE agents SET purpose = $1, sponsor_id = $2, webhook_url = $3, webhook_secret = $4, review_due_at = $5, \
-                     last_reviewed_at = $6 WHERE id = $7",
+                     last_reviewed_at = $6, scope_changed_by = $7 WHERE id = $8",
                 )
                 .bind(&agent.purpose)
                 .bind(agent.sponsor_id)
@@ -87,6 +89,7 @@ macro_rules! sql_agents {
                 .bind(&agent.webhook_secret)
                 .bind(agent.life.review_due_at)
                 .bind(agent.life.last_reviewed_at)
+                .bind(agent.life.scope_changed_by)
                 .bind(agent.id)
                 .execute(&mut *tx)
                 .await?;
@@ -129,8 +132,8 @@ macro_rules! sql_agents {
             ) -> crate::store::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO agent_credentials (id, agent_id, prefix, secret_hash, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO agent_credentials (id, agent_id, prefix, secret_hash, created_at, expires_at, issued_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(credential.id)
                 .bind(credential.agent_id)
@@ -138,6 +141,7 @@ macro_rules! sql_agents {
                 .bind(&credential.secret_hash)
                 .bind(credential.created_at)
                 .bind(credential.expires_at)
+                .bind(credential.issued_by)
                 .execute(&mut *tx)
                 .await?;
                 append_in(&mut tx, &event, credential.created_at).await?;

@@ -99,7 +99,7 @@ macro_rules! sql_held_actions {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO held_actions (id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
                          amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at, \
-                         decided_at, approvals, outcome_reason, approved_value, decided_by, receipt) ",
+                         decided_at, approvals, outcome_reason, approved_value, decided_by, receipt, credential_id) ",
                     );
                     q.push_values(chunk, |mut row, a| {
                         row.push_bind(a.id)
@@ -122,7 +122,8 @@ macro_rules! sql_held_actions {
                             .push_bind(a.outcome_reason.clone())
                             .push_bind(a.approved_amount.as_ref().map(|m| m.value.to_string()))
                             .push_bind(a.decided_by)
-                            .push_bind(a.receipt.clone());
+                            .push_bind(a.receipt.clone())
+                            .push_bind(a.credential_id);
                     });
                     q.build().execute(&mut *tx).await?;
                 }

@@ -47,6 +47,7 @@ macro_rules! sql_reviews {
         async fn apply_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             transitions: Vec<crate::store::Transition>,
+            at: OffsetDateTime,
         ) -> crate::store::Result<(Vec<bool>, Vec<__Event>, Vec<crate::delivery::Change>)> {
             let (mut applied, mut events, mut changes, mut tallies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut settled: std::collections::HashMap<CountKey, i64> = std::collections::HashMap::new();
@@ -61,6 +62,17 @@ macro_rules! sql_reviews {
                         applied.push(false);
                         continue;
                     }
+                    if let Some(credential) = guard.credential.filter(|_| t.review.as_ref().is_some_and(|r| r.approve)) {
+                        let revoked: Option<Option<OffsetDateTime>> =
+                            sqlx::query_scalar("SELECT revoked_at FROM agent_credentials WHERE id = $1")
+                                .bind(credential)
+                                .fetch_optional(&mut **tx)
+                                .await?;
+                        if revoked.flatten().is_some() {
+                            applied.push(false);
+                            continue;
+                        }
+                    }
                 }
                 let outcome = t.outcome.as_ref();
                 let status = outcome.map_or("pending", |o| o.status.as_str());
@@ -69,7 +81,7 @@ macro_rules! sql_reviews {
                      decided_by = $5, decided_at = $6, receipt = $7, \
                      claimed_by = CASE WHEN $2 = 'pending' THEN claimed_by END, \
                      claimed_until = CASE WHEN $2 = 'pending' THEN claimed_until END \
-                     WHERE id = $8 AND status = 'pending' AND approvals = $9 \
+                     WHERE id = $8 AND status = 'pending' AND approvals = $9 AND (NOT $10 OR expires_at > $11) \
                      RETURNING tenant_id, risk_tier, action_type, agent_id, received_at",
                 )
                 .bind(t.approvals)
@@ -81,6 +93,9 @@ macro_rules! sql_reviews {
                 .bind(outcome.map(|o| o.receipt.clone()))
                 .bind(t.action)
                 .bind(t.expected_approvals)
+                // A vote commits only before the deadline, as of this write (however long it waited for the lock).
+                .bind(t.review.is_some())
+                .bind(at)
                 .fetch_optional(&mut **tx)
                 .await?;
                 let Some((tenant, tier, action, agent, received_at)) = done else {
@@ -279,9 +294,14 @@ macro_rules! sql_reviews {
                 Ok(true)
             }
 
-            async fn apply(&self, transitions: Vec<crate::store::Transition>, at: OffsetDateTime) -> __Result<Vec<bool>> {
+            async fn apply(
+                &self,
+                transitions: Vec<crate::store::Transition>,
+                clock: &dyn crate::domain::clock::Clock,
+            ) -> __Result<Vec<bool>> {
                 let mut tx = self.begin_write().await?;
-                let (applied, events, changes) = apply_in(&mut tx, transitions).await?;
+                let at = clock.now();
+                let (applied, events, changes) = apply_in(&mut tx, transitions, at).await?;
                 append_all_in(&mut tx, &events, at).await?;
                 Self::notify_in(&mut tx, &changes).await?;
                 tx.commit().await?;

@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod duties;
 mod export;
 mod history;
 mod insights;

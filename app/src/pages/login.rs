@@ -4,7 +4,6 @@ use leptos_meta::Title;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    super::mark_hydrated();
     let login = ServerAction::<Login>::new();
     let reveal = RwSignal::new(false);
     let failure = move || login.value().get().and_then(|result| result.err());

@@ -19,7 +19,7 @@ mod qa;
 mod queue;
 mod record;
 
-use crate::api::{current_viewer, Logout};
+use crate::api::current_viewer;
 use crate::error::AppError;
 use crate::model::{Role, Viewer};
 use leptos::prelude::*;
@@ -48,6 +48,7 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages! {
+    LoginRoute => login::LoginPage,
     OverviewRoute => overview::OverviewPage,
     AccountRoute => account::AccountPage,
     QueueRoute => queue::QueuePage,
@@ -90,7 +91,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Countersign".to_string() } else { format!("{page} · Countersign") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=login::LoginPage/>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("") view={Lazy::<OverviewRoute>::new()}/>
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()}/>
@@ -151,7 +152,6 @@ fn Frame() -> impl IntoView {
 
 #[component]
 fn Navigation(viewer: Viewer) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
     let roles = roles_text(&viewer.roles);
     view! {
         <nav aria-label="Sections">
@@ -162,9 +162,11 @@ fn Navigation(viewer: Viewer) -> impl IntoView {
         <div class="who">
             <span class="who-name">{viewer.name.clone()}</span>
             <span class="who-roles">{roles}</span>
-            <ActionForm action=logout attr:class="inline">
+            // A plain form: signing out is a full navigation to the sign-in page, and the frame carries no
+            // form-encoding code into every page's bundle.
+            <form method="post" action="/api/logout" class="inline">
                 <button type="submit" class="quiet">"Sign out"</button>
-            </ActionForm>
+            </form>
         </div>
     }
 }

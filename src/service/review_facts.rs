@@ -1,0 +1,87 @@
+//! What a vote is weighed against, loaded fresh for every vote: the action, its agent as it is now, who
+//! could have produced the request, and whether earlier approvers still stand.
+
+use super::{Service, ServiceError};
+use crate::domain::access::Principal;
+use crate::domain::review::{Facts, Reviewer};
+use crate::domain::scope::Money;
+use crate::domain::Role;
+use crate::store::{Agent, AgentGuard, HeldAction};
+use uuid::Uuid;
+
+/// The parts of the facts that live outside the action and its agent.
+#[derive(Debug, Default)]
+pub(super) struct Standing {
+    issuer: Option<Uuid>,
+    credential_revoked: bool,
+    lapsed: Vec<Uuid>,
+}
+
+impl Service {
+    /// Who issued the credential that submitted `action` and whether it is revoked; which of `approvals`
+    /// came from people who are no longer active supervisors of its tenant.
+    pub(super) async fn standing(
+        &self,
+        action: &HeldAction,
+        approvals: &[(Uuid, Option<Money>)],
+    ) -> Result<Standing, ServiceError> {
+        let credential = match action.credential_id {
+            Some(id) => self.store.credential(id).await?,
+            None => None,
+        };
+        let mut lapsed = Vec::new();
+        for (user, _) in approvals {
+            let stands = self.store.user_by_id(*user).await?.is_some_and(|u| {
+                u.active && u.roles.contains(&Role::Supervisor) && u.tenants.iter().any(|t| t.id == action.tenant_id)
+            });
+            if !stands {
+                lapsed.push(*user);
+            }
+        }
+        Ok(Standing {
+            issuer: credential.as_ref().and_then(|c| c.issued_by),
+            credential_revoked: credential.is_some_and(|c| c.revoked_at.is_some()),
+            lapsed,
+        })
+    }
+}
+
+pub(super) fn principal(who: &Reviewer) -> Principal {
+    Principal { user: who.user, roles: who.roles.clone(), tenants: who.tenants.clone() }
+}
+
+pub(super) fn facts<'a>(
+    action: &'a HeldAction,
+    agent: &Agent,
+    approvals: &'a [(Uuid, Option<Money>)],
+    standing: &'a Standing,
+) -> Facts<'a> {
+    Facts {
+        tenant: action.tenant_id,
+        owner: agent.owner_id,
+        sponsor: agent.sponsor_id,
+        tier: action.tier,
+        status: action.status,
+        expires_at: action.expires_at,
+        amount: action.amount.as_ref(),
+        approvals,
+        agent: agent.state,
+        issuer: standing.issuer,
+        registered_by: agent.life.registered_by,
+        scope_changed_by: agent.life.scope_changed_by,
+        credential_revoked: standing.credential_revoked,
+        out_of_scope: agent.scope.refusal(action.action, action.amount.as_ref()),
+        lapsed: &standing.lapsed,
+    }
+}
+
+/// The agent (and credential) as this vote weighed them; the store applies the vote only if they still are.
+pub(super) fn guard(agent: &Agent, action: &HeldAction) -> Option<AgentGuard> {
+    Some(AgentGuard {
+        agent: agent.id,
+        owner: agent.owner_id,
+        sponsor: agent.sponsor_id,
+        state: agent.state,
+        credential: action.credential_id,
+    })
+}
