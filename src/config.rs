@@ -39,6 +39,9 @@ pub struct Config {
     /// Orphaned (its owner disabled, no longer an owner, or gone from the tenant) this long, it is suspended.
     #[serde(with = "humantime_serde")]
     pub orphan_grace: Duration,
+    /// Let webhooks reach loopback, private and link-local addresses, and plain `http://`. Off: an agent's
+    /// webhook URL cannot aim the server inside its network. On for the demo and tests only.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             access_review_interval: Duration::from_secs(90 * 24 * 3600),
             access_review_grace: Duration::from_secs(14 * 24 * 3600),
             orphan_grace: Duration::from_secs(72 * 3600),
+            webhook_allow_private: false,
         }
     }
 }

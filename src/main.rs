@@ -87,11 +87,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let mut config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    if matches!(cli.command, Command::Serve { demo: true }) {
+        // The demo's agents listen on this machine.
+        config.webhook_allow_private = true;
+    }
     let store = server::open_store(&config).await?;
     let mut service =
         Service::start(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
+    service.outbox.set_egress(countersign::domain::egress::Egress { allow_private: config.webhook_allow_private });
     match cli.command {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");

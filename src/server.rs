@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::egress::Egress;
 use crate::service::Service;
 use crate::store::{self, Store};
 use crate::web::{self, AppState};
@@ -25,6 +26,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
+    service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private });
     Ok(AppState {
         leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),

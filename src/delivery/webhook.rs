@@ -6,8 +6,11 @@
 use super::signature;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::clock::Clock;
+use crate::domain::egress::{Egress, Refused};
 use crate::store::{Attempt, Delivery, DeliveryState, Store, StoreError};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
@@ -23,6 +26,8 @@ pub const RETRY_SCHEDULE: [Duration; 7] = [
     Duration::hours(10),
     Duration::hours(10),
 ];
+/// A message is sent again on request at most once in this long.
+pub const REDELIVER_PAUSE: Duration = Duration::minutes(1);
 /// A send not answered by then failed (and is retried).
 const TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// Deliveries taken at once; sent one after another, so the lease must outlast BATCH × TIMEOUT.
@@ -45,18 +50,53 @@ pub struct Outbox {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
+    egress: Egress,
     wake: Arc<Notify>,
+}
+
+/// Resolves a webhook's host and keeps only the addresses `egress` allows, so the connection goes to an
+/// address that was checked, whatever the name resolves to next time (DNS rebinding).
+struct Guarded(Egress);
+
+impl Resolve for Guarded {
+    fn resolve(&self, name: Name) -> Resolving {
+        let egress = self.0;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = found.filter(|a| egress.address(a.ip()).is_ok()).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(Refused::PrivateAddress) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+fn client(egress: Egress) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        // A redirect could point anywhere; receivers answer where they were asked.
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(Guarded(egress)))
+        .user_agent(concat!("Countersign/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
+        .build()
+        .unwrap_or_default()
 }
 
 impl Outbox {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Outbox {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Countersign/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
-            .build()
-            .unwrap_or_default();
-        Outbox { store, clock, client, wake: Arc::new(Notify::new()) }
+        let egress = Egress::default();
+        Outbox { store, clock, client: client(egress), egress, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Where webhooks may go: `webhook_allow_private` lets them reach inside (the demo and tests).
+    pub fn set_egress(&mut self, egress: Egress) {
+        self.egress = egress;
+        self.client = client(egress);
+    }
+
+    pub fn egress(&self) -> Egress {
+        self.egress
     }
 
     /// Something was just written to the outbox: send it now rather than at the next tick.
@@ -148,6 +188,7 @@ impl Outbox {
         let timestamp = self.clock.now().unix_timestamp();
         let signature = signature::sign(secret, &id, timestamp, &delivery.payload)
             .ok_or_else(|| "the agent's signing secret is not a whsec_ secret".to_string())?;
+        let url = self.egress.url(url).map_err(|r| r.to_string())?;
         let response = self
             .client
             .post(url)
@@ -158,7 +199,15 @@ impl Outbox {
             .body(delivery.payload.clone())
             .send()
             .await
-            .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { "could not connect".to_string() })?;
+            .map_err(|e| {
+                if refused(&e) {
+                    Refused::PrivateAddress.to_string()
+                } else if e.is_timeout() {
+                    "timed out".to_string()
+                } else {
+                    "could not connect".to_string()
+                }
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(status.as_u16())
@@ -166,6 +215,18 @@ impl Outbox {
             Err(format!("HTTP {}", status.as_u16()))
         }
     }
+}
+
+/// Whether the send failed because the resolver refused every address the name had.
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<Refused>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod chain_check;
 pub mod clock;
 pub mod consent;
 pub mod credential;
+pub mod egress;
 pub mod export;
 pub mod history;
 pub mod identity;

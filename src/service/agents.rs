@@ -4,6 +4,7 @@
 use super::{Service, ServiceError};
 use crate::domain::access::{authority_over, Authority, Principal};
 use crate::domain::audit::{Actor, Event, Kind};
+use crate::domain::egress::{Egress, Refused};
 use crate::domain::scope::Scope;
 use crate::domain::{credential, identity, AgentState, Invalid, Role};
 use crate::store::{Agent, Credential, Delivery, DeliveryState};
@@ -80,12 +81,15 @@ pub enum AgentAuthError {
     Service(#[from] ServiceError),
 }
 
-fn webhook_url(raw: Option<String>) -> Result<Option<String>, Invalid> {
+/// A webhook URL as the owner typed it, checked as far as it can be before sending (names are checked
+/// again, resolved, at every send).
+fn webhook_url(raw: Option<String>, egress: Egress) -> Result<Option<String>, Invalid> {
     match raw.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
         None => Ok(None),
-        Some(u) => match url::Url::parse(&u) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(Some(u)),
-            _ => Err(Invalid::new(format!("\"{u}\" is not an http(s) URL"))),
+        Some(u) => match egress.url(&u) {
+            Ok(_) => Ok(Some(u)),
+            Err(Refused::NotAUrl) => Err(Invalid::new(format!("\"{u}\" is not an http(s) URL"))),
+            Err(refused) => Err(Invalid::new(format!("\"{u}\" {refused}"))),
         },
     }
 }
@@ -132,7 +136,7 @@ impl Service {
                 Some(person.id)
             }
         };
-        let webhook_url = webhook_url(draft.webhook_url)?;
+        let webhook_url = webhook_url(draft.webhook_url, self.outbox.egress())?;
         let webhook_secret = webhook_url.as_ref().map(|_| signing_secret());
         let agent = Agent {
             id: Uuid::now_v7(),
@@ -171,7 +175,7 @@ impl Service {
         if authority != Authority::Admin && !scope.narrows(&before.scope) {
             return Err(Invalid::new("only an admin may widen an agent's scope; owners may narrow it").into());
         }
-        let webhook_url = webhook_url(changes.webhook_url)?;
+        let webhook_url = webhook_url(changes.webhook_url, self.outbox.egress())?;
         let webhook_secret = match (&before.webhook_secret, &webhook_url) {
             (_, None) => None,
             (Some(secret), Some(_)) => Some(secret.clone()),
@@ -300,7 +304,11 @@ impl Service {
             Event::new(Kind::WebhookRedeliveryRequested, by.actor(), format!("held_action:{}", found.held_action_id))
                 .tenant(agent.tenant_id)
                 .data(json!({ "message": crate::delivery::webhook::message_id(&found) }));
-        self.store.redeliver(delivery, event, self.clock.now()).await?;
+        if !self.store.redeliver(delivery, event, self.clock.now()).await? {
+            return Err(
+                Invalid::new("that message is being sent or was sent a moment ago; try again in a minute").into()
+            );
+        }
         self.outbox.wake();
         Ok(())
     }

@@ -181,6 +181,8 @@ pub trait ReviewStore: Send + Sync + 'static {
     async fn deliveries(&self, agent: Uuid, limit: i64) -> Result<Vec<Delivery>>;
     async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>>;
     /// Queues a delivered or failed message again, at once.
+    /// Queues a delivery again unless it is pending (waiting or leased by a sender) or was attempted within
+    /// `REDELIVER_PAUSE`; `false` when it was not moved.
     async fn redeliver(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
     /// The installation's receipt key: the stored one, or `candidate` stored now if there is none.
     async fn receipt_key(&self, candidate: &str, at: OffsetDateTime) -> Result<String>;

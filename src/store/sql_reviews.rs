@@ -391,10 +391,12 @@ macro_rules! sql_reviews {
             async fn redeliver(&self, id: Uuid, event: __Event, at: OffsetDateTime) -> __Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2",
+                    "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 \
+                     AND state <> 'pending' AND (last_attempt_at IS NULL OR last_attempt_at <= $3)",
                 )
                 .bind(at)
                 .bind(id)
+                .bind(at - crate::delivery::webhook::REDELIVER_PAUSE)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 1 {

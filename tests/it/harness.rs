@@ -119,7 +119,8 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
-        Self::start_with(backend, Config::default()).await
+        // The tests' webhook receivers listen on loopback.
+        Self::start_with(backend, Config { webhook_allow_private: true, ..Config::default() }).await
     }
 
     pub async fn start_with(backend: Backend, config: Config) -> TestApp {

@@ -4,16 +4,18 @@
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
 use axum::http::{HeaderMap, StatusCode};
+use countersign::config::Config;
 use countersign::delivery::signature;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::Role;
+use countersign::service::ServiceError;
 use countersign::service::{AgentDraft, By};
 use countersign::store::DeliveryState;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-crate::on_both_stores!(outcomes_reach_a_receiver_that_recovers);
+crate::on_both_stores!(outcomes_reach_a_receiver_that_recovers, webhooks_cannot_be_aimed_inside);
 
 /// (headers, body) of every request the receiver got.
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
@@ -92,13 +94,63 @@ async fn outcomes_reach_a_receiver_that_recovers(backend: Backend) {
         assert_eq!(payload["data"]["decision"]["outcome"], "approved");
     }
 
-    // Redelivery on request sends the same message again.
+    // Redelivery on request sends the same message again: not the moment after a send, not twice in a row.
+    assert!(app.service.redeliver(By::Operator, log[0].id).await.is_err(), "just sent: paused");
+    app.clock.advance(time::Duration::minutes(1));
     app.service.redeliver(By::Operator, log[0].id).await.expect("redeliver");
+    assert!(app.service.redeliver(By::Operator, log[0].id).await.is_err(), "already waiting to be sent");
     assert_eq!(outbox.deliver_due().await.expect("pass"), 1);
     assert_eq!(seen.lock().expect("lock").len(), 4);
     let kinds = app.audit_kinds().await;
     assert!(
         kinds.contains(&"webhook.delivered".to_string()) && kinds.contains(&"webhook.redelivery_requested".to_string())
     );
+    app.stop().await;
+}
+
+async fn webhooks_cannot_be_aimed_inside(backend: Backend) {
+    let app = TestApp::start_with(backend, Config::default()).await;
+    let acme = app.tenant("acme").await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let (receiver_url, seen) = receiver(0).await;
+    let port = receiver_url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
+    let draft = |name: &str, url: String| AgentDraft {
+        tenant: "acme".into(),
+        name: name.into(),
+        purpose: "Refunds".into(),
+        owner_email: "olu@example.com".into(),
+        sponsor_email: None,
+        allowances: vec!["refund:500.00EUR".into()],
+        webhook_url: Some(url),
+    };
+    // What can be told from the URL alone is refused when it is registered, with the reason.
+    for (url, reason) in [
+        (receiver_url.clone(), "refused: plain http"),
+        (format!("https://127.0.0.1:{port}/hook"), "refused: private address"),
+        (format!("https://[::ffff:127.0.0.1]:{port}/hook"), "refused: private address"),
+        ("https://169.254.169.254/latest/meta-data/".to_string(), "refused: private address"),
+    ] {
+        match app.service.create_agent(By::Operator, draft("inside", url.clone())).await {
+            Err(ServiceError::Invalid(e)) => assert!(e.0.contains(reason), "{url}: {e}"),
+            other => panic!("{url} must be refused, got {:?}", other.map(|(a, _)| a.webhook_url)),
+        }
+    }
+    // A name is checked as it resolves, at every send: `localhost` is loopback.
+    let (agent, _) = app
+        .service
+        .create_agent(By::Operator, draft("named", format!("https://localhost:{port}/hook")))
+        .await
+        .expect("agent");
+    let (_, token) =
+        app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(1)).await.expect("token");
+    let r: Value = post(&app, &token, &example("in-1")).await.json().await.expect("json");
+    let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
+    assert_eq!(app.service.outbox.deliver_due().await.expect("pass"), 1);
+    let log = app.store.deliveries(agent.id, 10).await.expect("log");
+    assert_eq!(log[0].last_error.as_deref(), Some("refused: private address"), "said plainly, no connection details");
+    assert!(seen.lock().expect("lock").is_empty(), "nothing reached the receiver");
     app.stop().await;
 }
