@@ -15,6 +15,9 @@ pub fn default_tier(action: ActionType) -> RiskTier {
     }
 }
 
+/// The shortest wait an agent may ask for (`expires_at`): sooner, and no reviewer could act in time.
+pub const MIN_TTL: Duration = Duration::minutes(1);
+
 /// How long a held action of a tier waits for people: (default, maximum).
 pub fn ttl(tier: RiskTier) -> (Duration, Duration) {
     match tier {

@@ -131,9 +131,10 @@ impl Service {
         let tier = self.catalog.effective_tier(s.action, s.requested_tier);
         let (default_ttl, max_ttl) = catalog::ttl(tier);
         let expires_at = match s.expires_at {
-            Some(at) if at <= now => {
-                let error = FieldError { field: "expires_at".into(), message: "must be in the future".into() };
-                return Err(IntakeError::Invalid(vec![error]));
+            // A deadline a reviewer cannot meet only floods the queue with actions that expire unread.
+            Some(at) if at < now + catalog::MIN_TTL => {
+                let message = "must be at least a minute from now".to_string();
+                return Err(IntakeError::Invalid(vec![FieldError { field: "expires_at".into(), message }]));
             }
             // Stored in UTC: SQLite compares times as text, so an agent's offset would shift the deadline.
             Some(at) => crate::domain::clock::truncate(at.to_offset(time::UtcOffset::UTC)).min(now + max_ttl),

@@ -1,6 +1,7 @@
 //! The agent-facing API: intake, idempotency, long-polling, withdrawal, credentials and scope.
 
 use crate::harness::{Backend, TestApp};
+use countersign::domain::clock::Clock;
 use countersign::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -139,6 +140,13 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
     let mut past = example("k-2");
     past["expires_at"] = json!("2000-01-01T00:00:00Z");
     assert_eq!(post(&app, &token, &past).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A deadline no reviewer could meet is refused too: at least a minute.
+    let mut hurried = example("k-3");
+    let soon = app.clock.now() + time::Duration::seconds(30);
+    hurried["expires_at"] = json!(soon.format(&time::format_description::well_known::Rfc3339).expect("format"));
+    let refused = post(&app, &token, &hurried).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap_or_default().contains("at least a minute"));
     assert_eq!(held_count(&app).await, 0);
     app.stop().await;
 }
