@@ -21,8 +21,14 @@ pub fn display_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     match name.chars().count() {
         0 => Err(Invalid::new("a name is required")),
-        1..=100 if !name.chars().any(char::is_control) => Ok(name.to_string()),
-        1..=100 => Err(Invalid::new("a name may not contain control characters")),
+        1..=100 if name.chars().any(char::is_control) => Err(Invalid::new("a name may not contain control characters")),
+        1..=100 => match super::hostile::in_text(name) {
+            None => Ok(name.to_string()),
+            Some(c) => Err(Invalid::new(format!(
+                "a name may not contain {}, a character that hides or reorders text",
+                super::hostile::code(c)
+            ))),
+        },
         _ => Err(Invalid::new("a name may have at most 100 characters")),
     }
 }

@@ -11,6 +11,7 @@ pub mod credential;
 pub mod egress;
 pub mod export;
 pub mod history;
+pub mod hostile;
 pub mod identity;
 pub mod insights;
 pub mod lifecycle;

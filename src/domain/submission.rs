@@ -1,6 +1,7 @@
 //! Reading a held-action submission (the JSON contract in DESIGN.md): every bad field is reported, by path,
 //! in one pass; unknown fields are refused; the content hash covers the canonical form of what was sent.
 
+use super::hostile;
 use super::scope::Money;
 use super::{ActionType, RiskTier};
 use serde_json::{Map, Value};
@@ -39,6 +40,10 @@ pub struct Submission {
 pub fn parse(raw: &str) -> Result<Submission, Vec<FieldError>> {
     let value: Value = serde_json::from_str(raw)
         .map_err(|e| vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }])?;
+    // The reviewer is shown one value; an executor reading the same bytes could take the other.
+    if let Some(field) = hostile::duplicate_key(raw) {
+        return Err(vec![FieldError { field, message: "appears twice in one object".into() }]);
+    }
     check(&value, raw)
 }
 
@@ -185,7 +190,14 @@ impl Checker {
             Some(Value::String(s)) if s.len() > max && s.chars().count() > max => {
                 format!("may have at most {max} characters")
             }
-            Some(Value::String(s)) => return Some(s),
+            Some(Value::String(s)) => {
+                // Free text may need joiners and direction marks; what keys related history may not.
+                let free = matches!(key, "intent" | "summary" | "reason" | "text");
+                match if free { hostile::in_text(s) } else { hostile::in_identifier(s) } {
+                    None => return Some(s),
+                    Some(c) => format!("contains {}, a character that hides or reorders text", hostile::code(c)),
+                }
+            }
             Some(_) => "must be a string".to_string(),
         };
         self.fail(join(parent, key), problem);
@@ -200,9 +212,14 @@ impl Checker {
                 }
                 None
             }
+            // A time that has no UTC equivalent (year 9999 at -23:59) is out of range, not a crash later.
             Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
-                .map_err(|_| self.fail(path, format!("\"{s}\" is not an RFC 3339 time such as 2026-11-23T10:30:00Z")))
-                .ok(),
+                .ok()
+                .filter(|t| t.checked_to_offset(time::UtcOffset::UTC).is_some())
+                .or_else(|| {
+                    self.fail(path, format!("\"{s}\" is not an RFC 3339 time such as 2026-11-23T10:30:00Z"));
+                    None
+                }),
             Some(_) => {
                 self.fail(path, "must be an RFC 3339 time string");
                 None
@@ -214,8 +231,10 @@ impl Checker {
         match v {
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !item.is_string() {
-                        self.fail(format!("{path}[{i}]"), "must be a string");
+                    match item.as_str().map(hostile::in_identifier) {
+                        None => self.fail(format!("{path}[{i}]"), "must be a string"),
+                        Some(Some(c)) => self.fail(format!("{path}[{i}]"), format!("contains {}", hostile::code(c))),
+                        Some(None) => {}
                     }
                 }
             }

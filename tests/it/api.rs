@@ -20,6 +20,7 @@ crate::on_both_stores!(
     withdrawal_cancels_once,
     random_and_malformed_json_never_yields_a_server_error,
     openapi_describes_the_api,
+    hostile_text_and_duplicate_keys_are_refused,
 );
 
 pub fn example(key: &str) -> Value {
@@ -335,5 +336,46 @@ async fn openapi_describes_the_api(backend: Backend) {
     assert!(doc["paths"]["/api/v1/held-actions/{id}"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/held-actions/{id}"]["delete"].is_object());
     assert!(doc["components"]["schemas"]["SubmissionDoc"].is_object());
+    app.stop().await;
+}
+
+async fn hostile_text_and_duplicate_keys_are_refused(backend: Backend) {
+    let (app, token) = setup(backend).await;
+    let refused = |body: String| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(app.url("/api/v1/held-actions"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let problem: Value = r.json().await.expect("problem");
+            problem["errors"][0]["field"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    // The reviewer would see one amount; an executor reading the same bytes could take the other.
+    let twice =
+        example("dup-1").to_string().replacen("\"value\":\"129.90\"", "\"value\":\"1.00\",\"value\":\"900.00\"", 1);
+    assert_eq!(refused(twice).await, "action.amount.value");
+    // Text that reorders on screen (a right-to-left override) or hides characters.
+    let mut reordered = example("bidi-1");
+    reordered["intent"] = json!("Refund \u{202E}09.921 EUR");
+    assert_eq!(refused(reordered.to_string()).await, "intent");
+    let mut hidden = example("zw-1");
+    hidden["case"]["customer"]["id"] = json!("cus_\u{200B}123");
+    assert_eq!(refused(hidden.to_string()).await, "case.customer.id");
+    // A deadline with no UTC equivalent is a 422, not a crash.
+    let mut extreme = example("far-1");
+    extreme["expires_at"] = json!("9999-12-31T23:59:59-23:59");
+    assert_eq!(refused(extreme.to_string()).await, "expires_at");
+    // Joiners in free text are writing, not an attack.
+    let mut emoji = example("emoji-1");
+    emoji["transcript"][0]["text"] = json!("Thanks! 👨\u{200D}👩\u{200D}👧");
+    assert_eq!(post(&app, &token, &emoji).await.status(), StatusCode::CREATED);
+    assert_eq!(held_count(&app).await, 1, "only the harmless one was stored");
     app.stop().await;
 }
