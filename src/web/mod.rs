@@ -9,6 +9,7 @@ pub use console::ConsoleService;
 mod csrf;
 mod export;
 mod guard;
+mod headers;
 mod health;
 mod history_console;
 mod insights_console;
@@ -93,16 +94,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
         .layer(session_layer(&state.config, state.service.store.sessions()));
     let site = Path::new(&state.config.site_root);
-    Router::new()
+    let https = state.config.secure_cookies();
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
         .route_service("/favicon.ico", ServeFile::new(site.join("favicon.ico")))
         .merge(crate::api::router(state.config.intake_body_limit))
         .merge(dynamic)
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin));
+    headers::secure(router, https).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// What server functions and pages find in their context: the ports they call.

@@ -16,6 +16,9 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use uuid::Uuid;
 
 pub const COOKIE: &str = "countersign_session";
+/// Behind HTTPS: the `__Host-` prefix makes browsers refuse the cookie unless it is Secure, host-only and
+/// for the whole site, so a sibling subdomain cannot plant or overwrite it.
+pub const SECURE_COOKIE: &str = "__Host-countersign_session";
 const AUTH_KEY: &str = "auth";
 /// When the person last re-entered their password (step-up), as a Unix timestamp.
 const STEP_UP_KEY: &str = "stepped_up_at";
@@ -33,7 +36,8 @@ pub struct SessionAuth {
 pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLayer<SessionBackend> {
     let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
     SessionManagerLayer::new(store)
-        .with_name(COOKIE)
+        .with_name(if config.secure_cookies() { SECURE_COOKIE } else { COOKIE })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())

@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod duties;
 mod export;
+mod headers;
 mod history;
 mod insights;
 mod lifecycle;

@@ -1,0 +1,54 @@
+//! Security headers: every page's policy lets only this origin's scripts and the response's own nonce run;
+//! everything else runs nothing; nothing may frame the console; HTTPS adds HSTS and the `__Host-` cookie.
+
+use crate::harness::{Backend, TestApp, PASSWORD};
+use countersign::config::Config;
+use countersign::domain::Role;
+
+crate::on_both_stores!(pages_run_only_their_own_scripts, https_deployments_pin_transport_and_cookie);
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+async fn pages_run_only_their_own_scripts(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let page = reqwest::get(app.url("/login")).await.expect("page");
+    let policy = header(&page, "content-security-policy");
+    let script_src = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap_or_default().to_string();
+    assert!(!script_src.contains("unsafe-inline") && script_src.contains("'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{policy}");
+    let nonce = script_src.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).expect("a nonce").to_string();
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "x-frame-options"), "DENY");
+    assert_eq!(header(&page, "referrer-policy"), "same-origin");
+    assert!(header(&page, "strict-transport-security").is_empty(), "no HSTS over plain http");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries this response's nonce");
+    let again = header(&reqwest::get(app.url("/login")).await.expect("page"), "content-security-policy");
+    assert!(!again.contains(&nonce), "a fresh nonce per response");
+
+    for path in ["/healthz", "/api/v1/held-actions/nope", "/api/openapi.json"] {
+        let r = reqwest::get(app.url(path)).await.expect("response");
+        assert!(header(&r, "content-security-policy").starts_with("default-src 'none'"), "{path}");
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+    }
+    app.stop().await;
+}
+
+async fn https_deployments_pin_transport_and_cookie(backend: Backend) {
+    let config = Config {
+        public_url: Some("https://countersign.example.com".into()),
+        webhook_allow_private: true,
+        ..Config::default()
+    };
+    let app = TestApp::start_with(backend, config).await;
+    app.person("sam@example.com", &[Role::Supervisor], &[]).await;
+    let r = app.sign_in(&app.browser(), "sam@example.com", PASSWORD).await;
+    assert!(header(&r, "strict-transport-security").starts_with("max-age="));
+    let cookie = header(&r, "set-cookie");
+    assert!(cookie.starts_with("__Host-countersign_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    app.stop().await;
+}
