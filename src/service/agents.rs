@@ -108,11 +108,19 @@ fn scope_data(scope: &Scope) -> Vec<String> {
 impl Service {
     /// Registers an agent (admins only); returns it and, with a webhook URL, its signing secret.
     pub async fn create_agent(&self, by: By<'_>, draft: AgentDraft) -> Result<(Agent, Option<String>), ServiceError> {
+        // Authority first: someone who may not register agents learns nothing of which tenants or owners
+        // exist, and an admin is told of a tenant not theirs exactly as of one that does not exist.
+        if let By::Person(p) = by {
+            if !p.roles.contains(&Role::Admin) {
+                return Err(ServiceError::Forbidden);
+            }
+        }
         let tenant = self
             .store
             .tenant_by_slug(&draft.tenant)
             .await?
-            .ok_or_else(|| Invalid::new(format!("there is no tenant \"{}\"", draft.tenant)))?;
+            .filter(|t| by.authority(t.id, Uuid::nil()) == Some(Authority::Admin))
+            .ok_or_else(|| Invalid::new(format!("there is no tenant \"{}\" of yours", draft.tenant)))?;
         let owner_email = identity::normalize_email(&draft.owner_email)?;
         let owner = self
             .store

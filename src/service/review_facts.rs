@@ -83,5 +83,7 @@ pub(super) fn guard(agent: &Agent, action: &HeldAction) -> Option<AgentGuard> {
         sponsor: agent.sponsor_id,
         state: agent.state,
         credential: action.credential_id,
+        allowance: agent.scope.allowances().iter().find(|a| a.action == action.action).map(|a| a.limit.clone()),
+        action_type: action.action,
     })
 }

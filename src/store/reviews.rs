@@ -50,7 +50,7 @@ pub struct NewDelivery {
 
 /// The agent as a vote was weighed: the vote is applied only if its owner, sponsor and state are unchanged,
 /// so a hand-over or suspension committed meanwhile makes the service weigh it again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentGuard {
     pub agent: Uuid,
     pub owner: Uuid,
@@ -58,6 +58,10 @@ pub struct AgentGuard {
     pub state: crate::domain::AgentState,
     /// The credential that submitted the action must not have been revoked since (approvals only).
     pub credential: Option<Uuid>,
+    /// The agent's allowance for the action's type as the vote weighed it: `None` none at all, `Some(None)`
+    /// no limit. An approval commits only if it still stands (an owner may have narrowed it meanwhile).
+    pub allowance: Option<Option<Money>>,
+    pub action_type: crate::domain::ActionType,
 }
 
 /// A change to one pending action, applied only if it still has `expected_approvals` approvals (and its

@@ -62,7 +62,25 @@ macro_rules! sql_reviews {
                         applied.push(false);
                         continue;
                     }
-                    if let Some(credential) = guard.credential.filter(|_| t.review.as_ref().is_some_and(|r| r.approve)) {
+                    let approving = t.review.as_ref().is_some_and(|r| r.approve);
+                    if approving {
+                        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                            "SELECT limit_value, limit_currency FROM agent_allowances WHERE agent_id = $1 AND action_type = $2",
+                        )
+                        .bind(guard.agent)
+                        .bind(guard.action_type.as_str())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                        let now = row.map(|limit| match limit {
+                            (Some(v), Some(c)) => crate::domain::scope::Money::parse(&v, &c).ok(),
+                            _ => None,
+                        });
+                        if now != guard.allowance {
+                            applied.push(false);
+                            continue;
+                        }
+                    }
+                    if let Some(credential) = guard.credential.filter(|_| approving) {
                         let revoked: Option<Option<OffsetDateTime>> =
                             sqlx::query_scalar("SELECT revoked_at FROM agent_credentials WHERE id = $1")
                                 .bind(credential)

@@ -41,12 +41,14 @@ impl Console for ConsoleService {
         })
     }
 
+    /// The session ends first: a sign-out must never be kept from ending it by a failure to record it.
     async fn sign_out(&self, session: &Session, viewer: &Viewer) -> Result<(), AppError> {
-        self.0.sign_out(user_id(viewer)?).await.map_err(hide)?;
+        let user = user_id(viewer)?;
         session::end(session).await.map_err(|e| {
             tracing::error!(error = %e, "could not end a session");
             AppError::Internal
-        })
+        })?;
+        self.0.sign_out(user).await.map_err(hide)
     }
 
     async fn change_password(

@@ -70,6 +70,29 @@ async fn admins_register_agents_and_owners_see_only_theirs(backend: Backend) {
     let not_an_owner = register(&app, &admin, "sup@example.com", "refund").await;
     assert_eq!(not_an_owner.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.audit_kinds().await.iter().filter(|k| *k == "agent.created").count() == 1);
+
+    // Authority before anything about the target: a tenant not yours reads exactly as one that does not exist,
+    // and someone who may not register agents is told nothing at all.
+    let in_tenant = |tenant: &'static str| {
+        [
+            ("tenant", tenant),
+            ("name", "probe"),
+            ("purpose", "Probing"),
+            ("owner", "olu@example.com"),
+            ("sponsor", ""),
+            ("allowances", "refund"),
+            ("webhook_url", ""),
+        ]
+    };
+    let text = |r: reqwest::Response| async move { (r.status(), r.text().await.unwrap_or_default()) };
+    let (foreign, nowhere) = (
+        text(app.call(&foreign_admin, "agents/create", &in_tenant("acme")).await).await,
+        text(app.call(&foreign_admin, "agents/create", &in_tenant("nowhere")).await).await,
+    );
+    assert_eq!(foreign.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(foreign.1.replace("acme", "X"), nowhere.1.replace("nowhere", "X"), "{} / {}", foreign.1, nowhere.1);
+    let probe = app.call(&owner, "agents/create", &in_tenant("nowhere")).await;
+    assert_eq!(probe.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
 

@@ -6,9 +6,10 @@ use crate::harness::{Backend, TestApp, PASSWORD};
 use countersign::delivery::{Change, ChangeKind};
 use countersign::domain::clock::ManualClock;
 use countersign::domain::review::{Refusal, Reviewer, Vote};
+use countersign::domain::scope::Money;
 use countersign::domain::{HeldStatus, Role};
 use countersign::service::{By, DecideError};
-use countersign::store::{Review, Transition};
+use countersign::store::{AgentGuard, Review, Transition};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -203,6 +204,24 @@ async fn the_write_itself_refuses_a_vote_after_the_deadline(backend: Backend) {
     assert_eq!(app.store.apply(vec![vote()], &late).await.expect("apply"), vec![false]);
     assert!(app.store.reviews(id).await.expect("reviews").is_empty(), "no vote committed after expiry");
     let in_time = ManualClock::new(action.expires_at - time::Duration::seconds(1));
-    assert_eq!(app.store.apply(vec![vote()], &in_time).await.expect("apply"), vec![true]);
+    // Weighed against a limit the owner has since narrowed (the agent allows 500.00 EUR, not 5,000): refused.
+    let agent = app.store.agent(action.agent_id).await.expect("read").expect("agent");
+    let weighed = |limit: &str| AgentGuard {
+        agent: agent.id,
+        owner: agent.owner_id,
+        sponsor: agent.sponsor_id,
+        state: agent.state,
+        credential: action.credential_id,
+        allowance: Some(Some(Money::parse(limit, "EUR").expect("money"))),
+        action_type: action.action,
+    };
+    let stale = Transition { guard: Some(weighed("5000.00")), ..vote() };
+    assert_eq!(app.store.apply(vec![stale], &in_time).await.expect("apply"), vec![false]);
+    let current = Transition { guard: Some(weighed("500")), ..vote() };
+    assert_eq!(
+        app.store.apply(vec![current], &in_time).await.expect("apply"),
+        vec![true],
+        "the same limit, however written"
+    );
     app.stop().await;
 }
