@@ -1,5 +1,6 @@
 //! Telling the agent (and open consoles) what happened: live change events and the webhook outbox.
 
+pub mod breaker;
 pub mod live;
 pub mod outcome;
 pub mod signature;

@@ -3,6 +3,7 @@
 //! specification's suggested schedule (about 27 hours in all) before giving up. A receiver that is down
 //! loses nothing: the message waits in the outbox, and the agent page can send it again.
 
+use super::breaker::{Admit, Receivers, PER_RECEIVER};
 use super::signature;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::clock::Clock;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 /// Waits before each retry; the first attempt is immediate. Sums to 27.6 hours.
 pub const RETRY_SCHEDULE: [Duration; 7] = [
@@ -30,10 +32,14 @@ pub const RETRY_SCHEDULE: [Duration; 7] = [
 pub const REDELIVER_PAUSE: Duration = Duration::minutes(1);
 /// A send not answered by then failed (and is retried).
 const TIMEOUT: StdDuration = StdDuration::from_secs(10);
-/// Deliveries taken at once; sent one after another, so the lease must outlast BATCH × TIMEOUT.
-const BATCH: i64 = 4;
-/// A taken delivery is not taken again (by this or another app server) for this long.
+/// Deliveries taken per pass (at most `PER_RECEIVER` of one agent); each is sent on its own task.
+const BATCH: i64 = 32;
+/// Sends in flight at once from this server, across receivers.
+const IN_FLIGHT: usize = 64;
+/// A taken delivery is not taken again (by this or another app server) for this long: it outlasts a send.
 const LEASE: Duration = Duration::minutes(2);
+/// A message whose receiver already has its sends in flight waits this long.
+const BUSY_RETRY: Duration = Duration::seconds(1);
 
 /// When to try again after `attempts` failed attempts; `None` once the schedule is spent.
 pub fn retry_at(attempts: i64, now: OffsetDateTime) -> Option<OffsetDateTime> {
@@ -51,6 +57,7 @@ pub struct Outbox {
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
     egress: Egress,
+    receivers: Receivers,
     wake: Arc<Notify>,
 }
 
@@ -86,7 +93,14 @@ fn client(egress: Egress) -> reqwest::Client {
 impl Outbox {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Outbox {
         let egress = Egress::default();
-        Outbox { store, clock, client: client(egress), egress, wake: Arc::new(Notify::new()) }
+        Outbox {
+            store,
+            clock,
+            client: client(egress),
+            egress,
+            receivers: Receivers::default(),
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Where webhooks may go: `webhook_allow_private` lets them reach inside (the demo and tests).
@@ -104,33 +118,74 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Sends every delivery due now, once; returns how many were attempted.
+    /// Sends every delivery due now, once, and waits for the sends; returns how many were attempted.
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
         let mut sent = 0;
         loop {
-            let now = self.clock.now();
-            let due = self.store.take_due_deliveries(now, now + LEASE, BATCH).await?;
-            if due.is_empty() {
+            let mut sends = JoinSet::new();
+            let (taken, started) = self.pass(&mut sends).await?;
+            while sends.join_next().await.is_some() {}
+            sent += started;
+            if taken == 0 {
                 return Ok(sent);
-            }
-            sent += due.len();
-            for delivery in due {
-                let attempt = self.attempt(&delivery).await?;
-                self.store.record_attempt(delivery.id, &attempt).await?;
             }
         }
     }
 
-    /// Runs until the process ends: whatever is due, then waits for a wake-up or a second.
+    /// Runs until the process ends. Sends run side by side, each on its own task, so a slow receiver
+    /// holds up only its own messages; the next pass starts when a send finishes, on a wake-up, or
+    /// after a second.
     pub fn spawn(self) {
         tokio::spawn(async move {
+            let mut sends = JoinSet::new();
             loop {
-                if let Err(e) = self.deliver_due().await {
-                    tracing::error!(error = %e, "webhook delivery pass failed");
+                if sends.len() < IN_FLIGHT {
+                    if let Err(e) = self.pass(&mut sends).await {
+                        tracing::error!(error = %e, "webhook delivery pass failed");
+                    }
                 }
-                let _ = tokio::time::timeout(StdDuration::from_secs(1), self.wake.notified()).await;
+                let tick = tokio::time::sleep(StdDuration::from_secs(1));
+                tokio::select! {
+                    _ = sends.join_next(), if !sends.is_empty() => {}
+                    _ = self.wake.notified() => {}
+                    _ = tick => {}
+                }
             }
         });
+    }
+
+    /// Takes what is due and starts each send its receiver admits; gives the others back for later.
+    /// Returns (taken, started).
+    async fn pass(&self, sends: &mut JoinSet<()>) -> Result<(usize, usize), StoreError> {
+        let now = self.clock.now();
+        let due = self.store.take_due_deliveries(now, now + LEASE, PER_RECEIVER as i64, BATCH).await?;
+        let (taken, mut started) = (due.len(), 0);
+        for delivery in due {
+            match self.receivers.admit(delivery.agent_id, now) {
+                Admit::Send => {
+                    started += 1;
+                    let outbox = self.clone();
+                    sends.spawn(async move { outbox.send_one(delivery).await });
+                }
+                Admit::Busy => self.store.postpone_delivery(delivery.id, now + BUSY_RETRY).await?,
+                Admit::OpenUntil(until) => self.store.postpone_delivery(delivery.id, until).await?,
+            }
+        }
+        Ok((taken, started))
+    }
+
+    async fn send_one(&self, delivery: Delivery) {
+        let outcome = async {
+            let attempt = self.attempt(&delivery).await?;
+            let delivered = attempt.state == DeliveryState::Delivered;
+            self.store.record_attempt(delivery.id, &attempt).await?;
+            Ok::<bool, StoreError>(delivered)
+        };
+        let delivered = outcome.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, delivery = %delivery.id, "a webhook send could not be recorded");
+            false
+        });
+        self.receivers.finish(delivery.agent_id, delivered, self.clock.now());
     }
 
     async fn attempt(&self, delivery: &Delivery) -> Result<Attempt, StoreError> {

@@ -174,13 +174,18 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// Pending actions whose deadline is at or before `now`, oldest deadline first.
     async fn overdue(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<super::HeldAction>>;
 
-    /// Due deliveries, leased until `lease_until` so no other worker sends them meanwhile.
+    /// Due deliveries, oldest first and at most `per_agent` of any one agent (so one receiver's backlog
+    /// cannot fill the batch), leased until `lease_until` so no other worker sends them meanwhile.
     async fn take_due_deliveries(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
+        per_agent: i64,
         limit: i64,
     ) -> Result<Vec<Delivery>>;
+    /// Gives a taken delivery back, due at `until` (its receiver was busy or its breaker open); no attempt
+    /// is counted.
+    async fn postpone_delivery(&self, delivery: Uuid, until: OffsetDateTime) -> Result<()>;
     async fn record_attempt(&self, delivery: Uuid, attempt: &Attempt) -> Result<()>;
     async fn deliveries(&self, agent: Uuid, limit: i64) -> Result<Vec<Delivery>>;
     async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>>;

@@ -342,14 +342,17 @@ macro_rules! sql_reviews {
                 &self,
                 now: OffsetDateTime,
                 lease_until: OffsetDateTime,
+                per_agent: i64,
                 limit: i64,
             ) -> __Result<Vec<crate::store::Delivery>> {
                 let mut tx = self.begin_write().await?;
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
-                    "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-                     ORDER BY next_attempt_at LIMIT $2",
+                    "SELECT * FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY agent_id ORDER BY next_attempt_at, id) \
+                     AS nth FROM webhook_deliveries d WHERE state = 'pending' AND next_attempt_at <= $1) due \
+                     WHERE nth <= $2 ORDER BY next_attempt_at LIMIT $3",
                 )
                 .bind(now)
+                .bind(per_agent)
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -362,6 +365,15 @@ macro_rules! sql_reviews {
                 }
                 tx.commit().await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn postpone_delivery(&self, delivery: Uuid, until: OffsetDateTime) -> __Result<()> {
+                sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending'")
+                    .bind(until)
+                    .bind(delivery)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn record_attempt(&self, delivery: Uuid, attempt: &crate::store::Attempt) -> __Result<()> {

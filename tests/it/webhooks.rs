@@ -13,9 +13,14 @@ use countersign::service::{AgentDraft, By};
 use countersign::store::DeliveryState;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use uuid::Uuid;
 
-crate::on_both_stores!(outcomes_reach_a_receiver_that_recovers, webhooks_cannot_be_aimed_inside);
+crate::on_both_stores!(
+    outcomes_reach_a_receiver_that_recovers,
+    webhooks_cannot_be_aimed_inside,
+    a_slow_receiver_holds_up_no_one_else,
+);
 
 /// (headers, body) of every request the receiver got.
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
@@ -152,5 +157,67 @@ async fn webhooks_cannot_be_aimed_inside(backend: Backend) {
     let log = app.store.deliveries(agent.id, 10).await.expect("log");
     assert_eq!(log[0].last_error.as_deref(), Some("refused: private address"), "said plainly, no connection details");
     assert!(seen.lock().expect("lock").is_empty(), "nothing reached the receiver");
+    app.stop().await;
+}
+
+/// Answers 204 after `delay`, noting when each request arrived.
+async fn timed_receiver(delay: std::time::Duration) -> (String, Arc<Mutex<Vec<std::time::Instant>>>) {
+    let seen: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let log = log.clone();
+            async move {
+                log.lock().expect("lock").push(std::time::Instant::now());
+                tokio::time::sleep(delay).await;
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+async fn a_slow_receiver_holds_up_no_one_else(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let acme = app.tenant("acme").await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let (slow_url, slow_seen) = timed_receiver(std::time::Duration::from_secs(3)).await;
+    let (fast_url, fast_seen) = timed_receiver(std::time::Duration::ZERO).await;
+    for (name, url, count) in [("slow", slow_url, 4), ("fast", fast_url, 2)] {
+        let draft = AgentDraft {
+            tenant: "acme".into(),
+            name: name.into(),
+            purpose: "Refunds".into(),
+            owner_email: "olu@example.com".into(),
+            sponsor_email: None,
+            allowances: vec!["refund:500.00EUR".into()],
+            webhook_url: Some(url),
+        };
+        let (agent, _) = app.service.create_agent(By::Operator, draft).await.expect("agent");
+        let (_, token) =
+            app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(1)).await.expect("token");
+        for i in 0..count {
+            let r: Value = post(&app, &token, &example(&format!("{name}-{i}"))).await.json().await.expect("json");
+            let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
+            app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
+        }
+    }
+    let start = std::time::Instant::now();
+    assert_eq!(app.service.outbox.deliver_due().await.expect("pass"), 6, "everything due is sent");
+    let since = |t: &std::time::Instant| t.duration_since(start);
+    let fast = fast_seen.lock().expect("lock").clone();
+    assert!(fast.len() == 2 && fast.iter().all(|t| since(t) < Duration::from_secs(2)), "not behind the slow one");
+    let slow = slow_seen.lock().expect("lock").clone();
+    assert_eq!(slow.len(), 4);
+    let at_once = slow.iter().filter(|t| since(t) < Duration::from_secs(2)).count();
+    assert_eq!(at_once, 2, "at most two in flight to one receiver; the others waited for room");
     app.stop().await;
 }
