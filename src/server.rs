@@ -67,6 +67,8 @@ pub async fn serve(
     on_listening(listen);
     tracing::info!(%listen, "serving");
     println!("Countersign is listening on http://{listen}");
+    // Client addresses key the limits on password attempts (`web::flood`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
 }
 

@@ -25,6 +25,9 @@ pub enum AppError {
     /// Someone else changed it first ("already approved by Ana at 10:04:12").
     #[error("{0}")]
     Conflict(String),
+    /// Too many password attempts from here or in all: wait this many seconds.
+    #[error("Too many attempts: wait {0} seconds and try again.")]
+    TooManyAttempts(u64),
     #[error("Something went wrong on our side. Try again; if it keeps happening, tell an admin.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -39,6 +42,7 @@ impl AppError {
             AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
+            AppError::TooManyAttempts(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

@@ -8,6 +8,7 @@ mod console;
 pub use console::ConsoleService;
 mod csrf;
 mod export;
+mod flood;
 mod guard;
 mod headers;
 mod health;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/export", get(export::audit))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
         .layer(middleware::from_fn(guard::guard_pages))
+        .layer(middleware::from_fn_with_state(flood::Floods::default(), flood::limit_attempts))
         // Server functions read whole bodies; nothing the console sends comes near this.
         .layer(RequestBodyLimitLayer::new(CONSOLE_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))

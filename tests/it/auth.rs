@@ -8,6 +8,7 @@ use std::time::Duration;
 
 crate::on_both_stores!(
     sign_in_starts_a_hardened_session,
+    a_flood_of_password_attempts_is_throttled,
     wrong_password_and_unknown_email_are_refused_alike,
     five_failures_lock_the_account_for_fifteen_minutes,
     sign_out_ends_the_session,
@@ -329,5 +330,25 @@ async fn oversized_console_requests_are_refused_unread(backend: Backend) {
     let r = app.sign_in(&app.browser(), &huge, "whatever password").await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(app.audit_kinds().await.is_empty(), "nothing recorded");
+    app.stop().await;
+}
+
+async fn a_flood_of_password_attempts_is_throttled(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..45 {
+        let (url, browser) = (app.url("/api/login"), app.browser());
+        let form = [("email", format!("nobody{i}@example.com")), ("password", "not the password at all".into())];
+        attempts.spawn(async move { browser.post(url).form(&form).send().await.expect("sign-in") });
+    }
+    let answers = attempts.join_all().await;
+    let throttled: Vec<&reqwest::Response> =
+        answers.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert!(throttled.len() >= 10, "one client gets 30 at once: {} throttled", throttled.len());
+    let retry: u64 = throttled[0].headers()["retry-after"].to_str().expect("header").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(answers.iter().all(|r| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&r.status())));
+    let refused = app.audit_kinds().await.iter().filter(|k| *k == "sign_in.failed").count();
+    assert_eq!(refused, answers.len() - throttled.len(), "a throttled attempt costs no argon2 and records nothing");
     app.stop().await;
 }
