@@ -29,6 +29,28 @@ pub fn in_text(s: &str) -> Option<char> {
     s.chars().find(|&c| reorders(c) || invisible(c))
 }
 
+/// The most a free-form object (`action.parameters`, `case.facts`) may hold: nesting, and values in all.
+pub const MAX_DEPTH: usize = 8;
+pub const MAX_ELEMENTS: usize = 500;
+
+/// Why a free-form object, given by its values, is too big to show a reviewer (or to walk cheaply), if it is.
+pub fn oversized<'v>(values: impl IntoIterator<Item = &'v serde_json::Value>) -> Option<String> {
+    fn walk(v: &serde_json::Value, depth: usize, count: &mut usize) -> bool {
+        *count += 1;
+        if depth > MAX_DEPTH || *count > MAX_ELEMENTS {
+            return false;
+        }
+        match v {
+            serde_json::Value::Array(items) => items.iter().all(|i| walk(i, depth + 1, count)),
+            serde_json::Value::Object(map) => map.values().all(|i| walk(i, depth + 1, count)),
+            _ => true,
+        }
+    }
+    let mut count = 0;
+    (!values.into_iter().all(|v| walk(v, 1, &mut count)))
+        .then(|| format!("may nest at most {MAX_DEPTH} deep and hold at most {MAX_ELEMENTS} values"))
+}
+
 /// Names the character for a message: "U+202E".
 pub fn code(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
@@ -120,6 +142,18 @@ mod tests {
         assert_eq!(in_identifier("cus_123\u{0007}"), Some('\u{0007}'));
         assert_eq!(in_identifier("CS-8812"), None);
         assert_eq!(code('\u{202E}'), "U+202E");
+    }
+
+    #[test]
+    fn free_form_objects_have_a_depth_and_a_size() {
+        let fine = serde_json::json!({"order": "A-1", "lines": [1, 2, 3]});
+        assert_eq!(oversized(fine.as_object().unwrap().values()), None);
+        let mut deep = serde_json::json!(1);
+        for _ in 0..MAX_DEPTH {
+            deep = serde_json::json!([deep]);
+        }
+        assert!(oversized([&deep]).is_some());
+        assert!(oversized([&serde_json::json!(vec![0; MAX_ELEMENTS])]).is_some());
     }
 
     #[test]

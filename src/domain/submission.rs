@@ -68,7 +68,7 @@ fn check(value: &Value, raw: &str) -> Result<Submission, Vec<FieldError>> {
         }
         parsed
     });
-    c.object(action.get("parameters"), "action.parameters", &[], true);
+    c.free_form(action.get("parameters"), "action.parameters", true);
     let amount = c.amount(action.get("amount"), action_type);
     c.text(top, "intent", "", true, MAX_TEXT);
     let case =
@@ -76,7 +76,7 @@ fn check(value: &Value, raw: &str) -> Result<Submission, Vec<FieldError>> {
     let case_id = c.text(case, "id", "case", true, MAX_KEY);
     c.text(case, "channel", "case", false, 64);
     c.text(case, "summary", "case", false, MAX_TEXT);
-    c.object(case.get("facts"), "case.facts", &[], false);
+    c.free_form(case.get("facts"), "case.facts", false);
     let customer =
         c.object(case.get("customer"), "case.customer", &["id", "display_name", "tier"], true).unwrap_or(&empty);
     let customer_id = c.text(customer, "id", "case.customer", true, MAX_KEY);
@@ -170,6 +170,15 @@ impl Checker {
             Some(_) => {
                 self.fail(if path.is_empty() { "(body)" } else { path }, "must be an object");
                 None
+            }
+        }
+    }
+
+    /// A free-form object (any keys), within a depth and a size.
+    fn free_form(&mut self, v: Option<&Value>, path: &str, required: bool) {
+        if let Some(map) = self.object(v, path, &[], required) {
+            if let Some(why) = hostile::oversized(map.values()) {
+                self.fail(path, why);
             }
         }
     }
