@@ -12,7 +12,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions::session::Id;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 use uuid::Uuid;
 
 pub const COOKIE: &str = "countersign_session";
@@ -101,4 +102,26 @@ async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option
         end(session).await?;
     }
     Ok(viewer)
+}
+
+/// Whether the session `id` still stands for `user`, read afresh from the store: for a long-lived response
+/// (the queue's event stream), which must end when its session does — signed out, the password changed,
+/// idle or absolute timeout, the person disabled or no longer allowed `section`.
+pub async fn still_signed_in(state: &AppState, id: Option<Id>, user: Uuid, section: crate::domain::Section) -> bool {
+    let Some(id) = id else { return false };
+    let Ok(Some(record)) = state.service.store.sessions().load(&id).await else { return false };
+    // The session layer dates expiry by the wall clock.
+    if record.expiry_date <= OffsetDateTime::now_utc() {
+        return false;
+    }
+    let Some(auth) = record.data.get(AUTH_KEY).and_then(|v| serde_json::from_value::<SessionAuth>(v.clone()).ok())
+    else {
+        return false;
+    };
+    let Ok(absolute) = time::Duration::try_from(state.config.session_absolute_timeout) else { return false };
+    if auth.user != user || state.service.clock.now() - auth.signed_in_at >= absolute {
+        return false;
+    }
+    matches!(state.service.viewer(auth.user, auth.epoch).await,
+        Ok(Some(v)) if crate::domain::access::may_open(&v.roles, section))
 }

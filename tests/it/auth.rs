@@ -9,6 +9,7 @@ use std::time::Duration;
 crate::on_both_stores!(
     sign_in_starts_a_hardened_session,
     a_flood_of_password_attempts_is_throttled,
+    the_queue_stream_ends_with_its_session,
     wrong_password_and_unknown_email_are_refused_alike,
     five_failures_lock_the_account_for_fifteen_minutes,
     sign_out_ends_the_session,
@@ -350,5 +351,22 @@ async fn a_flood_of_password_attempts_is_throttled(backend: Backend) {
     assert!(answers.iter().all(|r| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&r.status())));
     let refused = app.audit_kinds().await.iter().filter(|k| *k == "sign_in.failed").count();
     assert_eq!(refused, answers.len() - throttled.len(), "a throttled attempt costs no argon2 and records nothing");
+    app.stop().await;
+}
+
+async fn the_queue_stream_ends_with_its_session(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.tenant("acme").await;
+    app.person("sam@example.com", &[Role::Supervisor], &["acme"]).await;
+    let browser = app.browser();
+    app.sign_in(&browser, "sam@example.com", PASSWORD).await;
+    let mut stream = browser.get(app.url("/queue/events")).send().await.expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(app.call(&browser, "logout", &[]).await.status().is_success());
+    let ended = tokio::time::timeout(Duration::from_secs(8), async {
+        while stream.chunk().await.expect("chunk").is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream must end when its session does");
     app.stop().await;
 }
