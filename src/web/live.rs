@@ -63,8 +63,10 @@ pub async fn queue_events(
                     None
                 }
             };
+            // A reader that has fallen 64 events behind misses this one (it rereads its page on the next),
+            // but never stalls the session check.
             if let Some(event) = event {
-                if events.send(event).await.is_err() {
+                if let Err(mpsc::error::TrySendError::Closed(_)) = events.try_send(event) {
                     break;
                 }
             }

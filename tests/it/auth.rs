@@ -363,10 +363,9 @@ async fn the_queue_stream_ends_with_its_session(backend: Backend) {
     let mut stream = browser.get(app.url("/queue/events")).send().await.expect("stream");
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(app.call(&browser, "logout", &[]).await.status().is_success());
-    let ended = tokio::time::timeout(Duration::from_secs(8), async {
-        while stream.chunk().await.expect("chunk").is_some() {}
-    })
-    .await;
+    let ended =
+        tokio::time::timeout(Duration::from_secs(8), async { while stream.chunk().await.expect("chunk").is_some() {} })
+            .await;
     assert!(ended.is_ok(), "the event stream must end when its session does");
     app.stop().await;
 }
