@@ -22,11 +22,11 @@ crate::on_both_stores!(
     a_slow_receiver_holds_up_no_one_else,
 );
 
-/// (headers, body) of every request the receiver got.
-type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+/// (arrival, headers, body) of every request the receiver got.
+type Seen = Arc<Mutex<Vec<(std::time::Instant, HeaderMap, String)>>>;
 
-/// Answers 503 to the first `failures` requests, then 204.
-async fn receiver(failures: usize) -> (String, Seen) {
+/// Answers 503 to the first `failures` requests, then 204, each after `delay`.
+async fn receiver(failures: usize, delay: Duration) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let log = seen.clone();
     let app = axum::Router::new().route(
@@ -34,9 +34,13 @@ async fn receiver(failures: usize) -> (String, Seen) {
         axum::routing::post(move |headers: HeaderMap, body: String| {
             let log = log.clone();
             async move {
-                let mut log = log.lock().expect("lock");
-                log.push((headers, body));
-                if log.len() <= failures {
+                let count = {
+                    let mut log = log.lock().expect("lock");
+                    log.push((std::time::Instant::now(), headers, body));
+                    log.len()
+                };
+                tokio::time::sleep(delay).await;
+                if count <= failures {
                     StatusCode::SERVICE_UNAVAILABLE
                 } else {
                     StatusCode::NO_CONTENT
@@ -57,7 +61,7 @@ async fn outcomes_reach_a_receiver_that_recovers(backend: Backend) {
     let acme = app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let (url, seen) = receiver(2).await;
+    let (url, seen) = receiver(2, Duration::ZERO).await;
     let draft = AgentDraft {
         tenant: "acme".into(),
         name: "refunder".into(),
@@ -88,9 +92,9 @@ async fn outcomes_reach_a_receiver_that_recovers(backend: Backend) {
 
     let requests = seen.lock().expect("lock").clone();
     assert_eq!(requests.len(), 3);
-    let ids: Vec<&str> = requests.iter().map(|(h, _)| h["webhook-id"].to_str().expect("id")).collect();
+    let ids: Vec<&str> = requests.iter().map(|(_, h, _)| h["webhook-id"].to_str().expect("id")).collect();
     assert!(ids.iter().all(|i| *i == ids[0] && i.starts_with("msg_")), "one message id across retries");
-    for (headers, body) in &requests {
+    for (_, headers, body) in &requests {
         let timestamp: i64 = headers["webhook-timestamp"].to_str().expect("ts").parse().expect("number");
         let expected = signature::sign(&secret, ids[0], timestamp, body).expect("sign");
         assert_eq!(headers["webhook-signature"].to_str().expect("sig"), expected, "signed per the specification");
@@ -118,7 +122,7 @@ async fn webhooks_cannot_be_aimed_inside(backend: Backend) {
     let acme = app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let (receiver_url, seen) = receiver(0).await;
+    let (receiver_url, seen) = receiver(0, Duration::ZERO).await;
     let port = receiver_url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
     let draft = |name: &str, url: String| AgentDraft {
         tenant: "acme".into(),
@@ -160,37 +164,14 @@ async fn webhooks_cannot_be_aimed_inside(backend: Backend) {
     app.stop().await;
 }
 
-/// Answers 204 after `delay`, noting when each request arrived.
-async fn timed_receiver(delay: std::time::Duration) -> (String, Arc<Mutex<Vec<std::time::Instant>>>) {
-    let seen: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
-    let log = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let log = log.clone();
-            async move {
-                log.lock().expect("lock").push(std::time::Instant::now());
-                tokio::time::sleep(delay).await;
-                StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, seen)
-}
-
 async fn a_slow_receiver_holds_up_no_one_else(backend: Backend) {
     let app = TestApp::start(backend).await;
     let acme = app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
     let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
-    let (slow_url, slow_seen) = timed_receiver(std::time::Duration::from_secs(3)).await;
-    let (fast_url, fast_seen) = timed_receiver(std::time::Duration::ZERO).await;
+    let (slow_url, slow_seen) = receiver(0, Duration::from_secs(3)).await;
+    let (fast_url, fast_seen) = receiver(0, Duration::ZERO).await;
     for (name, url, count) in [("slow", slow_url, 4), ("fast", fast_url, 2)] {
         let draft = AgentDraft {
             tenant: "acme".into(),
@@ -212,7 +193,7 @@ async fn a_slow_receiver_holds_up_no_one_else(backend: Backend) {
     }
     let start = std::time::Instant::now();
     assert_eq!(app.service.outbox.deliver_due().await.expect("pass"), 6, "everything due is sent");
-    let since = |t: &std::time::Instant| t.duration_since(start);
+    let since = |(t, _, _): &(std::time::Instant, HeaderMap, String)| t.duration_since(start);
     let fast = fast_seen.lock().expect("lock").clone();
     assert!(fast.len() == 2 && fast.iter().all(|t| since(t) < Duration::from_secs(2)), "not behind the slow one");
     let slow = slow_seen.lock().expect("lock").clone();
