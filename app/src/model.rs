@@ -142,34 +142,6 @@ pub struct AuditPage {
     pub older: Option<i64>,
 }
 
-/// The audit chain's verification: one under way, and the last one kept.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainStatus {
-    pub running: Option<ChainProgress>,
-    pub last: Option<ChainReport>,
-}
-
-/// A check under way: events verified so far, of the chain's length when it started.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainProgress {
-    pub checked: u64,
-    pub total: u64,
-    pub started_at: String,
-}
-
-/// What a finished check found. The whole chain is checked; `events` counts the viewer's own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainReport {
-    pub events: u64,
-    /// The last event that verified (`None`: the chain is empty or broke at its first event).
-    pub head_seq: Option<i64>,
-    pub head_hash: Option<String>,
-    /// The first bad event and why.
-    pub broken: Option<(i64, String)>,
-    pub checked_at: String,
-    pub checked_by: String,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRow {
     pub email: String,

@@ -2,12 +2,10 @@
 //! to wasm32 without the server's dependencies.
 
 use crate::error::AppError;
-use crate::history_model::{AuditFilter, DecisionRecord, HistoryFilter, HistoryPage};
+use crate::history_model::{AuditFilter, ChainStatus, DecisionRecord, HistoryFilter, HistoryPage};
 use crate::insights_model::InsightsView;
 use crate::lifecycle_model::{AgentsOverview, EvidenceView, PeopleAdmin};
-use crate::model::{
-    AgentDetail, AgentFormOptions, AuditPage, ChainStatus, CreatedAgent, MintedCredential, People, Viewer,
-};
+use crate::model::{AgentDetail, AgentFormOptions, AuditPage, CreatedAgent, MintedCredential, People, Viewer};
 use crate::review_model::{CaseView, DecisionForm, QueueFilter, QueuePage};
 use async_trait::async_trait;
 use tower_sessions::Session;

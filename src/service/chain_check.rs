@@ -7,7 +7,8 @@ use crate::domain::access;
 use crate::domain::audit::Break;
 use crate::domain::chain_check::{ChainCheck, Checking};
 use crate::domain::Section;
-use app::model::{ChainProgress, ChainReport, ChainStatus, Viewer};
+use app::history_model::{ChainProgress, ChainReport, ChainStatus};
+use app::model::Viewer;
 use std::sync::{Arc, Mutex};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -106,7 +107,7 @@ impl Service {
                 service.chain_checks.end();
             });
         }
-        self.chain_status(viewer).await
+        self.chain_status_in(&reader.audit).await
     }
 
     /// The check under way on this server and the last one kept, counted for the viewer.
@@ -115,8 +116,12 @@ impl Service {
             return Err(ServiceError::Forbidden);
         }
         let reader = self.reader(viewer).await?;
+        self.chain_status_in(&reader.audit).await
+    }
+
+    async fn chain_status_in(&self, scope: &access::AuditScope) -> Result<ChainStatus, ServiceError> {
         let last = match self.store.last_chain_check().await? {
-            Some(check) => Some(self.chain_report(&check, &reader.audit).await?),
+            Some(check) => Some(self.chain_report(&check, scope).await?),
             None => None,
         };
         Ok(ChainStatus { running: self.chain_checks.current(), last })

@@ -12,6 +12,8 @@ mod sql_held_actions;
 #[macro_use]
 mod sql_reviews;
 #[macro_use]
+mod sql_apply;
+#[macro_use]
 mod sql_lifecycle;
 #[macro_use]
 mod sql_people;

@@ -90,6 +90,7 @@ sql_insights!(PostgresStore, Postgres);
 sql_agents!(PostgresStore, Postgres);
 sql_held_actions!(PostgresStore, Postgres);
 sql_reviews!(PostgresStore, Postgres);
+sql_apply!(PostgresStore, Postgres);
 sql_lifecycle!(PostgresStore, Postgres);
 sql_people!(PostgresStore, Postgres);
 sql_history!(PostgresStore, Postgres);

@@ -101,6 +101,7 @@ sql_insights!(SqliteStore, Sqlite);
 sql_agents!(SqliteStore, Sqlite);
 sql_held_actions!(SqliteStore, Sqlite);
 sql_reviews!(SqliteStore, Sqlite);
+sql_apply!(SqliteStore, Sqlite);
 sql_lifecycle!(SqliteStore, Sqlite);
 sql_people!(SqliteStore, Sqlite);
 sql_history!(SqliteStore, Sqlite);

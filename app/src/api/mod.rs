@@ -10,7 +10,8 @@ pub mod review;
 
 use crate::error::AppError;
 use crate::history_model::AuditFilter;
-use crate::model::{AuditPage, ChainStatus, People, Viewer};
+use crate::history_model::ChainStatus;
+use crate::model::{AuditPage, People, Viewer};
 use leptos::prelude::*;
 
 #[server(endpoint = "viewer")]
