@@ -42,6 +42,12 @@ pub struct Config {
     /// Let webhooks reach loopback, private and link-local addresses, and plain `http://`. Off: an agent's
     /// webhook URL cannot aim the server inside its network. On for the demo and tests only.
     pub webhook_allow_private: bool,
+    /// Submissions one agent may make per second, sustained (`0`: no limit). Over it: 429 with `Retry-After`.
+    pub intake_rate_per_agent: u32,
+    /// Submissions one agent may make at once above its sustained rate.
+    pub intake_burst_per_agent: u32,
+    /// Requests (submissions and long-polls) one agent may have in flight at once (`0`: no limit).
+    pub intake_concurrency_per_agent: u32,
 }
 
 impl Default for Config {
@@ -60,6 +66,9 @@ impl Default for Config {
             access_review_grace: Duration::from_secs(14 * 24 * 3600),
             orphan_grace: Duration::from_secs(72 * 3600),
             webhook_allow_private: false,
+            intake_rate_per_agent: 50,
+            intake_burst_per_agent: 200,
+            intake_concurrency_per_agent: 64,
         }
     }
 }
@@ -89,6 +98,14 @@ impl Config {
             review_grace: span(self.access_review_grace, "access_review_grace")?,
             orphan_grace: span(self.orphan_grace, "orphan_grace")?,
         })
+    }
+
+    pub fn intake_limits(&self) -> crate::service::intake_limits::Limits {
+        crate::service::intake_limits::Limits {
+            per_second: self.intake_rate_per_agent,
+            burst: self.intake_burst_per_agent,
+            in_flight: self.intake_concurrency_per_agent,
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -26,6 +26,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
+    service.intake_limits = crate::service::intake_limits::IntakeLimits::new(config.intake_limits());
     service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private });
     Ok(AppState {
         leptos: Arc::new(web::leptos_options(&config)),
@@ -49,13 +50,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let listen = config.listen;
     let sessions = store.sessions();
-    tokio::spawn(async move {
-        if let Err(e) = sessions.continuously_delete_expired(tokio::time::Duration::from_secs(300)).await {
-            tracing::error!(error = %e, "expired-session cleanup stopped");
-        }
-    });
     let state = state(config, store, Arc::new(SystemClock)).await?;
     state.service.spawn_workers();
+    state.service.tasks.every("session cleanup", Duration::from_secs(300), move || {
+        let sessions = sessions.clone();
+        async move { sessions.delete_expired().await.map(|()| vec![]).map_err(|e| e.to_string()) }
+    });
+    let service = state.service.clone();
     let app = web::router(state);
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // With port 0 the system picks one; say which, so scripts (and the browser tests) can find it.
@@ -69,7 +70,12 @@ pub async fn serve(
     println!("Countersign is listening on http://{listen}");
     // Client addresses key the limits on password attempts (`web::flood`).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed");
+    // Refusals noted since the last flush are written before the process ends.
+    if let Err(e) = service.flush_refusals().await {
+        tracing::error!(error = %e, "refusals noted at shutdown could not be audited");
+    }
+    served
 }
 
 async fn shutdown() {

@@ -16,6 +16,11 @@ pub enum ApiError {
     Conflict(String),
     Invalid(Vec<FieldError>),
     TooLarge(usize),
+    /// Over the agent's rate or in-flight limit: 429 with `Retry-After` (seconds).
+    TooMany {
+        detail: String,
+        retry_after: u64,
+    },
     Internal,
 }
 
@@ -61,6 +66,15 @@ impl IntoResponse for ApiError {
                 format!("A held action may be at most {limit} bytes."),
                 None,
             ),
+            ApiError::TooMany { detail, retry_after } => {
+                let body = json!({ "type": "about:blank", "title": "Too many requests", "status": 429,
+                                   "detail": format!("{detail}; retry after {retry_after} s.") });
+                let headers = [
+                    (header::CONTENT_TYPE, "application/problem+json".to_string()),
+                    (header::RETRY_AFTER, retry_after.to_string()),
+                ];
+                return (StatusCode::TOO_MANY_REQUESTS, headers, body.to_string()).into_response();
+            }
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal error",
@@ -106,6 +120,9 @@ impl From<IntakeError> for ApiError {
             IntakeError::OutOfScope(reason) => ApiError::Forbidden(reason),
             IntakeError::KeyReused => ApiError::Conflict(e.to_string()),
             IntakeError::AgentInactive(state) => ApiError::AgentInactive(state),
+            IntakeError::Limited(l) => {
+                ApiError::TooMany { detail: l.reason.clone(), retry_after: l.retry_after.as_secs().max(1) }
+            }
             IntakeError::NotFound => ApiError::NotFound,
             IntakeError::NotPending(_) => ApiError::Conflict(e.to_string()),
             IntakeError::Service(e) => e.into(),

@@ -17,6 +17,9 @@ pub async fn start(database_url: &str) -> anyhow::Result<Running> {
         .env("COUNTERSIGN_DATABASE_URL", database_url)
         .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "error")
+        // Capacity is measured with one agent at full speed: its own limits would only measure themselves.
+        .env("COUNTERSIGN_INTAKE_RATE_PER_AGENT", "0")
+        .env("COUNTERSIGN_INTAKE_CONCURRENCY_PER_AGENT", "0")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

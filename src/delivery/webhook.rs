@@ -8,6 +8,7 @@ use super::signature;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::clock::Clock;
 use crate::domain::egress::{Egress, Refused};
+use crate::service::tasks::{Skipped, Tasks};
 use crate::store::{Attempt, Delivery, DeliveryState, Store, StoreError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
@@ -63,6 +64,13 @@ pub struct Outbox {
 
 /// Resolves a webhook's host and keeps only the addresses `egress` allows, so the connection goes to an
 /// address that was checked, whatever the name resolves to next time (DNS rebinding).
+/// What one pass of the outbox did.
+struct Pass {
+    taken: usize,
+    started: usize,
+    skipped: Skipped,
+}
+
 struct Guarded(Egress);
 
 impl Resolve for Guarded {
@@ -123,10 +131,10 @@ impl Outbox {
         let mut sent = 0;
         loop {
             let mut sends = JoinSet::new();
-            let (taken, started) = self.pass(&mut sends).await?;
+            let pass = self.pass(&mut sends).await?;
             while sends.join_next().await.is_some() {}
-            sent += started;
-            if taken == 0 {
+            sent += pass.started;
+            if pass.taken == 0 {
                 return Ok(sent);
             }
         }
@@ -134,36 +142,37 @@ impl Outbox {
 
     /// Runs until the process ends. Sends run side by side, each on its own task, so a slow receiver
     /// holds up only its own messages; the next pass starts when a send finishes, on a wake-up, or
-    /// after a second.
-    pub fn spawn(self) {
+    /// after a second (longer while passes keep failing).
+    pub fn spawn(self, tasks: &Tasks) {
+        let task = tasks.register("webhooks", Some(StdDuration::from_secs(300)));
         tokio::spawn(async move {
             let mut sends = JoinSet::new();
+            let mut wait = StdDuration::from_secs(1);
             loop {
                 if sends.len() < IN_FLIGHT {
-                    if let Err(e) = self.pass(&mut sends).await {
-                        tracing::error!(error = %e, "webhook delivery pass failed");
-                    }
+                    let outcome = self.pass(&mut sends).await.map(|pass| pass.skipped).map_err(|e| e.to_string());
+                    wait = task.settle(StdDuration::from_secs(1), outcome);
+                } else {
+                    task.beat();
                 }
-                let tick = tokio::time::sleep(StdDuration::from_secs(1));
                 tokio::select! {
                     _ = sends.join_next(), if !sends.is_empty() => {}
                     _ = self.wake.notified() => {}
-                    _ = tick => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
             }
         });
     }
 
     /// Takes what is due and starts each send its receiver admits; gives the others back for later.
-    /// Returns (taken, started).
-    async fn pass(&self, sends: &mut JoinSet<()>) -> Result<(usize, usize), StoreError> {
+    async fn pass(&self, sends: &mut JoinSet<()>) -> Result<Pass, StoreError> {
         let now = self.clock.now();
         let due = self.store.take_due_deliveries(now, now + LEASE, PER_RECEIVER as i64, BATCH).await?;
-        let (taken, mut started) = (due.len(), 0);
-        for delivery in due {
+        let mut pass = Pass { taken: due.rows.len(), started: 0, skipped: due.unreadable };
+        for delivery in due.rows {
             match self.receivers.admit(delivery.agent_id, now) {
                 Admit::Send => {
-                    started += 1;
+                    pass.started += 1;
                     let outbox = self.clone();
                     sends.spawn(async move { outbox.send_one(delivery).await });
                 }
@@ -171,7 +180,7 @@ impl Outbox {
                 Admit::OpenUntil(until) => self.store.postpone_delivery(delivery.id, until).await?,
             }
         }
-        Ok((taken, started))
+        Ok(pass)
     }
 
     async fn send_one(&self, delivery: Delivery) {

@@ -5,6 +5,7 @@
 //! transaction: a durable commit (fsync) costs the same for one row or hundreds, so under load the cost
 //! is shared instead of paid per request (group commit).
 
+use super::tasks::{panicked, Tasks};
 use super::{AuthenticatedAgent, Service, ServiceError};
 use crate::delivery::{Change, ChangeKind};
 use crate::domain::audit::{Actor, Event, Kind};
@@ -28,8 +29,9 @@ type Job = (NewHeldAction, oneshot::Sender<Result<Submitted, String>>);
 pub struct IntakeWriter(mpsc::Sender<Job>);
 
 impl IntakeWriter {
-    pub fn spawn(store: Arc<dyn Store>) -> IntakeWriter {
+    pub fn spawn(store: Arc<dyn Store>, tasks: &Tasks) -> IntakeWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let task = tasks.register("intake", None);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut jobs = vec![first];
@@ -40,14 +42,23 @@ impl IntakeWriter {
                     }
                 }
                 let (items, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-                match store.submit(items).await {
-                    Ok(outcomes) => outcomes.into_iter().zip(replies).for_each(|(o, reply)| {
-                        let _ = reply.send(Ok(o));
-                    }),
+                // Its own task: a panic fails this batch's requests, not the writer.
+                let store = store.clone();
+                let committed = tokio::spawn(async move { store.submit(items).await.map_err(|e| e.to_string()) })
+                    .await
+                    .unwrap_or_else(|e| Err(panicked(&e)));
+                match committed {
+                    Ok(outcomes) => {
+                        task.settle(Duration::ZERO, Ok(vec![]));
+                        outcomes.into_iter().zip(replies).for_each(|(o, reply)| {
+                            let _ = reply.send(Ok(o));
+                        })
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "a batch of held actions failed to commit");
+                        task.settle(Duration::ZERO, Err(e.clone()));
                         replies.into_iter().for_each(|reply| {
-                            let _ = reply.send(Err(e.to_string()));
+                            let _ = reply.send(Err(e.clone()));
                         });
                     }
                 }
@@ -74,6 +85,8 @@ pub enum IntakeError {
     KeyReused,
     #[error("the agent is {}", .0.as_str())]
     AgentInactive(crate::domain::AgentState),
+    #[error("{}", .0.reason)]
+    Limited(super::intake_limits::Limited),
     #[error("not found")]
     NotFound,
     #[error("the held action is already {0}")]
@@ -96,6 +109,7 @@ pub enum IntakeOutcome {
 impl Service {
     /// `body` is the request body as received: the stored copy and the content hash are of these bytes.
     pub async fn submit_held_action(&self, who: &AuthenticatedAgent, body: &str) -> Result<IntakeOutcome, IntakeError> {
+        let _in_flight = self.intake_limits.submit(who.agent.id).map_err(|l| self.limited(who, l))?;
         let item = self.prepare_held_action(who, body).await?;
         match self.intake.submit(item).await? {
             Submitted::Created(a) => {
@@ -108,8 +122,15 @@ impl Service {
         }
     }
 
+    /// Notes a request turned away by the agent's limits (audited coalesced, like scope refusals).
+    fn limited(&self, who: &AuthenticatedAgent, limited: super::intake_limits::Limited) -> IntakeError {
+        let agent = (who.agent.id, who.agent.tenant_id);
+        self.refusals.note(agent, "limit", json!({ "reason": limited.reason }), self.clock.now());
+        IntakeError::Limited(limited)
+    }
+
     /// Checks a submission against the contract and the agent's scope and builds the row and event to store.
-    /// A refusal for scope is recorded here.
+    /// A refusal for scope is recorded here (coalesced with others of the same agent and kind).
     pub async fn prepare_held_action(
         &self,
         who: &AuthenticatedAgent,
@@ -119,13 +140,11 @@ impl Service {
         let agent = &who.agent;
         let now = self.clock.now();
         if let Some(reason) = agent.scope.refusal(s.action, s.amount.as_ref()) {
-            let event = Event::new(Kind::HeldActionRefused, Actor::Agent(agent.id), format!("agent:{}", agent.id))
-                .tenant(agent.tenant_id)
-                .data(
-                    json!({ "reason": reason, "action_type": s.action.as_str(), "idempotency_key": s.idempotency_key,
-                              "amount": s.amount.as_ref().map(|m| m.to_string()) }),
-                );
-            self.store.append(event, now).await?;
+            let details = json!({ "reason": reason, "action_type": s.action.as_str(),
+                                  "idempotency_key": s.idempotency_key,
+                                  "amount": s.amount.as_ref().map(|m| m.to_string()) });
+            let key = format!("scope {}", s.action.as_str());
+            self.refusals.note((agent.id, agent.tenant_id), &key, details, now);
             return Err(IntakeError::OutOfScope(reason));
         }
         let tier = self.catalog.effective_tier(s.action, s.requested_tier);
@@ -159,6 +178,7 @@ impl Service {
         id: Uuid,
         wait: Duration,
     ) -> Result<HeldAction, IntakeError> {
+        let _in_flight = self.intake_limits.enter(who.agent.id).map_err(|l| self.limited(who, l))?;
         // Subscribe before reading, so a change between the two is not missed.
         let mut changes = self.changes.subscribe();
         let own = |a: Option<HeldAction>| a.filter(|a| a.agent_id == who.agent.id).ok_or(IntakeError::NotFound);

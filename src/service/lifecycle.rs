@@ -16,11 +16,13 @@ use uuid::Uuid;
 const RETRIES: usize = 8;
 
 /// What one pass of the sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sweep {
     pub lapsed_handovers: usize,
     pub suspended_for_review: usize,
     pub suspended_as_orphans: usize,
+    /// Agents the sweep could not move, with why: reported, and left for the next pass.
+    pub skipped: Vec<String>,
 }
 
 /// How `person` stands as a possible owner of an agent of `tenant`.
@@ -278,27 +280,16 @@ impl Service {
                 (false, true) => lifecycle::ORPHANED_REASON,
                 (false, false) => continue,
             };
+            let id = agent.id;
             match self.move_agent(agent, AgentState::Suspended, reason.to_string(), Actor::System).await {
                 Ok(_) if overdue => sweep.suspended_for_review += 1,
                 Ok(_) => sweep.suspended_as_orphans += 1,
                 // Someone changed it meanwhile; the next pass looks again.
                 Err(ServiceError::Invalid(_)) => {}
-                Err(e) => return Err(e),
+                // One agent that cannot be moved must not keep the others from being swept.
+                Err(e) => sweep.skipped.push(format!("agent {id}: {e}")),
             }
         }
         Ok(sweep)
-    }
-
-    /// Runs the sweep every minute until the process ends.
-    pub fn spawn_lifecycle_worker(&self) {
-        let service = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = service.lifecycle_sweep().await {
-                    tracing::error!(error = %e, "lifecycle sweep failed");
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            }
-        });
     }
 }

@@ -10,12 +10,15 @@ mod export;
 mod history;
 mod insights;
 mod intake;
+pub mod intake_limits;
 mod lifecycle;
 mod people;
 mod qa;
 mod records;
+mod refusals;
 mod review;
 mod review_facts;
+pub mod tasks;
 
 use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;
@@ -25,6 +28,7 @@ use crate::domain::receipt::ReceiptKey;
 use crate::domain::Invalid;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{broadcast, OnceCell};
 
 pub use accounts::SignInError;
@@ -55,6 +59,11 @@ pub struct Service {
     pub outbox: Outbox,
     receipts: Arc<OnceCell<ReceiptKey>>,
     chain_checks: chain_check::ChainChecks,
+    /// Per-agent rate and in-flight limits on the intake API (off unless configured).
+    pub intake_limits: intake_limits::IntakeLimits,
+    refusals: refusals::Refusals,
+    /// The background tasks' state, for `/readyz`.
+    pub tasks: tasks::Tasks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +80,8 @@ impl Service {
     /// Starts the intake writer and, with PostgreSQL, the change listener. Background workers (expiry,
     /// webhooks) start separately, with `spawn_workers`, so tests can drive them by hand.
     pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Result<Self, StoreError> {
-        let intake = intake::IntakeWriter::spawn(store.clone());
+        let tasks = tasks::Tasks::default();
+        let intake = intake::IntakeWriter::spawn(store.clone(), &tasks);
         let (changes, _) = broadcast::channel(4096);
         let store_publishes = store.listen(changes.clone()).await?;
         let outbox = Outbox::new(store.clone(), clock.clone());
@@ -87,13 +97,32 @@ impl Service {
             receipts: Default::default(),
             credentials: Default::default(),
             chain_checks: Default::default(),
+            intake_limits: Default::default(),
+            refusals: Default::default(),
+            tasks,
         })
     }
 
     pub fn spawn_workers(&self) {
-        self.spawn_expiry_worker();
-        self.spawn_lifecycle_worker();
-        self.outbox.clone().spawn();
+        let service = self.clone();
+        self.tasks.every("expiry", Duration::from_secs(1), move || {
+            let service = service.clone();
+            async move { service.expiry_pass().await.map(|(_, skipped)| skipped).map_err(|e| e.to_string()) }
+        });
+        let service = self.clone();
+        self.tasks.every("lifecycle", Duration::from_secs(60), move || {
+            let service = service.clone();
+            async move { service.lifecycle_sweep().await.map(|sweep| sweep.skipped).map_err(|e| e.to_string()) }
+        });
+        let service = self.clone();
+        self.tasks.every("refusal log", refusals::FLUSH_EVERY, move || {
+            let service = service.clone();
+            async move {
+                service.intake_limits.forget_quiet();
+                service.flush_refusals().await.map(|_| vec![]).map_err(|e| e.to_string())
+            }
+        });
+        self.outbox.clone().spawn(&self.tasks);
     }
 
     /// Live changes of held actions, for the queue's event stream.

@@ -258,22 +258,40 @@ impl Service {
     /// Expires every pending action past its deadline (fails closed) and tells the agents. Runs every
     /// second, and at start-up, so deadlines that passed while the server was down are honoured at once.
     pub async fn expire_overdue(&self) -> Result<usize, ServiceError> {
-        let mut expired = 0;
+        Ok(self.expiry_pass().await?.0)
+    }
+
+    /// One expiry pass: how many expired, and the overdue rows it skipped because they cannot be read or
+    /// concluded (they stay pending for someone to look at; they do not hold up the rest).
+    pub async fn expiry_pass(&self) -> Result<(usize, super::tasks::Skipped), ServiceError> {
+        let (mut expired, mut skipped) = (0, std::collections::BTreeSet::new());
         loop {
             let now = self.clock.now();
             let overdue = self.store.overdue(now, 200).await?;
-            if overdue.is_empty() {
-                return Ok(expired);
-            }
-            let (mut batch, mut expiring) = (Vec::with_capacity(overdue.len()), Vec::with_capacity(overdue.len()));
-            for action in &overdue {
-                // Agents are never deleted (a foreign key); should one be missing, the loop must not spin on it.
-                let agent = self.store.agent(action.agent_id).await?.ok_or_else(|| {
-                    crate::store::StoreError::Corrupt(format!("held action {} has no agent", action.id))
-                })?;
+            skipped.extend(overdue.unreadable);
+            let (mut batch, mut expiring) = (Vec::new(), Vec::new());
+            for action in &overdue.rows {
+                let agent = match self.store.agent(action.agent_id).await? {
+                    Some(agent) => agent,
+                    None => {
+                        skipped.insert(format!("held action {}: its agent is missing", action.id));
+                        continue;
+                    }
+                };
                 let reason = Some("not decided before its deadline".to_string());
-                batch.push(self.conclude(action, &agent, HeldStatus::Expired, reason, None, None, now).await?);
-                expiring.push(action);
+                match self.conclude(action, &agent, HeldStatus::Expired, reason, None, None, now).await {
+                    Ok(t) => {
+                        batch.push(t);
+                        expiring.push(action);
+                    }
+                    Err(e) => {
+                        skipped.insert(format!("held action {}: {e}", action.id));
+                    }
+                }
+            }
+            // Only rows that cannot be expired are left (or none at all): the pass is done.
+            if batch.is_empty() {
+                return Ok((expired, skipped.into_iter().collect()));
             }
             let applied = self.store.apply(batch, &*self.clock).await?;
             for (action, done) in expiring.into_iter().zip(applied) {
@@ -283,19 +301,6 @@ impl Service {
                 }
             }
         }
-    }
-
-    /// Keeps expiring overdue actions until the process ends.
-    pub fn spawn_expiry_worker(&self) {
-        let service = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = service.expire_overdue().await {
-                    tracing::error!(error = %e, "expiry pass failed");
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-        });
     }
 
     /// The transition that ends `action` in `status`: outcome with its receipt, audit event, and the

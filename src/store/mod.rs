@@ -66,6 +66,27 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Rows read for background work: those that could be read, and why the others could not. A worker skips
+/// and reports the unreadable ones instead of stopping on them (and on everything behind them).
+#[derive(Debug)]
+pub struct Readable<T> {
+    pub rows: Vec<T>,
+    pub unreadable: Vec<String>,
+}
+
+impl<T> Readable<T> {
+    pub fn from_rows<R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> Readable<T> {
+        let mut readable = Readable { rows: Vec::with_capacity(rows.len()), unreadable: Vec::new() };
+        for row in rows {
+            match row.try_into() {
+                Ok(row) => readable.rows.push(row),
+                Err(e) => readable.unreadable.push(e.to_string()),
+            }
+        }
+        readable
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub id: Uuid,

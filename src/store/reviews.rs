@@ -172,7 +172,7 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// `clock` is read once the write lock is held: a vote commits only if its deadline has not passed by then.
     async fn apply(&self, transitions: Vec<Transition>, clock: &dyn crate::domain::clock::Clock) -> Result<Vec<bool>>;
     /// Pending actions whose deadline is at or before `now`, oldest deadline first.
-    async fn overdue(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<super::HeldAction>>;
+    async fn overdue(&self, now: OffsetDateTime, limit: i64) -> Result<super::Readable<super::HeldAction>>;
 
     /// Due deliveries, oldest first and at most `per_agent` of any one agent (so one receiver's backlog
     /// cannot fill the batch), leased until `lease_until` so no other worker sends them meanwhile.
@@ -182,7 +182,7 @@ pub trait ReviewStore: Send + Sync + 'static {
         lease_until: OffsetDateTime,
         per_agent: i64,
         limit: i64,
-    ) -> Result<Vec<Delivery>>;
+    ) -> Result<super::Readable<Delivery>>;
     /// Gives a taken delivery back, due at `until` (its receiver was busy or its breaker open); no attempt
     /// is counted.
     async fn postpone_delivery(&self, delivery: Uuid, until: OffsetDateTime) -> Result<()>;

@@ -199,7 +199,11 @@ macro_rules! sql_reviews {
                 Ok(applied)
             }
 
-            async fn overdue(&self, now: OffsetDateTime, limit: i64) -> __Result<Vec<crate::store::HeldAction>> {
+            async fn overdue(
+                &self,
+                now: OffsetDateTime,
+                limit: i64,
+            ) -> __Result<crate::store::Readable<crate::store::HeldAction>> {
                 let rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
                     "SELECT {LIST_COLUMNS} FROM held_actions WHERE status = 'pending' AND expires_at <= $1 \
                      ORDER BY expires_at, id LIMIT $2"
@@ -208,7 +212,7 @@ macro_rules! sql_reviews {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                held(rows)
+                Ok(crate::store::Readable::from_rows(rows))
             }
 
             async fn take_due_deliveries(
@@ -217,7 +221,7 @@ macro_rules! sql_reviews {
                 lease_until: OffsetDateTime,
                 per_agent: i64,
                 limit: i64,
-            ) -> __Result<Vec<crate::store::Delivery>> {
+            ) -> __Result<crate::store::Readable<crate::store::Delivery>> {
                 let mut tx = self.begin_write().await?;
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT * FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY agent_id ORDER BY next_attempt_at, id) \
@@ -237,7 +241,7 @@ macro_rules! sql_reviews {
                         .await?;
                 }
                 tx.commit().await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                Ok(crate::store::Readable::from_rows(rows))
             }
 
             async fn postpone_delivery(&self, delivery: Uuid, until: OffsetDateTime) -> __Result<()> {

@@ -1,4 +1,5 @@
-//! `/healthz`: the process answers. `/readyz`: the database answers and every migration is applied.
+//! `/healthz`: the process answers. `/readyz`: the database answers, every migration is applied and no
+//! background task has stopped; it lists the tasks (a failing one is being retried: see the log).
 
 use super::AppState;
 use axum::extract::State;
@@ -11,15 +12,21 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.service.store.pending_migrations().await {
-        Ok(0) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Ok(pending) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "reason": format!("{pending} migration(s) not applied") })),
-        ),
+    let tasks = state.service.tasks.report();
+    let stopped: Vec<&str> = tasks.iter().filter(|t| t.state == "stopped").map(|t| t.name).collect();
+    let reason = match state.service.store.pending_migrations().await {
+        Ok(0) if stopped.is_empty() => None,
+        Ok(0) => Some(format!("background task stopped: {}", stopped.join(", "))),
+        Ok(pending) => Some(format!("{pending} migration(s) not applied")),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": "database unreachable" })))
+            Some("database unreachable".to_string())
+        }
+    };
+    match reason {
+        None => (StatusCode::OK, Json(json!({ "status": "ready", "tasks": tasks }))),
+        Some(reason) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason, "tasks": tasks })))
         }
     }
 }

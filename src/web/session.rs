@@ -23,6 +23,13 @@ pub const SECURE_COOKIE: &str = "__Host-countersign_session";
 const AUTH_KEY: &str = "auth";
 /// When the person last re-entered their password (step-up), as a Unix timestamp.
 const STEP_UP_KEY: &str = "stepped_up_at";
+/// When the session was last re-dated for the person's activity, as a Unix timestamp.
+const ACTIVE_KEY: &str = "active_at";
+/// Activity re-dates (re-writes) the session at most this often, in seconds.
+const REDATE_AFTER: i64 = 60;
+/// Requests a page makes by itself (claim renewal, the live stream, progress polls): not the person's
+/// activity, so a console left open unattended still reaches its idle timeout.
+const NOT_ACTIVITY: [&str; 3] = ["/api/queue/renew", "/queue/events", "/api/audit/verify/status"];
 
 /// What a session remembers about who signed in, and when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,9 +49,9 @@ pub fn session_layer(config: &Config, store: SessionBackend) -> SessionManagerLa
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
+        // Counted from the last save: `resolve_viewer` re-dates the session on activity, at most once a
+        // minute, rather than writing it on every request.
         .with_expiry(Expiry::OnInactivity(idle))
-        // Re-save on every request so the idle timeout counts from the last one.
-        .with_always_save(true)
 }
 
 /// Binds the session to `user` under a fresh id, so an id planted before sign-in is worthless after it.
@@ -56,6 +63,7 @@ pub async fn begin(
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.remove::<i64>(STEP_UP_KEY).await?;
+    session.insert(ACTIVE_KEY, now.unix_timestamp()).await?;
     session.insert(AUTH_KEY, SessionAuth { user, epoch, signed_in_at: now }).await
 }
 
@@ -78,6 +86,9 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         match viewer_of(&state, &session).await {
             Ok(Some(viewer)) => {
+                if !NOT_ACTIVITY.contains(&request.uri().path()) {
+                    redate(&session, state.service.clock.now()).await;
+                }
                 request.extensions_mut().insert(viewer);
             }
             Ok(None) => {}
@@ -85,6 +96,17 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
         }
     }
     next.run(request).await
+}
+
+/// Marks the session active now if it was last marked over `REDATE_AFTER` ago; the change makes the
+/// session layer save it, which moves its idle expiry on.
+async fn redate(session: &Session, now: OffsetDateTime) {
+    let last: Option<i64> = session.get(ACTIVE_KEY).await.ok().flatten();
+    if last.is_none_or(|at| now.unix_timestamp() - at >= REDATE_AFTER) {
+        if let Err(e) = session.insert(ACTIVE_KEY, now.unix_timestamp()).await {
+            tracing::warn!(error = %e, "could not mark the session active");
+        }
+    }
 }
 
 async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {

@@ -173,6 +173,7 @@ async fn scope_and_limits_are_enforced_and_audited(backend: Backend) {
     let r = post(&app, &token, &other_type).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.json::<Value>().await.expect("json")["detail"].as_str().is_some_and(|d| d.contains("outside")));
+    app.service.flush_refusals().await.expect("refusals written");
     let kinds = app.audit_kinds().await;
     assert_eq!(kinds.iter().filter(|k| *k == "held_action.refused").count(), 2);
     assert_eq!(held_count(&app).await, 0);

@@ -22,6 +22,13 @@ pub async fn claim(id: String, take_over: bool) -> Result<(), AppError> {
     answer(async { review_console()?.claim(&require_viewer()?, &id, take_over).await }).await
 }
 
+/// The open case page's renewal of its claim: the same as `claim` without taking over, but not the
+/// person's activity, so a console left open still reaches its idle timeout.
+#[server(endpoint = "queue/renew")]
+pub async fn renew_claim(id: String) -> Result<(), AppError> {
+    answer(async { review_console()?.claim(&require_viewer()?, &id, false).await }).await
+}
+
 #[server(endpoint = "queue/release")]
 pub async fn release(id: String) -> Result<(), AppError> {
     answer(async { review_console()?.release(&require_viewer()?, &id).await }).await

@@ -50,7 +50,7 @@ pub fn CasePage() -> impl IntoView {
         move || {
             let id = id();
             leptos::task::spawn_local(async move {
-                let _ = claim(id, false).await;
+                let _ = crate::api::review::renew_claim(id).await;
             });
         },
         std::time::Duration::from_secs(60),
