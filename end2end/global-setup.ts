@@ -14,6 +14,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     env: {
       ...process.env,
       COUNTERSIGN_DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`,
+      COUNTERSIGN_SECRET_KEY_FILE: join(dir, "e2e.key"),
       COUNTERSIGN_LISTEN: "127.0.0.1:0",
       RUST_LOG: "warn",
     },

@@ -51,6 +51,18 @@ pub enum Command {
     /// Benchmarks that print their figures and the baselines they compare with.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The key that seals stored secrets (webhook signing secrets, the receipt key).
+    #[command(subcommand, name = "secret-key")]
+    SecretKey(SecretKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretKeyCommand {
+    /// Print a new random key (base64url), for `secret_key`; stores nothing.
+    New,
+    /// Seal every stored secret with the configured `secret_key`, opening those sealed with
+    /// `secret_key_previous` (or stored before sealing); audited. Restart the servers with the new key after.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -48,6 +48,13 @@ pub struct Config {
     pub intake_burst_per_agent: u32,
     /// Requests (submissions and long-polls) one agent may have in flight at once (`0`: no limit).
     pub intake_concurrency_per_agent: u32,
+    /// The key (32 bytes, base64url) that seals stored secrets; best from the environment
+    /// (`COUNTERSIGN_SECRET_KEY`). Unset: read from `secret_key_file`.
+    pub secret_key: Option<String>,
+    /// Where the secret key is kept when `secret_key` is not set; made (mode 0600) if missing.
+    pub secret_key_file: String,
+    /// A key being rotated away from: it still opens what it sealed, never seals.
+    pub secret_key_previous: Option<String>,
 }
 
 impl Default for Config {
@@ -69,6 +76,9 @@ impl Default for Config {
             intake_rate_per_agent: 50,
             intake_burst_per_agent: 200,
             intake_concurrency_per_agent: 64,
+            secret_key: None,
+            secret_key_file: "countersign.key".into(),
+            secret_key_previous: None,
         }
     }
 }

@@ -2,8 +2,8 @@ use anyhow::{bail, Context};
 use app::history_model::{AuditFilter, HistoryFilter};
 use clap::Parser;
 use countersign::cli::{
-    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, ExportCommand, LifecycleArgs, TenantCommand,
-    UserAdd, UserCommand, UserTarget,
+    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, ExportCommand, LifecycleArgs, SecretKeyCommand,
+    TenantCommand, UserAdd, UserCommand, UserTarget,
 };
 use countersign::config::Config;
 use countersign::domain::access::Principal;
@@ -85,6 +85,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             countersign::bench::intake(seconds, clients).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::SecretKey(SecretKeyCommand::New) => {
+            println!("{}", countersign::domain::sealing::SecretKey::generate().encode());
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     let mut config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
@@ -93,10 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config.webhook_allow_private = true;
     }
     let store = server::open_store(&config).await?;
-    let mut service =
-        Service::start(store.clone(), Arc::new(SystemClock), config.catalog().context("action_tiers")?).await?;
-    service.lifecycle = config.lifecycle()?;
-    service.outbox.set_egress(countersign::domain::egress::Egress { allow_private: config.webhook_allow_private });
+    let service = server::service(&config, store.clone(), Arc::new(SystemClock)).await?;
     match cli.command {
         Command::Serve { demo } => {
             tracing::info!(database = %config.database_url_redacted(), backend = store.backend(), "database ready");
@@ -139,6 +140,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(UserCommand::Enable(u)) => set_active(&service, u, true).await?,
         Command::Simulate(_) | Command::Bench(_) => {}
         Command::Export(what) => export(&service, what).await?,
+        Command::SecretKey(SecretKeyCommand::Rotate) => {
+            let resealed = service.reseal_secrets().await?;
+            println!("{resealed} stored secret(s) resealed with key {}", server::keyring(&config)?.current().id());
+        }
+        Command::SecretKey(SecretKeyCommand::New) => {}
         Command::Audit(AuditCommand::Verify) => match service.verify_audit_chain().await? {
             Ok(count) => println!("audit chain intact: {count} events verified"),
             Err(broken) => {

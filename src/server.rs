@@ -3,11 +3,13 @@
 use crate::config::Config;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::egress::Egress;
+use crate::domain::sealing::{Keyring, SecretKey};
 use crate::service::Service;
 use crate::store::{self, Store};
 use crate::web::{self, AppState};
 use anyhow::Context;
 use axum::serve::ListenerExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -23,11 +25,58 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// The service on `store` with the configuration's policies: lifecycle, intake limits, webhook egress and
+/// the keys that seal stored secrets.
+pub async fn service(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<Service> {
     let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
     service.intake_limits = crate::service::intake_limits::IntakeLimits::new(config.intake_limits());
     service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private });
+    service.set_secrets(keyring(config)?);
+    Ok(service)
+}
+
+/// The keys from `secret_key` (and `secret_key_previous`), else from `secret_key_file`, which is made if it
+/// does not exist (its path is printed, never the key).
+pub fn keyring(config: &Config) -> anyhow::Result<Keyring> {
+    let parse = |text: &str, key: &str| SecretKey::parse(text).with_context(|| key.to_string());
+    let previous: anyhow::Result<Vec<_>> =
+        config.secret_key_previous.iter().map(|k| parse(k, "secret_key_previous")).collect();
+    let current = match &config.secret_key {
+        Some(text) => parse(text, "secret_key")?,
+        None => key_file(Path::new(&config.secret_key_file))?,
+    };
+    Ok(Keyring::new(current, previous?))
+}
+
+fn key_file(path: &Path) -> anyhow::Result<SecretKey> {
+    let named = || format!("secret_key_file {}", path.display());
+    match std::fs::read_to_string(path) {
+        Ok(text) => SecretKey::parse(&text).with_context(named),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            let mut file = std::fs::OpenOptions::new();
+            file.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+            let mut file = file.open(path).with_context(named)?;
+            std::io::Write::write_all(&mut file, format!("{}\n", key.encode()).as_bytes()).with_context(named)?;
+            file.sync_all().with_context(named)?;
+            // A log line, never standard output: a command's output may be its data (an export).
+            tracing::warn!(
+                key = key.id(),
+                file = %path.display(),
+                "a new secret key was made: it seals the stored webhook secrets and receipt key; keep it safe and \
+                 apart from the database's backups, without it they cannot be opened"
+            );
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(named),
+    }
+}
+
+pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let service = service(&config, store, clock).await?;
     Ok(AppState {
         leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),

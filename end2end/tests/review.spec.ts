@@ -12,7 +12,7 @@ test("a held action appears in an open queue live, and a supervisor approves it 
   await page.locator("header").getByRole("link", { name: "Queue" }).click();
   await expect(page.getByRole("heading", { name: "Queue" })).toBeVisible();
   await hydrated(page);
-  await page.waitForTimeout(500); // the event stream connects
+  await expect(page.getByText("Updates live.")).toBeVisible(); // the event stream is connected
 
   const customer = `cus_live_${Date.now()}`;
   const id = await submit(page, token, held("refund", customer));
@@ -20,11 +20,12 @@ test("a held action appears in an open queue live, and a supervisor approves it 
   await expect(row).toBeVisible({ timeout: 5_000 }); // no reload
   await page.screenshot({ path: "test-results/queue.png" });
 
-  // j moves down until our row is selected; Enter opens it.
+  // j moves down until our row is selected (and its link focused, which a live re-read keeps); Enter opens it.
   for (let i = 0; i < 60 && !(await row.getAttribute("aria-selected"))?.includes("true"); i++) {
     await page.keyboard.press("j");
   }
   await expect(row).toHaveAttribute("aria-selected", "true");
+  await expect(row.getByRole("link")).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(`${base()}/queue/${id}`);
   await hydrated(page);

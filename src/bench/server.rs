@@ -20,6 +20,7 @@ pub async fn start(database_url: &str) -> anyhow::Result<Running> {
         // Capacity is measured with one agent at full speed: its own limits would only measure themselves.
         .env("COUNTERSIGN_INTAKE_RATE_PER_AGENT", "0")
         .env("COUNTERSIGN_INTAKE_CONCURRENCY_PER_AGENT", "0")
+        .env("COUNTERSIGN_SECRET_KEY", crate::domain::sealing::SecretKey::generate().encode())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

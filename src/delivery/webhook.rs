@@ -8,6 +8,7 @@ use super::signature;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::clock::Clock;
 use crate::domain::egress::{Egress, Refused};
+use crate::domain::sealing::{Keyring, Purpose};
 use crate::service::tasks::{Skipped, Tasks};
 use crate::store::{Attempt, Delivery, DeliveryState, Store, StoreError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -60,10 +61,10 @@ pub struct Outbox {
     egress: Egress,
     receivers: Receivers,
     wake: Arc<Notify>,
+    /// Opens the agents' signing secrets, stored sealed.
+    secrets: Keyring,
 }
 
-/// Resolves a webhook's host and keeps only the addresses `egress` allows, so the connection goes to an
-/// address that was checked, whatever the name resolves to next time (DNS rebinding).
 /// What one pass of the outbox did.
 struct Pass {
     taken: usize,
@@ -71,6 +72,8 @@ struct Pass {
     skipped: Skipped,
 }
 
+/// Resolves a webhook's host and keeps only the addresses `egress` allows, so the connection goes to an
+/// address that was checked, whatever the name resolves to next time (DNS rebinding).
 struct Guarded(Egress);
 
 impl Resolve for Guarded {
@@ -99,11 +102,12 @@ fn client(egress: Egress) -> reqwest::Client {
 }
 
 impl Outbox {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Outbox {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: Keyring) -> Outbox {
         let egress = Egress::default();
         Outbox {
             store,
             clock,
+            secrets,
             client: client(egress),
             egress,
             receivers: Receivers::default(),
@@ -115,6 +119,10 @@ impl Outbox {
     pub fn set_egress(&mut self, egress: Egress) {
         self.egress = egress;
         self.client = client(egress);
+    }
+
+    pub fn set_secrets(&mut self, secrets: Keyring) {
+        self.secrets = secrets;
     }
 
     pub fn egress(&self) -> Egress {
@@ -202,7 +210,13 @@ impl Outbox {
         let target = agent.as_ref().and_then(|a| a.webhook_url.clone().zip(a.webhook_secret.clone()));
         let result = match &target {
             None => Err("the agent no longer has a webhook".to_string()),
-            Some((url, secret)) => self.send(delivery, url, secret).await,
+            Some((url, sealed)) => match self.secrets.open(sealed, Purpose::WebhookSecret(&delivery.agent_id)) {
+                Ok(secret) => self.send(delivery, url, &secret).await,
+                Err(e) => {
+                    tracing::error!(agent = %delivery.agent_id, error = %e, "cannot open a webhook signing secret");
+                    Err("the signing secret cannot be opened with the configured secret_key".to_string())
+                }
+            },
         };
         let at = self.clock.now();
         let attempts = delivery.attempts + 1;

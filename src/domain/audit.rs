@@ -59,6 +59,8 @@ pub enum Kind {
     AuditExported,
     QaSampleDrawn,
     QaVerdictRecorded,
+    ReceiptKeyCreated,
+    SecretsResealed,
 }
 
 impl Kind {
@@ -108,11 +110,13 @@ impl Kind {
             Kind::AuditExported => "export.audit",
             Kind::QaSampleDrawn => "qa.sample_drawn",
             Kind::QaVerdictRecorded => "qa.verdict_recorded",
+            Kind::ReceiptKeyCreated => "receipt_key.created",
+            Kind::SecretsResealed => "secrets.resealed",
         }
     }
 
     /// Every kind, for filters.
-    pub const ALL: [Kind; 44] = [
+    pub const ALL: [Kind; 46] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::AccountLocked,
@@ -157,6 +161,8 @@ impl Kind {
         Kind::AuditExported,
         Kind::QaSampleDrawn,
         Kind::QaVerdictRecorded,
+        Kind::ReceiptKeyCreated,
+        Kind::SecretsResealed,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {

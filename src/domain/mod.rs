@@ -20,6 +20,7 @@ pub mod people;
 pub mod receipt;
 pub mod review;
 pub mod scope;
+pub mod sealing;
 pub mod submission;
 pub mod throttle;
 

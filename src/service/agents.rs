@@ -146,8 +146,9 @@ impl Service {
         };
         let webhook_url = webhook_url(draft.webhook_url, self.outbox.egress())?;
         let webhook_secret = webhook_url.as_ref().map(|_| signing_secret());
+        let id = Uuid::now_v7();
         let agent = Agent {
-            id: Uuid::now_v7(),
+            id,
             tenant_id: tenant.id,
             name: identity::display_name(&draft.name)?,
             purpose: identity::display_name(&draft.purpose).map_err(|_| Invalid::new("a purpose is required"))?,
@@ -156,7 +157,7 @@ impl Service {
             state: AgentState::Active,
             scope: Scope::parse_all(&draft.allowances)?,
             webhook_url,
-            webhook_secret: webhook_secret.clone(),
+            webhook_secret: webhook_secret.as_ref().map(|s| self.seal_webhook_secret(s, &id)),
             created_at: self.clock.now(),
             life: crate::store::Life {
                 review_due_at: Some(self.lifecycle.next_review(self.clock.now())),
@@ -187,7 +188,7 @@ impl Service {
         let webhook_secret = match (&before.webhook_secret, &webhook_url) {
             (_, None) => None,
             (Some(secret), Some(_)) => Some(secret.clone()),
-            (None, Some(_)) => Some(signing_secret()),
+            (None, Some(_)) => Some(self.seal_webhook_secret(&signing_secret(), &id)),
         };
         let mut life = before.life.clone();
         if scope != before.scope {

@@ -22,9 +22,11 @@ pub mod tasks;
 
 use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;
+use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::receipt::ReceiptKey;
+use crate::domain::sealing::{Keyring, Purpose, SecretKey};
 use crate::domain::Invalid;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
@@ -59,6 +61,9 @@ pub struct Service {
     pub outbox: Outbox,
     receipts: Arc<OnceCell<ReceiptKey>>,
     chain_checks: chain_check::ChainChecks,
+    /// Seals the secrets the server keeps (webhook signing secrets, the receipt key) with a key held
+    /// outside the database; set with `set_secrets`.
+    secrets: Keyring,
     /// Per-agent rate and in-flight limits on the intake API (off unless configured).
     pub intake_limits: intake_limits::IntakeLimits,
     refusals: refusals::Refusals,
@@ -84,7 +89,9 @@ impl Service {
         let intake = intake::IntakeWriter::spawn(store.clone(), &tasks);
         let (changes, _) = broadcast::channel(4096);
         let store_publishes = store.listen(changes.clone()).await?;
-        let outbox = Outbox::new(store.clone(), clock.clone());
+        // Unless configured (`set_secrets`), a key of this process alone: what it seals, only it opens.
+        let secrets = Keyring::new(SecretKey::generate(), vec![]);
+        let outbox = Outbox::new(store.clone(), clock.clone(), secrets.clone());
         Ok(Service {
             store,
             clock,
@@ -97,6 +104,7 @@ impl Service {
             receipts: Default::default(),
             credentials: Default::default(),
             chain_checks: Default::default(),
+            secrets,
             intake_limits: Default::default(),
             refusals: Default::default(),
             tasks,
@@ -125,6 +133,12 @@ impl Service {
         self.outbox.clone().spawn(&self.tasks);
     }
 
+    /// The keys that seal and open stored secrets (`secret_key`, `secret_key_previous`).
+    pub fn set_secrets(&mut self, secrets: Keyring) {
+        self.outbox.set_secrets(secrets.clone());
+        self.secrets = secrets;
+    }
+
     /// Live changes of held actions, for the queue's event stream.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
@@ -138,16 +152,46 @@ impl Service {
         }
     }
 
-    /// The receipt key, made and stored on first use.
+    /// The receipt key, made, sealed and stored (audited) on first use.
     pub async fn receipt_key(&self) -> Result<ReceiptKey, ServiceError> {
         let key = self
             .receipts
             .get_or_try_init(|| async {
-                let stored = self.store.receipt_key(&ReceiptKey::generate().encode(), self.clock.now()).await?;
-                ReceiptKey::decode(&stored).ok_or_else(|| StoreError::Corrupt("the stored receipt key".into()))
+                let candidate = ReceiptKey::generate();
+                let event = Event::new(Kind::ReceiptKeyCreated, Actor::System, "receipt_key:current")
+                    .data(serde_json::json!({ "public_key": candidate.public_key() }));
+                let sealed = self.secrets.seal(&candidate.encode(), Purpose::ReceiptKey);
+                let stored = self.store.receipt_key(&sealed, event, self.clock.now()).await?;
+                let opened =
+                    self.secrets.open(&stored, Purpose::ReceiptKey).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                ReceiptKey::decode(&opened).ok_or_else(|| StoreError::Corrupt("the stored receipt key".into()))
             })
             .await?;
         Ok(key.clone())
+    }
+
+    /// Seals every stored secret with the current key (those sealed with a previous key, or from before
+    /// sealing), in one audited transaction; returns how many were resealed.
+    pub async fn reseal_secrets(&self) -> Result<usize, ServiceError> {
+        let mut resealed = Vec::new();
+        for (agent, stored) in self.store.stored_secrets().await? {
+            if self.secrets.is_current(&stored) {
+                continue;
+            }
+            let purpose = agent.as_ref().map_or(Purpose::ReceiptKey, Purpose::WebhookSecret);
+            let plain = self.secrets.open(&stored, purpose).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            resealed.push((agent, self.secrets.seal(&plain, purpose)));
+        }
+        let event = Event::new(Kind::SecretsResealed, Actor::Cli, "secrets")
+            .data(serde_json::json!({ "key": self.secrets.current().id(), "resealed": resealed.len() }));
+        let count = resealed.len();
+        self.store.reseal_secrets(resealed, event, self.clock.now()).await?;
+        Ok(count)
+    }
+
+    /// `secret` sealed for agent `id`'s webhook.
+    fn seal_webhook_secret(&self, secret: &str, id: &uuid::Uuid) -> String {
+        self.secrets.seal(secret, Purpose::WebhookSecret(id))
     }
 }
 

@@ -193,6 +193,16 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// Queues a delivery again unless it is pending (waiting or leased by a sender) or was attempted within
     /// `REDELIVER_PAUSE`; `false` when it was not moved.
     async fn redeliver(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
-    /// The installation's receipt key: the stored one, or `candidate` stored now if there is none.
-    async fn receipt_key(&self, candidate: &str, at: OffsetDateTime) -> Result<String>;
+    /// The installation's receipt key (as stored, sealed): the stored one, or `candidate` stored now with
+    /// `event` if there is none.
+    async fn receipt_key(&self, candidate: &str, event: Event, at: OffsetDateTime) -> Result<String>;
+    /// Every stored secret as stored: (agent id, webhook secret) and the receipt key (`None` for the id).
+    async fn stored_secrets(&self) -> Result<Vec<(Option<Uuid>, String)>>;
+    /// Replaces stored secrets with their resealed forms, with `event`, in one transaction.
+    async fn reseal_secrets(
+        &self,
+        resealed: Vec<(Option<Uuid>, String)>,
+        event: Event,
+        at: OffsetDateTime,
+    ) -> Result<()>;
 }

@@ -313,16 +313,56 @@ macro_rules! sql_reviews {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn receipt_key(&self, candidate: &str, at: OffsetDateTime) -> __Result<String> {
-                sqlx::query("INSERT INTO receipt_keys (id, secret, created_at) VALUES ('current', $1, $2) ON CONFLICT (id) DO NOTHING")
-                    .bind(candidate)
-                    .bind(at)
-                    .execute(&self.pool)
-                    .await?;
-                let (secret,): (String,) = sqlx::query_as("SELECT secret FROM receipt_keys WHERE id = 'current'")
-                    .fetch_one(&self.pool)
-                    .await?;
+            async fn receipt_key(&self, candidate: &str, event: __Event, at: OffsetDateTime) -> __Result<String> {
+                let stored = || sqlx::query_as::<_, (String,)>("SELECT secret FROM receipt_keys WHERE id = 'current'");
+                if let Some((secret,)) = stored().fetch_optional(&self.pool).await? {
+                    return Ok(secret);
+                }
+                let mut tx = self.begin_write().await?;
+                let made = sqlx::query(
+                    "INSERT INTO receipt_keys (id, secret, created_at) VALUES ('current', $1, $2) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(candidate)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                if made.rows_affected() == 1 {
+                    append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                }
+                let (secret,) = stored().fetch_one(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(secret)
+            }
+
+            async fn stored_secrets(&self) -> __Result<Vec<(Option<Uuid>, String)>> {
+                let agents: Vec<(Uuid, String)> =
+                    sqlx::query_as("SELECT id, webhook_secret FROM agents WHERE webhook_secret IS NOT NULL")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let receipt: Option<(String,)> = sqlx::query_as("SELECT secret FROM receipt_keys WHERE id = 'current'")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let agents = agents.into_iter().map(|(id, secret)| (Some(id), secret));
+                Ok(agents.chain(receipt.map(|(secret,)| (None, secret))).collect())
+            }
+
+            async fn reseal_secrets(
+                &self,
+                resealed: Vec<(Option<Uuid>, String)>,
+                event: __Event,
+                at: OffsetDateTime,
+            ) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                for (agent, secret) in &resealed {
+                    let update = match agent {
+                        Some(id) => sqlx::query("UPDATE agents SET webhook_secret = $1 WHERE id = $2").bind(secret).bind(*id),
+                        None => sqlx::query("UPDATE receipt_keys SET secret = $1 WHERE id = 'current'").bind(secret),
+                    };
+                    update.execute(&mut *tx).await?;
+                }
+                append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

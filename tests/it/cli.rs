@@ -12,10 +12,11 @@ crate::on_both_stores!(
     cli_moves_an_agent_through_its_life_with_the_actors_authority
 );
 
-fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+pub fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
         .args(args)
         .env("COUNTERSIGN_DATABASE_URL", &db.url)
+        .env("COUNTERSIGN_SECRET_KEY_FILE", db.key_file())
         .env("RUST_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -28,7 +29,7 @@ fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

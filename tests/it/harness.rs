@@ -72,7 +72,14 @@ impl TestDb {
         }
     }
 
+    /// Where this database's secret key lives, beside it (made on first use by the command line).
+    pub fn key_file(&self) -> std::path::PathBuf {
+        let name = self.url.rsplit(['/', '\\']).next().unwrap_or("db");
+        std::env::temp_dir().join(format!("{name}.key"))
+    }
+
     pub async fn drop(self) {
+        let _ = std::fs::remove_file(self.key_file());
         match self.admin {
             Some((admin_url, name)) => {
                 use sqlx::Connection;
@@ -125,7 +132,8 @@ impl TestApp {
 
     pub async fn start_with(backend: Backend, config: Config) -> TestApp {
         let db = TestDb::create(&backend).await;
-        let config = Config { database_url: db.url.clone(), ..config };
+        let config =
+            Config { database_url: db.url.clone(), secret_key_file: db.key_file().display().to_string(), ..config };
         let store = server::open_store(&config).await.expect("open store");
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let state = server::state(config, store.clone(), clock.clone()).await.expect("state");

@@ -18,6 +18,7 @@ mod insights;
 mod lifecycle;
 mod people;
 mod review;
+mod secrets;
 mod sessions;
 mod store;
 mod webhooks;

@@ -3,7 +3,7 @@
 //! Keyboard: `a` starts an approval, `d` a denial; each needs a second, deliberate confirmation.
 
 use super::case_forms::{ApproveForm, DenyForm};
-use super::live::{countdown, use_changes, use_elapsed};
+use super::live::{countdown, use_changes, use_elapsed, Watch};
 use super::queue::{action_label, tier_label, typing};
 use super::Problem;
 use crate::api::review::{claim, decide, load_case, step_up, Claim, Release};
@@ -26,7 +26,7 @@ pub(super) enum Step {
 pub fn CasePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let changes = use_changes(Some(Signal::derive(id)));
+    let changes = use_changes(Watch::Item(Signal::derive(id))).changes;
     let claim_action = ServerAction::<Claim>::new();
     let release_action = ServerAction::<Release>::new();
     let decided = RwSignal::new(0u64);

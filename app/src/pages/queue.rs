@@ -1,7 +1,7 @@
 //! The queue: pending held actions of the reviewer's tenants, soonest deadline first, live.
 //! Keyboard: j/k move the selection, Enter opens it.
 
-use super::live::{countdown, use_changes, use_elapsed};
+use super::live::{countdown, use_changes, use_elapsed, Watch};
 use super::Problem;
 use crate::api::review::load_queue;
 use crate::model::{ActionType, RiskTier};
@@ -31,11 +31,11 @@ pub fn QueuePage() -> impl IntoView {
             after: get("after"),
         }
     };
-    let changes = use_changes(None);
-    let page = Resource::new(move || (filter(), changes.get()), |(f, _)| load_queue(f));
     // The selection follows the item, not its position, as rows come and go.
     let selected = RwSignal::new(0usize);
     let rows = RwSignal::new(Vec::<String>::new());
+    let live = use_changes(Watch::Rows(rows));
+    let page = Resource::new(move || (filter(), live.changes.get()), |(f, _)| load_queue(f));
     let navigate = use_navigate();
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -65,24 +65,40 @@ pub fn QueuePage() -> impl IntoView {
         <Title text="Queue"/>
         <div class="page-head">
             <h1>"Queue"</h1>
-            <p class="muted keys">"j / k to move, Enter to open. Updates live."</p>
+            <p class="muted keys">
+                "j / k to move, Enter to open. "
+                <span class="live">{move || if live.connected.get() { "Updates live." } else { "Connecting to live updates…" }}</span>
+            </p>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading the queue…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
+                        // Focus on a row before the re-read goes back to that row's new link after it.
+                        let refocus = focus_in_queue();
                         let was = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned());
                         let ids: Vec<String> = p.rows.iter().map(|r| r.id.clone()).collect();
                         let at = was.and_then(|w| ids.iter().position(|i| *i == w));
                         selected.set(at.unwrap_or(selected.get_untracked()).min(ids.len().saturating_sub(1)));
                         rows.set(ids);
-                        view! { <Queue page=p filter=filter() selected/> }.into_any()
+                        view! { <Queue page=p filter=filter() selected rows refocus/> }.into_any()
                     }
                     Err(e) => view! { <Problem error=e/> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// Whether keyboard focus is in the queue's table.
+fn focus_in_queue() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let active = document().active_element();
+        active.and_then(|a| a.closest("table.queue").ok().flatten()).is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 /// Moves focus to the selected row's link, so Enter (or a screen reader) acts on what is highlighted.
@@ -146,8 +162,18 @@ fn link(filter: &QueueFilter, change: impl FnOnce(&mut QueueFilter)) -> String {
 }
 
 #[component]
-fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> impl IntoView {
+fn Queue(
+    page: QueuePage,
+    filter: QueueFilter,
+    selected: RwSignal<usize>,
+    rows: RwSignal<Vec<String>>,
+    refocus: bool,
+) -> impl IntoView {
     let elapsed = use_elapsed();
+    if refocus {
+        // Runs once the new rows are in the document.
+        Effect::new(move |_| focus_selected(rows, selected));
+    }
     let total: i64 = page.counts.iter().map(|(_, n)| n).sum();
     let count = |t: RiskTier| page.counts.iter().find(|(x, _)| *x == t).map_or(0, |(_, n)| *n);
     let tier_links = [RiskTier::High, RiskTier::Critical].map(|t| {
@@ -163,7 +189,7 @@ fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> imp
     let next = page.next.clone().map(|n| link(&filter, |f| f.after = n));
     let first = (!filter.after.is_empty()).then(|| link(&filter, |_| {}));
     let empty = page.rows.is_empty();
-    let rows = page
+    let row_views = page
         .rows
         .into_iter()
         .enumerate()
@@ -183,7 +209,7 @@ fn Queue(page: QueuePage, filter: QueueFilter, selected: RwSignal<usize>) -> imp
                 <th scope="col">"Agent"</th><th scope="col">"Customer"</th><th scope="col">"Risk"</th>
                 <th scope="col">"Approvals"</th><th scope="col">"Reviewing"</th>
             </tr></thead>
-            <tbody>{rows}</tbody>
+            <tbody>{row_views}</tbody>
         </table>
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"First page"</a> })}
