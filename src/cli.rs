@@ -241,8 +241,14 @@ pub struct UserAdd {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the audit chain; exit non-zero naming the first bad event.
-    Verify,
+    /// Recompute the audit chain and hold it to the signed checkpoints; exit non-zero naming the first bad event.
+    Verify {
+        /// Exported checkpoints (`audit checkpoints`, NDJSON) kept outside the database, to check against too.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Print the signed checkpoints of the chain's head, one JSON object per line, with their public keys.
+    Checkpoints,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

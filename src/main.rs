@@ -145,13 +145,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{resealed} stored secret(s) resealed with key {}", server::keyring(&config)?.current().id());
         }
         Command::SecretKey(SecretKeyCommand::New) => {}
-        Command::Audit(AuditCommand::Verify) => match service.verify_audit_chain().await? {
-            Ok(count) => println!("audit chain intact: {count} events verified"),
-            Err(broken) => {
+        Command::Audit(AuditCommand::Verify { checkpoints }) => {
+            let exported = match checkpoints {
+                Some(path) => read_checkpoints(&path)?,
+                None => vec![],
+            };
+            let (check, left_out) = service.verify_audit_chain_against(exported).await?;
+            if let Some(broken) = check.broken {
                 eprintln!("{broken}");
                 return Ok(ExitCode::FAILURE);
             }
-        },
+            println!(
+                "audit chain intact: {} events verified, {} signed checkpoints agree",
+                check.checked, check.checkpoints_agreed
+            );
+            if left_out > 0 {
+                println!("{left_out} checkpoints are signed with a key no longer configured and were not checked");
+            }
+        }
+        Command::Audit(AuditCommand::Checkpoints) => {
+            service.checkpoint().await?;
+            for line in service.exported_checkpoints().await? {
+                println!("{line}");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -271,4 +288,13 @@ fn read_password() -> anyhow::Result<String> {
         bail!("no password on standard input");
     }
     Ok(password)
+}
+
+/// Checkpoints exported earlier (`audit checkpoints`): one JSON object per line.
+fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<countersign::domain::checkpoint::Checkpoint>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    lines
+        .map(|(i, line)| serde_json::from_str(line).with_context(|| format!("{} line {}", path.display(), i + 1)))
+        .collect()
 }

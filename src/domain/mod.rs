@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod chain_check;
+pub mod checkpoint;
 pub mod clock;
 pub mod consent;
 pub mod credential;

@@ -81,6 +81,11 @@ impl SecretKey {
         &self.id
     }
 
+    /// The key's bytes, only to derive other keys from (the checkpoint signing key).
+    pub(crate) fn derive_input(&self) -> &[u8; 32] {
+        &self.key
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.key).into())
     }
@@ -102,6 +107,11 @@ impl Keyring {
         &self.current
     }
 
+    /// The current key, then the previous ones.
+    pub fn all(&self) -> impl Iterator<Item = &SecretKey> {
+        std::iter::once(&self.current).chain(&self.previous)
+    }
+
     pub fn seal(&self, plain: &str, purpose: Purpose<'_>) -> String {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -119,10 +129,7 @@ impl Keyring {
         let (Some(id), Some(nonce), Some(sealed)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(SealError::Damaged);
         };
-        let key = std::iter::once(&self.current)
-            .chain(&self.previous)
-            .find(|k| k.id == id)
-            .ok_or_else(|| SealError::UnknownKey(id.to_string()))?;
+        let key = self.all().find(|k| k.id == id).ok_or_else(|| SealError::UnknownKey(id.to_string()))?;
         let nonce = B64.decode(nonce).ok().filter(|n| n.len() == 24).ok_or(SealError::Damaged)?;
         let sealed = B64.decode(sealed).map_err(|_| SealError::Damaged)?;
         let aad = purpose.label();

@@ -6,6 +6,7 @@ use super::{Service, ServiceError};
 use crate::domain::access;
 use crate::domain::audit::Break;
 use crate::domain::chain_check::{ChainCheck, Checking};
+use crate::domain::checkpoint::{Checkpoint, CheckpointKey, CheckpointKeys};
 use crate::domain::Section;
 use app::history_model::{ChainProgress, ChainReport, ChainStatus};
 use app::model::Viewer;
@@ -57,24 +58,63 @@ fn rfc3339(t: OffsetDateTime) -> String {
 impl Service {
     /// Checks the whole chain now and keeps the result; `started_by` is the actor as the audit log names it.
     pub async fn check_audit_chain(&self, started_by: &str) -> Result<ChainCheck, ServiceError> {
-        self.run_chain_check(started_by, None).await
+        Ok(self.run_chain_check(started_by, None, vec![]).await?.0)
     }
 
-    /// The operator's check (the CLI's `audit verify`): `Ok(count)` when intact.
+    /// The operator's check: `Ok(count)` when intact.
     pub async fn verify_audit_chain(&self) -> Result<Result<u64, Break>, ServiceError> {
-        let check = self.check_audit_chain("cli").await?;
+        let (check, _) = self.verify_audit_chain_against(vec![]).await?;
         Ok(match check.broken {
             Some(broken) => Err(broken),
             None => Ok(check.checked),
         })
     }
 
+    /// The CLI's `audit verify`, also against `exported` checkpoints (a copy kept outside the database):
+    /// the check as kept, and how many checkpoints were left out (signed with a key no longer configured).
+    pub async fn verify_audit_chain_against(
+        &self,
+        exported: Vec<Checkpoint>,
+    ) -> Result<(ChainCheck, usize), ServiceError> {
+        self.run_chain_check("cli", None, exported).await
+    }
+
+    /// Signs the chain's head unless it is signed already; the checkpoints task runs this every minute.
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, ServiceError> {
+        let head = self.store.audit_head().await?;
+        let newest = self.store.checkpoints().await?.last().map(|c| c.seq);
+        if head == 0 || newest == Some(head) {
+            return Ok(None);
+        }
+        let Some(record) = self.store.audit_chain(head - 1, 1).await?.pop() else { return Ok(None) };
+        let checkpoint = CheckpointKey::derive(self.secrets.current()).sign(record.seq, &record.hash, self.clock.now());
+        self.store.add_checkpoint(&checkpoint).await?;
+        Ok(Some(checkpoint))
+    }
+
+    /// The checkpoints as an operator exports them, each line with the public key that verifies it.
+    pub async fn exported_checkpoints(&self) -> Result<Vec<serde_json::Value>, ServiceError> {
+        let keys: Vec<CheckpointKey> = self.secrets.all().map(CheckpointKey::derive).collect();
+        let public = |id: &str| keys.iter().find(|k| k.key_id() == id).map(CheckpointKey::public_key);
+        let lines = self.store.checkpoints().await?.into_iter().map(|c| {
+            let mut line = serde_json::json!(c);
+            line["public_key"] = serde_json::json!(public(&c.key_id));
+            line
+        });
+        Ok(lines.collect())
+    }
+
     async fn run_chain_check(
         &self,
         started_by: &str,
         progress: Option<&ChainChecks>,
-    ) -> Result<ChainCheck, ServiceError> {
+        exported: Vec<Checkpoint>,
+    ) -> Result<(ChainCheck, usize), ServiceError> {
         let mut checking = Checking::start(Uuid::now_v7(), started_by, self.clock.now());
+        let keys = CheckpointKeys(self.secrets.all().map(CheckpointKey::derive).collect());
+        let mut checkpoints = self.store.checkpoints().await?;
+        checkpoints.extend(exported);
+        let left_out = checking.against(checkpoints, &keys);
         loop {
             let batch = self.store.audit_chain(checking.after(), VERIFY_BATCH).await?;
             if batch.is_empty() || !checking.feed(&batch) {
@@ -86,7 +126,7 @@ impl Service {
         }
         let done = checking.finish(self.clock.now());
         self.store.keep_chain_check(&done).await?;
-        Ok(done)
+        Ok((done, left_out))
     }
 
     /// Starts a check in the background unless this server is running one; either way, the status now.
@@ -101,7 +141,7 @@ impl Service {
             let service = self.clone();
             let actor = reader.actor.encode();
             tokio::spawn(async move {
-                if let Err(e) = service.run_chain_check(&actor, Some(&service.chain_checks)).await {
+                if let Err(e) = service.run_chain_check(&actor, Some(&service.chain_checks), vec![]).await {
                     tracing::error!(error = %e, "the audit chain check stopped");
                 }
                 service.chain_checks.end();

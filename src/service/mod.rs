@@ -130,6 +130,11 @@ impl Service {
                 service.flush_refusals().await.map(|_| vec![]).map_err(|e| e.to_string())
             }
         });
+        let service = self.clone();
+        self.tasks.every("checkpoints", Duration::from_secs(60), move || {
+            let service = service.clone();
+            async move { service.checkpoint().await.map(|_| vec![]).map_err(|e| e.to_string()) }
+        });
         self.outbox.clone().spawn(&self.tasks);
     }
 

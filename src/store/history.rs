@@ -45,4 +45,8 @@ pub trait HistoryStore: Send + Sync + 'static {
     async fn keep_chain_check(&self, check: &ChainCheck) -> Result<()>;
     /// The verification that finished last.
     async fn last_chain_check(&self) -> Result<Option<ChainCheck>>;
+    /// Keeps a signed checkpoint (one per seq: a second for the same head changes nothing).
+    async fn add_checkpoint(&self, checkpoint: &crate::domain::checkpoint::Checkpoint) -> Result<()>;
+    /// Every checkpoint, oldest first.
+    async fn checkpoints(&self) -> Result<Vec<crate::domain::checkpoint::Checkpoint>>;
 }

@@ -409,6 +409,7 @@ impl TryFrom<ChainCheckRow> for crate::domain::chain_check::ChainCheck {
             head: r.head_seq.zip(r.head_hash),
             broken: r.broken_seq.zip(r.broken_reason).map(|(seq, reason)| crate::domain::audit::Break { seq, reason }),
             counts,
+            checkpoints_agreed: 0,
         })
     }
 }

@@ -192,6 +192,38 @@ macro_rules! sql_history {
                         .await?;
                 row.map(TryInto::try_into).transpose()
             }
+
+            async fn add_checkpoint(&self, c: &crate::domain::checkpoint::Checkpoint) -> __Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (seq) DO NOTHING",
+                )
+                .bind(c.seq)
+                .bind(&c.hash)
+                .bind(c.at)
+                .bind(&c.key_id)
+                .bind(&c.signature)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn checkpoints(&self) -> __Result<Vec<crate::domain::checkpoint::Checkpoint>> {
+                let rows: Vec<(i64, String, time::OffsetDateTime, String, String)> =
+                    sqlx::query_as("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(seq, hash, at, key_id, signature)| crate::domain::checkpoint::Checkpoint {
+                        seq,
+                        hash,
+                        at,
+                        key_id,
+                        signature,
+                    })
+                    .collect())
+            }
         }
     };
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 crate::on_both_stores!(
+    signed_checkpoints_catch_removed_events,
     cli_registers_agents_and_mints_credentials,
     cli_adds_people_and_verifies_the_chain,
     cli_names_tampering_and_fails,
@@ -61,7 +62,7 @@ async fn cli_adds_people_and_verifies_the_chain(backend: Backend) {
 
     let verify = countersign(&db, &["audit", "verify"], "");
     assert!(verify.status.success());
-    assert_eq!(text(&verify.stdout).trim(), "audit chain intact: 2 events verified");
+    assert_eq!(text(&verify.stdout).trim(), "audit chain intact: 2 events verified, 0 signed checkpoints agree");
     db.drop().await;
 }
 
@@ -184,5 +185,48 @@ async fn cli_moves_an_agent_through_its_life_with_the_actors_authority(backend: 
     assert!(!life("resume", "ada@example.com").status.success(), "retirement is final");
     let verify = countersign(&db, &["audit", "verify"], "");
     assert!(verify.status.success() && text(&verify.stdout).contains("intact"), "{}", text(&verify.stderr));
+    db.drop().await;
+}
+
+/// Someone who can write the database drops the newest events (and then the checkpoints): the chain alone
+/// still verifies, the signed checkpoints do not, in the database nor in the copy exported before.
+async fn signed_checkpoints_catch_removed_events(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    for slug in ["acme", "globex", "initech"] {
+        let added = countersign(&db, &["tenant", "add", "--slug", slug, "--name", slug], "");
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let exported = countersign(&db, &["audit", "checkpoints"], "");
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&exported.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["seq"], 3);
+    assert!(lines[0]["public_key"].as_str().is_some_and(|k| k.len() == 43), "{lines:?}");
+    let file = std::env::temp_dir().join(format!("checkpoints-{}.ndjson", uuid::Uuid::now_v7()));
+    std::fs::write(&file, &exported.stdout).expect("keep the export");
+    let verify = countersign(&db, &["audit", "verify"], "");
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(text(&verify.stdout).contains("3 events verified, 1 signed checkpoints agree"), "{}", text(&verify.stdout));
+
+    // Whoever does this has the database: the append-only guard goes first.
+    let guards = match backend {
+        Backend::Sqlite => {
+            "DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;"
+        }
+        Backend::Postgres(_) => "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events;",
+    };
+    db.try_execute(guards).await.expect("drop the guard");
+    db.try_execute("DELETE FROM audit_events WHERE seq = 3").await.expect("drop the newest event");
+    let verify = countersign(&db, &["audit", "verify"], "");
+    assert!(!verify.status.success());
+    assert!(text(&verify.stderr).contains("the newest events were removed"), "{}", text(&verify.stderr));
+
+    db.try_execute("DELETE FROM audit_checkpoints").await.expect("and the checkpoints");
+    let path = file.display().to_string();
+    let verify = countersign(&db, &["audit", "verify", "--checkpoints", &path], "");
+    assert!(!verify.status.success(), "the exported copy still holds the chain to account");
+    assert!(text(&verify.stderr).contains("event 3"), "{}", text(&verify.stderr));
+    let _ = std::fs::remove_file(file);
     db.drop().await;
 }
