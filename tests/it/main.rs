@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod background;
 mod cli;
+mod durability;
 mod duties;
 mod export;
 mod floods;
