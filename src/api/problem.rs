@@ -95,6 +95,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(i) => ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: i.0 }]),
             ServiceError::Forbidden => ApiError::Forbidden("not allowed".into()),
+            ServiceError::Busy => ApiError::TooMany { detail: e.to_string(), retry_after: 5 },
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store failure behind the API");
                 ApiError::Internal

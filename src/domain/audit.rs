@@ -61,6 +61,7 @@ pub enum Kind {
     QaVerdictRecorded,
     ReceiptKeyCreated,
     SecretsResealed,
+    StepUpFailed,
 }
 
 impl Kind {
@@ -112,11 +113,12 @@ impl Kind {
             Kind::QaVerdictRecorded => "qa.verdict_recorded",
             Kind::ReceiptKeyCreated => "receipt_key.created",
             Kind::SecretsResealed => "secrets.resealed",
+            Kind::StepUpFailed => "step_up.failed",
         }
     }
 
     /// Every kind, for filters.
-    pub const ALL: [Kind; 46] = [
+    pub const ALL: [Kind; 47] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::AccountLocked,
@@ -163,6 +165,7 @@ impl Kind {
         Kind::QaVerdictRecorded,
         Kind::ReceiptKeyCreated,
         Kind::SecretsResealed,
+        Kind::StepUpFailed,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {

@@ -10,8 +10,8 @@ pub const MAX_FAILURES: u32 = 5;
 pub const WINDOW: Duration = Duration::minutes(15);
 pub const LOCKOUT: Duration = Duration::minutes(15);
 
-/// An account's throttling state as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// An account's throttling state as stored (and a session's, for step-up: see `web::review_console`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Throttle {
     pub failures: u32,
     pub window_start: Option<OffsetDateTime>,

@@ -77,6 +77,9 @@ pub enum ServiceError {
     Invalid(#[from] Invalid),
     #[error("not allowed")]
     Forbidden,
+    /// Every password-hashing slot stayed taken for `HASHING_WAIT`: try again shortly.
+    #[error("the server is busy checking passwords; try again in a few seconds")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -203,10 +206,13 @@ impl Service {
 /// Runs CPU-heavy work (argon2) off the async workers.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
     let failed = |e: String| ServiceError::Store(StoreError::Corrupt(format!("worker failed: {e}")));
-    let _permit = HASHING.acquire().await.map_err(|e| failed(e.to_string()))?;
+    let slot = tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await.map_err(|_| ServiceError::Busy)?;
+    let _permit = slot.map_err(|e| failed(e.to_string()))?;
     tokio::task::spawn_blocking(work).await.map_err(|e| failed(e.to_string()))
 }
 
 /// At most this many argon2 computations (19 MiB each) run at once: a sign-in flood queues instead of
 /// exhausting memory and threads.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// The longest a request waits for one of those slots before it is told to come back (a bounded wait).
+const HASHING_WAIT: Duration = Duration::from_secs(5);

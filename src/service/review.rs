@@ -153,15 +153,15 @@ impl Service {
     }
 
     /// Checks the password again for a critical approval; returns when it was done (kept in the session).
+    /// The account's sign-in lockout does not apply: anyone can lock an account with wrong sign-ins, and that
+    /// must not keep a signed-in supervisor from stepping up. Wrong step-ups are throttled per session by the
+    /// caller, and audited here.
     pub async fn step_up(&self, user: Uuid, typed: &str) -> Result<OffsetDateTime, ServiceError> {
         let stored = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
         let now = self.clock.now();
-        if stored.throttle.is_locked(now) {
-            return Err(Invalid::new("Too many wrong passwords: this account is locked for 15 minutes.").into());
-        }
         let (typed, phc) = (typed.to_string(), stored.password_hash);
         if !blocking(move || password::verify(&typed, &phc)).await? {
-            self.store.sign_in_attempt(user, false, now).await?;
+            self.store.append(Event::new(Kind::StepUpFailed, Actor::User(user), format!("user:{user}")), now).await?;
             return Err(Invalid::new("That password is not correct.").into());
         }
         self.store.append(Event::new(Kind::SteppedUp, Actor::User(user), format!("user:{user}")), now).await?;

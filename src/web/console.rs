@@ -18,6 +18,7 @@ pub fn hide(e: ServiceError) -> AppError {
     match e {
         ServiceError::Invalid(invalid) => AppError::Invalid(invalid.0),
         ServiceError::Forbidden => AppError::Forbidden,
+        ServiceError::Busy => AppError::TooManyAttempts(5),
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "store failure behind a server function");
             AppError::Internal

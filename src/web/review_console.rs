@@ -6,6 +6,7 @@ use super::console::{hide, ConsoleService};
 use super::session;
 use crate::domain::review::{self, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
+use crate::domain::throttle::Throttle;
 use crate::domain::AgentState;
 use crate::domain::{ActionType, RiskTier};
 use crate::service::DecideError;
@@ -169,11 +170,27 @@ impl ReviewConsole for ConsoleService {
     }
 
     async fn step_up(&self, session: &Session, viewer: &app::model::Viewer, password: &str) -> Result<(), AppError> {
-        let at = self.0.step_up(principal(viewer)?.user, password).await.map_err(hide)?;
-        session::record_step_up(session, at).await.map_err(|e| {
+        let failed = |e: tower_sessions::session::Error| {
             tracing::error!(error = %e, "could not record a step-up");
             AppError::Internal
-        })
+        };
+        let now = self.0.clock.now();
+        let throttle = session::step_up_throttle(session).await;
+        if throttle.is_locked(now) {
+            let message = "Too many wrong passwords in this session: try again in 15 minutes, or sign in again.";
+            return Err(AppError::Invalid(message.into()));
+        }
+        match self.0.step_up(principal(viewer)?.user, password).await {
+            Ok(at) => {
+                session::set_step_up_throttle(session, Throttle::default()).await.map_err(failed)?;
+                session::record_step_up(session, at).await.map_err(failed)
+            }
+            Err(e) => {
+                let (after, _) = throttle.attempt(false, now);
+                session::set_step_up_throttle(session, after).await.map_err(failed)?;
+                Err(hide(e))
+            }
+        }
     }
 
     async fn decide(

@@ -23,6 +23,8 @@ pub const SECURE_COOKIE: &str = "__Host-countersign_session";
 const AUTH_KEY: &str = "auth";
 /// When the person last re-entered their password (step-up), as a Unix timestamp.
 const STEP_UP_KEY: &str = "stepped_up_at";
+/// Wrong step-up passwords in this session.
+const STEP_UP_THROTTLE_KEY: &str = "step_up_throttle";
 /// When the session was last re-dated for the person's activity, as a Unix timestamp.
 const ACTIVE_KEY: &str = "active_at";
 /// Activity re-dates (re-writes) the session at most this often, in seconds.
@@ -69,6 +71,22 @@ pub async fn begin(
 
 pub async fn record_step_up(session: &Session, at: OffsetDateTime) -> Result<(), tower_sessions::session::Error> {
     session.insert(STEP_UP_KEY, at.unix_timestamp()).await
+}
+
+/// Wrong step-up passwords in this session (the domain's throttle, kept per session, not per account).
+pub async fn step_up_throttle(session: &Session) -> crate::domain::throttle::Throttle {
+    session.get(STEP_UP_THROTTLE_KEY).await.ok().flatten().unwrap_or_default()
+}
+
+pub async fn set_step_up_throttle(
+    session: &Session,
+    throttle: crate::domain::throttle::Throttle,
+) -> Result<(), tower_sessions::session::Error> {
+    if throttle == Default::default() {
+        session.remove::<crate::domain::throttle::Throttle>(STEP_UP_THROTTLE_KEY).await.map(|_| ())
+    } else {
+        session.insert(STEP_UP_THROTTLE_KEY, throttle).await
+    }
 }
 
 pub async fn stepped_up_at(session: &Session) -> Option<OffsetDateTime> {

@@ -1,5 +1,6 @@
 //! Sessions are not re-written on every request: activity re-dates one at most once a minute, and what a
-//! page does by itself (renewing its claim) is not activity, so an unattended console still times out.
+//! page does by itself (renewing its claim) is not activity, so an unattended console still times out. Wrong
+//! step-up passwords are throttled per session: locking the account from outside blocks no signed-in step-up.
 
 use crate::api::{example, post};
 use crate::harness::{cookie_pair, session_cookie, Backend, TestApp, PASSWORD};
@@ -11,7 +12,10 @@ use time::OffsetDateTime;
 use tower_sessions::session::Id;
 use tower_sessions::SessionStore;
 
-crate::on_both_stores!(activity_redates_the_session_at_most_once_a_minute);
+crate::on_both_stores!(
+    activity_redates_the_session_at_most_once_a_minute,
+    step_up_is_throttled_per_session_not_by_the_account_lock
+);
 
 /// When the stored session `id` expires.
 async fn expiry(app: &TestApp, id: &Id) -> OffsetDateTime {
@@ -55,5 +59,36 @@ async fn activity_redates_the_session_at_most_once_a_minute(backend: Backend) {
         StatusCode::OK
     );
     assert_eq!(expiry(&app, &id).await, redated, "once per minute");
+    app.stop().await;
+}
+
+async fn step_up_is_throttled_per_session_not_by_the_account_lock(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.tenant("acme").await;
+    app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let ana = app.browser();
+    assert_eq!(app.sign_in(&ana, "ana@example.com", PASSWORD).await.status(), StatusCode::OK);
+    // Anyone can lock the account with wrong sign-ins ...
+    let stranger = app.browser();
+    for _ in 0..5 {
+        app.sign_in(&stranger, "ana@example.com", "not her password at all").await;
+    }
+    assert!(app.audit_kinds().await.contains(&"account.locked".to_string()));
+    // ... which keeps nobody signed in from stepping up.
+    let step_up = |password: &'static str| {
+        let (app, ana) = (&app, &ana);
+        async move { app.call(ana, "queue/step-up", &[("password", password)]).await }
+    };
+    assert_eq!(step_up(PASSWORD).await.status(), StatusCode::OK, "the lock does not reach a signed-in session");
+    for _ in 0..5 {
+        let wrong = step_up("not her password at all").await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.text().await.unwrap_or_default().contains("not correct"));
+    }
+    let throttled = step_up(PASSWORD).await;
+    assert_eq!(throttled.status(), StatusCode::UNPROCESSABLE_ENTITY, "five wrong in this session: it waits");
+    assert!(throttled.text().await.unwrap_or_default().contains("in this session"));
+    let failed = app.audit_kinds().await.iter().filter(|k| *k == "step_up.failed").count();
+    assert_eq!(failed, 5, "every wrong step-up is audited");
     app.stop().await;
 }
