@@ -162,6 +162,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if left_out > 0 {
                 println!("{left_out} checkpoints are signed with a key no longer configured and were not checked");
             }
+            let (disagree, shown) = service.check_rows(20).await?;
+            if disagree > 0 {
+                shown.iter().for_each(|why| eprintln!("{why}"));
+                eprintln!("{disagree} held action(s) disagree with the events that made them");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("every held action and vote agrees with its events");
         }
         Command::Audit(AuditCommand::Checkpoints) => {
             service.checkpoint().await?;

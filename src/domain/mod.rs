@@ -8,6 +8,7 @@ pub mod chain_check;
 pub mod checkpoint;
 pub mod clock;
 pub mod consent;
+pub mod consistency;
 pub mod credential;
 pub mod egress;
 pub mod export;

@@ -7,6 +7,7 @@ use crate::domain::access;
 use crate::domain::audit::Break;
 use crate::domain::chain_check::{ChainCheck, Checking};
 use crate::domain::checkpoint::{Checkpoint, CheckpointKey, CheckpointKeys};
+use crate::domain::consistency::disagreement;
 use crate::domain::Section;
 use app::history_model::{ChainProgress, ChainReport, ChainStatus};
 use app::model::Viewer;
@@ -77,6 +78,32 @@ impl Service {
         exported: Vec<Checkpoint>,
     ) -> Result<(ChainCheck, usize), ServiceError> {
         self.run_chain_check("cli", None, exported).await
+    }
+
+    /// Compares every held action and vote row with the events that made them; returns how many rows
+    /// disagree and why, for the first `show` of them.
+    pub async fn check_rows(&self, show: usize) -> Result<(u64, Vec<String>), ServiceError> {
+        let (mut after, mut found, mut shown) = (None, 0u64, Vec::new());
+        loop {
+            let rows = self.store.row_facts(after, VERIFY_BATCH).await?;
+            let Some(last) = rows.last() else { return Ok((found, shown)) };
+            after = Some(last.id);
+            let subjects: Vec<String> = rows.iter().map(|r| format!("held_action:{}", r.id)).collect();
+            let events = self.store.audit_about_all(&subjects).await?;
+            let mut by_subject: std::collections::HashMap<&str, Vec<crate::domain::audit::Record>> = Default::default();
+            for e in &events {
+                by_subject.entry(e.subject.as_str()).or_default().push(e.clone());
+            }
+            for (row, subject) in rows.iter().zip(&subjects) {
+                let about = by_subject.get(subject.as_str()).map_or(&[][..], Vec::as_slice);
+                if let Some(why) = disagreement(row, about) {
+                    found += 1;
+                    if shown.len() < show {
+                        shown.push(why);
+                    }
+                }
+            }
+        }
     }
 
     /// Signs the chain's head unless it is signed already; the checkpoints task runs this every minute.

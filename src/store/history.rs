@@ -49,4 +49,8 @@ pub trait HistoryStore: Send + Sync + 'static {
     async fn add_checkpoint(&self, checkpoint: &crate::domain::checkpoint::Checkpoint) -> Result<()>;
     /// Every checkpoint, oldest first.
     async fn checkpoints(&self) -> Result<Vec<crate::domain::checkpoint::Checkpoint>>;
+    /// Held actions after `after` in id order, as the consistency check compares them with their events.
+    async fn row_facts(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<crate::domain::consistency::RowFacts>>;
+    /// Every event about any of `subjects`, in chain order.
+    async fn audit_about_all(&self, subjects: &[String]) -> Result<Vec<Record>>;
 }

@@ -193,6 +193,55 @@ macro_rules! sql_history {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn row_facts(
+                &self,
+                after: Option<Uuid>,
+                limit: i64,
+            ) -> __Result<Vec<crate::domain::consistency::RowFacts>> {
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT id, status, content_hash, idempotency_key FROM held_actions",
+                );
+                if let Some(after) = after {
+                    q.push(" WHERE id > ").push_bind(after);
+                }
+                q.push(" ORDER BY id LIMIT ").push_bind(limit);
+                let rows: Vec<(Uuid, String, String, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                if rows.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut v = QueryBuilder::<$db>::new(
+                    "SELECT held_action_id, reviewer_id, approve FROM reviews WHERE held_action_id IN (",
+                );
+                let mut ids = v.separated(", ");
+                rows.iter().for_each(|r| {
+                    ids.push_bind(r.0);
+                });
+                v.push(")");
+                let votes: Vec<(Uuid, Uuid, bool)> = v.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(id, status, content_hash, idempotency_key)| {
+                        let status = crate::domain::HeldStatus::parse(&status)
+                            .ok_or_else(|| StoreError::Corrupt(format!("held action {id}: status {status}")))?;
+                        let votes = votes.iter().filter(|v| v.0 == id).map(|v| (v.1, v.2)).collect();
+                        Ok(crate::domain::consistency::RowFacts { id, status, content_hash, idempotency_key, votes })
+                    })
+                    .collect()
+            }
+
+            async fn audit_about_all(&self, subjects: &[String]) -> __Result<Vec<__Record>> {
+                if subjects.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE subject IN ("));
+                let mut each = q.separated(", ");
+                subjects.iter().for_each(|s| {
+                    each.push_bind(s.clone());
+                });
+                q.push(") ORDER BY seq");
+                let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(__Record::from).collect())
+            }
+
             async fn add_checkpoint(&self, c: &crate::domain::checkpoint::Checkpoint) -> __Result<()> {
                 sqlx::query(
                     "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \

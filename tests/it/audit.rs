@@ -1,6 +1,8 @@
 //! The audit chain: written with every change, verified, and broken by any tampering.
 
+use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
+use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::Role;
 use reqwest::StatusCode;
 
@@ -10,6 +12,7 @@ crate::on_both_stores!(
     a_removed_row_is_named,
     audit_log_is_scoped_to_the_viewers_tenants,
     audit_log_pages_backwards,
+    rows_that_disagree_with_their_events_are_named,
 );
 
 async fn every_change_is_chained_and_verifies(backend: Backend) {
@@ -136,5 +139,48 @@ async fn audit_log_pages_backwards(backend: Backend) {
     assert_eq!(seqs.first().copied(), Some(older - 1));
     assert_eq!(seqs.last().copied(), Some(1));
     assert!(second["older"].is_null());
+    app.stop().await;
+}
+
+/// Approved, denied, withdrawn, expired and pending actions agree with their events; a row edited in the
+/// tables behind the events' back (its content, its status) is named.
+async fn rows_that_disagree_with_their_events_are_named(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let acme = app.tenant("acme").await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let (_, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR"]).await;
+    let mut ids = Vec::new();
+    for key in ["approve", "deny", "withdraw", "expire", "pending"] {
+        let created: serde_json::Value = post(&app, &token, &example(key)).await.json().await.expect("json");
+        ids.push(uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid"));
+    }
+    app.service.decide(&ana, ids[0], Vote::Approve { amount: None }).await.expect("approve");
+    app.service.decide(&ana, ids[1], Vote::Deny { reason: "Not the customer's order".into() }).await.expect("deny");
+    let withdraw = reqwest::Client::new().delete(app.url(&format!("/api/v1/held-actions/{}", ids[2])));
+    assert_eq!(withdraw.bearer_auth(&token).send().await.expect("withdraw").status(), StatusCode::OK);
+    app.db
+        .try_execute("UPDATE held_actions SET expires_at = '2000-01-01T00:00:00Z' WHERE idempotency_key = 'expire'")
+        .await
+        .expect("due");
+    assert_eq!(app.service.expire_overdue().await.expect("expire"), 1);
+    assert_eq!(app.service.check_rows(10).await.expect("check"), (0, vec![]), "every row agrees");
+
+    app.db
+        .try_execute("UPDATE held_actions SET content_hash = 'forged' WHERE idempotency_key = 'approve'")
+        .await
+        .expect("edit");
+    app.db
+        .try_execute("UPDATE held_actions SET status = 'approved' WHERE idempotency_key = 'pending'")
+        .await
+        .expect("edit");
+    let (found, why) = app.service.check_rows(10).await.expect("check");
+    assert_eq!(found, 2, "{why:?}");
+    assert!(
+        why.iter().any(|w| w.contains(&ids[0].to_string()) && w.contains("not what its submission event hashed")),
+        "{why:?}"
+    );
+    assert!(why.iter().any(|w| w.contains(&ids[4].to_string()) && w.contains("is approved but")), "{why:?}");
     app.stop().await;
 }
