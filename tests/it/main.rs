@@ -17,6 +17,7 @@ mod headers;
 mod history;
 mod insights;
 mod lifecycle;
+mod matrix;
 mod people;
 mod review;
 mod secrets;
