@@ -109,7 +109,7 @@ impl Service {
     /// Signs the chain's head unless it is signed already; the checkpoints task runs this every minute.
     pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, ServiceError> {
         let head = self.store.audit_head().await?;
-        let newest = self.store.checkpoints().await?.last().map(|c| c.seq);
+        let newest = self.store.last_checkpoint_seq().await?;
         if head == 0 || newest == Some(head) {
             return Ok(None);
         }

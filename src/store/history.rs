@@ -47,6 +47,8 @@ pub trait HistoryStore: Send + Sync + 'static {
     async fn last_chain_check(&self) -> Result<Option<ChainCheck>>;
     /// Keeps a signed checkpoint (one per seq: a second for the same head changes nothing).
     async fn add_checkpoint(&self, checkpoint: &crate::domain::checkpoint::Checkpoint) -> Result<()>;
+    /// The newest checkpoint's seq, if any.
+    async fn last_checkpoint_seq(&self) -> Result<Option<i64>>;
     /// Every checkpoint, oldest first.
     async fn checkpoints(&self) -> Result<Vec<crate::domain::checkpoint::Checkpoint>>;
     /// Held actions after `after` in id order, as the consistency check compares them with their events.

@@ -257,6 +257,10 @@ macro_rules! sql_history {
                 Ok(())
             }
 
+            async fn last_checkpoint_seq(&self) -> __Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints").fetch_one(&self.pool).await?)
+            }
+
             async fn checkpoints(&self) -> __Result<Vec<crate::domain::checkpoint::Checkpoint>> {
                 let rows: Vec<(i64, String, time::OffsetDateTime, String, String)> =
                     sqlx::query_as("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")

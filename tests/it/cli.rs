@@ -30,6 +30,13 @@ pub fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// Tenant `acme` with its owner `olu@example.com`, made through the command line.
+pub fn tenant_with_owner(db: &TestDb) {
+    assert!(countersign(db, &["tenant", "add", "--slug", "acme", "--name", "Acme"], "").status.success());
+    let owner = ["user", "add", "--email", "olu@example.com", "--name", "Olu", "--role", "owner", "--tenant", "acme"];
+    assert!(countersign(db, &owner, "a long enough password\n").status.success());
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -111,9 +118,7 @@ async fn cli_refuses_bad_arguments(backend: Backend) {
 
 async fn cli_registers_agents_and_mints_credentials(backend: Backend) {
     let db = TestDb::create(&backend).await;
-    assert!(countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "Acme"], "").status.success());
-    let owner = ["user", "add", "--email", "olu@example.com", "--name", "Olu", "--role", "owner", "--tenant", "acme"];
-    assert!(countersign(&db, &owner, "a long enough password\n").status.success());
+    tenant_with_owner(&db);
     let add = [
         "agent",
         "add",

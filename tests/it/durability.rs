@@ -2,7 +2,7 @@
 //! load; every held action it answered 2xx for is there afterwards, and the audit chain verifies.
 
 use crate::api::example;
-use crate::cli::{countersign, text};
+use crate::cli::{countersign, tenant_with_owner, text};
 use crate::harness::{Backend, TestDb};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,9 +41,7 @@ async fn serve(db: &TestDb) -> (Child, String) {
 
 async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
     let db = TestDb::create(&backend).await;
-    assert!(countersign(&db, &["tenant", "add", "--slug", "acme", "--name", "Acme"], "").status.success());
-    let owner = ["user", "add", "--email", "olu@example.com", "--name", "Olu", "--role", "owner", "--tenant", "acme"];
-    assert!(countersign(&db, &owner, "a long enough password\n").status.success());
+    tenant_with_owner(&db);
     let add = [
         "agent",
         "add",
