@@ -3,17 +3,19 @@
 
 CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS := .tools/schemathesis-$(SCHEMATHESIS_VERSION)/bin/schemathesis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # wasm-opt comes from npm's binaryen (Debian's is too old and breaks hydration).
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test build tools browser-tools check-wasm-deps check-wasm-size lint unit e2e clean
+.PHONY: run test build tools browser-tools check-wasm-deps check-wasm-size lint unit e2e api-conformance clean
 
 run: build
 	./target/release/countersign serve --demo
 
-test: build check-wasm-deps check-wasm-size lint unit e2e
+test: build check-wasm-deps check-wasm-size lint unit e2e api-conformance
 
 build: tools
 	cargo leptos build --release --split
@@ -53,6 +55,14 @@ unit:
 e2e: build browser-tools
 	cd end2end && npx playwright test
 
+# The agent API against its own OpenAPI document (schemathesis, pinned, in its own virtualenv).
+api-conformance: build $(SCHEMATHESIS)
+	end2end/api-conformance.sh $(SCHEMATHESIS)
+
+$(SCHEMATHESIS):
+	python3 -m venv .tools/schemathesis-$(SCHEMATHESIS_VERSION)
+	.tools/schemathesis-$(SCHEMATHESIS_VERSION)/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+
 clean:
 	cargo clean
-	rm -rf end2end/node_modules end2end/test-results
+	rm -rf end2end/node_modules end2end/test-results .tools

@@ -141,8 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(_) | Command::Bench(_) => {}
         Command::Export(what) => export(&service, what).await?,
         Command::SecretKey(SecretKeyCommand::Rotate) => {
-            let resealed = service.reseal_secrets().await?;
-            println!("{resealed} stored secret(s) resealed with key {}", server::keyring(&config)?.current().id());
+            let (resealed, resigned) = service.reseal_secrets().await?;
+            let key = server::keyring(&config)?.current().id().to_string();
+            println!("{resealed} stored secret(s) resealed and {resigned} checkpoint(s) re-signed with key {key}");
         }
         Command::SecretKey(SecretKeyCommand::New) => {}
         Command::Audit(AuditCommand::Verify { checkpoints }) => {

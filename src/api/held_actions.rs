@@ -1,13 +1,15 @@
 //! `POST /api/v1/held-actions`, `GET` and `DELETE /api/v1/held-actions/{id}`.
 
 use super::auth::Agent;
+use super::extract::{ApiPath, ApiQuery};
+use super::openapi::Problem;
 use super::problem::ApiError;
 use crate::domain::submission::FieldError;
 use crate::service::IntakeOutcome;
 use crate::web::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -19,21 +21,24 @@ pub use crate::delivery::outcome::HeldActionStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Wait {
-    /// Seconds to wait for the status to change before answering (long-poll), at most 60.
+    /// Seconds to wait for the status to change before answering (long-poll); more than 60 is taken as 60.
+    #[param(minimum = 0)]
     pub wait: Option<u64>,
 }
 
 /// Submit a held action.
-#[utoipa::path(post, path = "/api/v1/held-actions", tag = "held actions",
+#[utoipa::path(post, path = "/api/v1/held-actions", tag = "held actions", operation_id = "submit_held_action",
     request_body(content = super::openapi::SubmissionDoc, description = "The held action; extra fields are refused"),
     responses(
         (status = 201, description = "Stored, pending review", body = HeldActionStatus),
         (status = 200, description = "The same idempotency key and content again: the original", body = HeldActionStatus),
-        (status = 401, description = "Missing, unknown, expired or revoked credential"),
-        (status = 403, description = "Agent suspended or retired, or the action is outside its scope"),
-        (status = 409, description = "The idempotency key was used with different content"),
-        (status = 413, description = "Body over the limit"),
-        (status = 422, description = "Invalid fields, each named in `errors`"),
+        (status = 401, description = "Missing, unknown, expired or revoked credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent suspended or retired, or the action is outside its scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The idempotency key was used with different content", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the agent's rate or in-flight limit; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("agent_credential" = [])))]
 pub async fn submit(
@@ -55,14 +60,18 @@ pub async fn submit(
 }
 
 /// Read a held action of this agent; `?wait=N` long-polls until it changes.
-#[utoipa::path(get, path = "/api/v1/held-actions/{id}", tag = "held actions", params(("id" = Uuid, Path), Wait),
-    responses((status = 200, body = HeldActionStatus), (status = 401), (status = 404, description = "Not this agent's")),
+#[utoipa::path(get, path = "/api/v1/held-actions/{id}", tag = "held actions", operation_id = "read_held_action", params(("id" = Uuid, Path), Wait),
+    responses((status = 200, body = HeldActionStatus),
+        (status = 400, description = "The id is not a UUID, or `wait` is not a number of seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, unknown, expired or revoked credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent suspended or retired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not this agent's", body = Problem, content_type = "application/problem+json")),
     security(("agent_credential" = [])))]
 pub async fn read(
     State(state): State<AppState>,
     Agent(agent): Agent,
-    Path(id): Path<Uuid>,
-    Query(wait): Query<Wait>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(wait): ApiQuery<Wait>,
 ) -> Result<Json<HeldActionStatus>, ApiError> {
     let wait = Duration::from_secs(wait.wait.unwrap_or(0).min(60));
     let action = state.service.read_held_action(&agent, id, wait).await?;
@@ -70,13 +79,18 @@ pub async fn read(
 }
 
 /// Withdraw a pending held action (it becomes `cancelled`).
-#[utoipa::path(delete, path = "/api/v1/held-actions/{id}", tag = "held actions", params(("id" = Uuid, Path)),
-    responses((status = 200, body = HeldActionStatus), (status = 401), (status = 404), (status = 409, description = "No longer pending")),
+#[utoipa::path(delete, path = "/api/v1/held-actions/{id}", tag = "held actions", operation_id = "withdraw_held_action", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeldActionStatus),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, unknown, expired or revoked credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent suspended or retired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not this agent's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No longer pending", body = Problem, content_type = "application/problem+json")),
     security(("agent_credential" = [])))]
 pub async fn withdraw(
     State(state): State<AppState>,
     Agent(agent): Agent,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<HeldActionStatus>, ApiError> {
     let action = state.service.withdraw_held_action(&agent, id).await?;
     Ok(Json((&action).into()))

@@ -1,6 +1,7 @@
 //! The agent-facing JSON API under `/api/v1`, and its OpenAPI description at `/api/openapi.json`.
 
 mod auth;
+mod extract;
 mod held_actions;
 mod openapi;
 mod problem;

@@ -15,6 +15,8 @@ pub enum ApiError {
     NotFound,
     Conflict(String),
     Invalid(Vec<FieldError>),
+    /// A malformed path segment or query parameter, each named in `errors`.
+    BadRequest(Vec<FieldError>),
     TooLarge(usize),
     /// Over the agent's rate or in-flight limit: 429 with `Retry-After` (seconds).
     TooMany {
@@ -58,6 +60,12 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Invalid held action",
                 format!("{} field(s) are invalid; see `errors`.", errors.len()),
+                Some(json!(errors)),
+            ),
+            ApiError::BadRequest(errors) => (
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                format!("{} part(s) of the address are malformed; see `errors`.", errors.len()),
                 Some(json!(errors)),
             ),
             ApiError::TooLarge(limit) => (

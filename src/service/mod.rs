@@ -24,6 +24,7 @@ use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::catalog::Catalog;
+use crate::domain::checkpoint::{Checkpoint, CheckpointKey, CheckpointKeys};
 use crate::domain::clock::Clock;
 use crate::domain::receipt::ReceiptKey;
 use crate::domain::sealing::{Keyring, Purpose, SecretKey};
@@ -179,8 +180,9 @@ impl Service {
     }
 
     /// Seals every stored secret with the current key (those sealed with a previous key, or from before
-    /// sealing), in one audited transaction; returns how many were resealed.
-    pub async fn reseal_secrets(&self) -> Result<usize, ServiceError> {
+    /// sealing) and re-signs with it every checkpoint a previous key signed and still verifies, in one audited
+    /// transaction; returns how many secrets were resealed and checkpoints re-signed.
+    pub async fn reseal_secrets(&self) -> Result<(usize, usize), ServiceError> {
         let mut resealed = Vec::new();
         for (agent, stored) in self.store.stored_secrets().await? {
             if self.secrets.is_current(&stored) {
@@ -190,11 +192,18 @@ impl Service {
             let plain = self.secrets.open(&stored, purpose).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             resealed.push((agent, self.secrets.seal(&plain, purpose)));
         }
-        let event = Event::new(Kind::SecretsResealed, Actor::Cli, "secrets")
-            .data(serde_json::json!({ "key": self.secrets.current().id(), "resealed": resealed.len() }));
-        let count = resealed.len();
-        self.store.reseal_secrets(resealed, event, self.clock.now()).await?;
-        Ok(count)
+        // A checkpoint that does not verify now is left as it is: `audit verify` keeps reporting it.
+        let keys = CheckpointKeys(self.secrets.all().map(CheckpointKey::derive).collect());
+        let current = CheckpointKey::derive(self.secrets.current());
+        let resigned: Vec<Checkpoint> = (self.store.checkpoints().await?.into_iter())
+            .filter(|c| c.key_id != current.key_id() && keys.refusal(c).is_none())
+            .map(|c| current.sign(c.seq, &c.hash, c.at))
+            .collect();
+        let counts = (resealed.len(), resigned.len());
+        let event = Event::new(Kind::SecretsResealed, Actor::Cli, "secrets").data(serde_json::json!({
+            "key": self.secrets.current().id(), "resealed": counts.0, "checkpoints_resigned": counts.1 }));
+        self.store.reseal_secrets(resealed, resigned, event, self.clock.now()).await?;
+        Ok(counts)
     }
 
     /// `secret` sealed for agent `id`'s webhook.

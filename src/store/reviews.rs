@@ -202,6 +202,7 @@ pub trait ReviewStore: Send + Sync + 'static {
     async fn reseal_secrets(
         &self,
         resealed: Vec<(Option<Uuid>, String)>,
+        resigned: Vec<crate::domain::checkpoint::Checkpoint>,
         event: Event,
         at: OffsetDateTime,
     ) -> Result<()>;

@@ -349,6 +349,7 @@ macro_rules! sql_reviews {
             async fn reseal_secrets(
                 &self,
                 resealed: Vec<(Option<Uuid>, String)>,
+                resigned: Vec<crate::domain::checkpoint::Checkpoint>,
                 event: __Event,
                 at: OffsetDateTime,
             ) -> __Result<()> {
@@ -359,6 +360,14 @@ macro_rules! sql_reviews {
                         None => sqlx::query("UPDATE receipt_keys SET secret = $1 WHERE id = 'current'").bind(secret),
                     };
                     update.execute(&mut *tx).await?;
+                }
+                for c in &resigned {
+                    sqlx::query("UPDATE audit_checkpoints SET key_id = $1, signature = $2 WHERE seq = $3")
+                        .bind(&c.key_id)
+                        .bind(&c.signature)
+                        .bind(c.seq)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
                 tx.commit().await?;

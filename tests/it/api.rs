@@ -20,6 +20,7 @@ crate::on_both_stores!(
     withdrawal_cancels_once,
     random_and_malformed_json_never_yields_a_server_error,
     openapi_describes_the_api,
+    malformed_ids_and_parameters_are_problems,
     hostile_text_and_duplicate_keys_are_refused,
 );
 
@@ -337,6 +338,33 @@ async fn openapi_describes_the_api(backend: Backend) {
     assert!(doc["paths"]["/api/v1/held-actions/{id}"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/held-actions/{id}"]["delete"].is_object());
     assert!(doc["components"]["schemas"]["SubmissionDoc"].is_object());
+    let created = &doc["paths"]["/api/v1/held-actions"]["post"]["responses"]["201"];
+    assert_eq!(created["links"]["read"]["operationId"], "read_held_action");
+    assert_eq!(created["links"]["withdraw"]["parameters"]["id"], "$response.body#/id");
+    let problem = &doc["paths"]["/api/v1/held-actions"]["post"]["responses"]["422"];
+    assert!(problem["content"]["application/problem+json"].is_object(), "{problem}");
+    app.stop().await;
+}
+
+/// A path or query the router cannot read is a 400 in problem details naming the part, like every other error.
+async fn malformed_ids_and_parameters_are_problems(backend: Backend) {
+    let (app, token) = setup(backend).await;
+    let id = uuid::Uuid::now_v7();
+    for path in ["/api/v1/held-actions/nope".to_string(), format!("/api/v1/held-actions/{id}?wait=soon")] {
+        let r = get(&app, &token, &path).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["status"], 400);
+        assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    }
+    let withdrawn = reqwest::Client::new()
+        .delete(app.url("/api/v1/held-actions/12"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(withdrawn.status(), StatusCode::BAD_REQUEST);
     app.stop().await;
 }
 

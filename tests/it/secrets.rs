@@ -57,9 +57,16 @@ async fn stored_secrets_are_sealed_and_rotate_to_a_new_key(backend: Backend) {
     assert!(stranger.receipt_key().await.is_err(), "the receipt key does not open with another key");
     let rotating = server::service(&config(&new, Some(&old)), app.store.clone(), Arc::new(SystemClock)).await;
     let rotating = rotating.expect("service");
-    assert_eq!(rotating.reseal_secrets().await.expect("reseal"), 3, "two sealed with the old key, one plaintext");
-    assert_eq!(rotating.reseal_secrets().await.expect("again"), 0, "nothing left to move");
+    let signed = app.service.checkpoint().await.expect("checkpoint").expect("the head signed with the old key");
+    assert_eq!(rotating.reseal_secrets().await.expect("reseal"), (3, 1), "two sealed with the old key, one plaintext");
+    assert_eq!(rotating.reseal_secrets().await.expect("again"), (0, 0), "nothing left to move");
     let after = server::service(&config(&new, None), app.store.clone(), Arc::new(SystemClock)).await.expect("svc");
+    // The old key is forgotten, yet the checkpoint it signed still counts: the rotation re-signed it.
+    let (check, left_out) = after.verify_audit_chain_against(vec![]).await.expect("verify");
+    assert_eq!((check.broken.map(|b| b.reason), left_out), (None, 0));
+    let checkpoints = app.store.checkpoints().await.expect("checkpoints");
+    assert_eq!(checkpoints.iter().map(|c| (c.seq, &c.hash)).collect::<Vec<_>>(), [(signed.seq, &signed.hash)]);
+    assert_ne!(checkpoints[0].key_id, signed.key_id, "signed with the new key now");
     assert_eq!(after.receipt_key().await.expect("opens with the new key").public_key(), receipt_key, "same key");
     let stored = app.store.stored_secrets().await.expect("stored");
     assert!(stored.iter().all(|(_, s)| s.starts_with("sealed.v1.") && !s.contains("whsec_plain")), "{stored:?}");
@@ -84,6 +91,10 @@ async fn the_command_line_makes_and_rotates_keys(backend: Backend) {
     assert!(db.key_file().exists(), "a key file was made");
     let rotated = countersign(&db, &["secret-key", "rotate"], "");
     assert!(rotated.status.success(), "{}", text(&rotated.stderr));
-    assert!(text(&rotated.stdout).starts_with("0 stored secret(s) resealed with key "), "{}", text(&rotated.stdout));
+    assert!(
+        text(&rotated.stdout).starts_with("0 stored secret(s) resealed and 0 checkpoint(s) re-signed with key "),
+        "{}",
+        text(&rotated.stdout)
+    );
     db.drop().await;
 }
