@@ -55,6 +55,16 @@ pub struct Config {
     pub secret_key_file: String,
     /// A key being rotated away from: it still opens what it sealed, never seals.
     pub secret_key_previous: Option<String>,
+    /// NATS with JetStream, e.g. `nats://127.0.0.1:4222`: held actions are also consumed from it and every
+    /// outcome is published there. Unset: HTTP only.
+    pub nats_url: Option<String>,
+    /// A NATS `.creds` file (JWT and NKey seed) for `nats_url`.
+    pub nats_credentials: Option<String>,
+    /// The stream held actions are published to (subjects `<nats_subject_prefix>.held.>`); made if missing.
+    pub nats_stream: String,
+    /// The first token of every subject Countersign uses, and (upper-cased) of its result and outcome
+    /// streams' names: `countersign` gives `countersign.held.>`, `COUNTERSIGN_INTAKE`, `COUNTERSIGN_OUTCOMES`.
+    pub nats_subject_prefix: String,
 }
 
 impl Default for Config {
@@ -79,6 +89,10 @@ impl Default for Config {
             secret_key: None,
             secret_key_file: "countersign.key".into(),
             secret_key_previous: None,
+            nats_url: None,
+            nats_credentials: None,
+            nats_stream: "COUNTERSIGN_HELD".into(),
+            nats_subject_prefix: "countersign".into(),
         }
     }
 }

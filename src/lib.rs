@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod delivery;

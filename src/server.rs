@@ -1,5 +1,7 @@
 //! The composition root: open the store, run migrations, wire services into the router, serve.
 
+use crate::broker::outcomes::OutcomePublisher;
+use crate::broker::Broker;
 use crate::config::Config;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::egress::Egress;
@@ -33,6 +35,7 @@ pub async fn service(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Cloc
     service.intake_limits = crate::service::intake_limits::IntakeLimits::new(config.intake_limits());
     service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private });
     service.set_secrets(keyring(config)?);
+    service.publishes_outcomes = config.nats_url.is_some();
     Ok(service)
 }
 
@@ -105,6 +108,12 @@ pub async fn serve(
         let sessions = sessions.clone();
         async move { sessions.delete_expired().await.map(|()| vec![]).map_err(|e| e.to_string()) }
     });
+    if let Some(url) = &state.config.nats_url {
+        let c = &state.config;
+        let broker =
+            Broker::connect(url, c.nats_credentials.as_deref(), &c.nats_stream, &c.nats_subject_prefix).await?;
+        spawn_broker(&state.service, broker, state.config.intake_body_limit);
+    }
     let service = state.service.clone();
     let app = web::router(state);
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -125,6 +134,16 @@ pub async fn serve(
         tracing::error!(error = %e, "refusals noted at shutdown could not be audited");
     }
     served
+}
+
+/// Consumes held actions from JetStream and publishes outcomes there, beside HTTP.
+pub fn spawn_broker(service: &Service, broker: Broker, body_limit: usize) {
+    crate::broker::intake::spawn(service.clone(), broker.clone(), body_limit);
+    let publisher = OutcomePublisher { store: service.store.clone(), clock: service.clock.clone(), broker };
+    service.tasks.every("nats outcomes", Duration::from_millis(250), move || {
+        let publisher = publisher.clone();
+        async move { publisher.publish_due().await.map(|(_, skipped)| skipped).map_err(|e| e.to_string()) }
+    });
 }
 
 async fn shutdown() {

@@ -11,7 +11,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use problem::ApiError;
+pub use held_actions::HeldActionStatus;
+pub use problem::{ApiError, Problem};
 
 pub fn router(body_limit: usize) -> Router<AppState> {
     Router::new()

@@ -26,8 +26,36 @@ pub enum ApiError {
     Internal,
 }
 
+/// An error as problem details: what the API answers and what a JetStream message's rejection carries.
+pub struct Problem {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+    /// Seconds, for 429.
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// Whether the same request can never succeed (a 4xx other than 429), so retrying it is pointless.
+    pub fn is_final(&self) -> bool {
+        self.status.is_client_error() && self.status != StatusCode::TOO_MANY_REQUESTS
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let problem = self.problem();
+        let mut response =
+            (problem.status, [(header::CONTENT_TYPE, "application/problem+json")], problem.body.to_string())
+                .into_response();
+        if let Some(seconds) = problem.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+impl ApiError {
+    pub fn problem(self) -> Problem {
         let mut kind = "about:blank";
         let (status, title, detail, extra) = match self {
             ApiError::Unauthorized => (
@@ -77,11 +105,7 @@ impl IntoResponse for ApiError {
             ApiError::TooMany { detail, retry_after } => {
                 let body = json!({ "type": "about:blank", "title": "Too many requests", "status": 429,
                                    "detail": format!("{detail}; retry after {retry_after} s.") });
-                let headers = [
-                    (header::CONTENT_TYPE, "application/problem+json".to_string()),
-                    (header::RETRY_AFTER, retry_after.to_string()),
-                ];
-                return (StatusCode::TOO_MANY_REQUESTS, headers, body.to_string()).into_response();
+                return Problem { status: StatusCode::TOO_MANY_REQUESTS, body, retry_after: Some(retry_after) };
             }
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,7 +118,7 @@ impl IntoResponse for ApiError {
         if let Some(errors) = extra {
             body["errors"] = errors;
         }
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        Problem { status, body, retry_after: None }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::clock::Clock;
 use crate::domain::egress::{Egress, Refused};
 use crate::domain::sealing::{Keyring, Purpose};
 use crate::service::tasks::{Skipped, Tasks};
-use crate::store::{Attempt, Delivery, DeliveryState, Store, StoreError};
+use crate::store::{Attempt, Channel, Delivery, DeliveryState, Store, StoreError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -175,7 +175,8 @@ impl Outbox {
     /// Takes what is due and starts each send its receiver admits; gives the others back for later.
     async fn pass(&self, sends: &mut JoinSet<()>) -> Result<Pass, StoreError> {
         let now = self.clock.now();
-        let due = self.store.take_due_deliveries(now, now + LEASE, PER_RECEIVER as i64, BATCH).await?;
+        let due =
+            self.store.take_due_deliveries(Channel::Webhook, now, now + LEASE, PER_RECEIVER as i64, BATCH).await?;
         let mut pass = Pass { taken: due.rows.len(), started: 0, skipped: due.unreadable };
         for delivery in due.rows {
             match self.receivers.admit(delivery.agent_id, now) {

@@ -70,6 +70,8 @@ pub struct Service {
     refusals: refusals::Refusals,
     /// The background tasks' state, for `/readyz`.
     pub tasks: tasks::Tasks,
+    /// Whether outcomes also go to JetStream (`nats_url` is set): decisions then write that message too.
+    pub publishes_outcomes: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,7 @@ impl Service {
             intake_limits: Default::default(),
             refusals: Default::default(),
             tasks,
+            publishes_outcomes: false,
         })
     }
 

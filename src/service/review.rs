@@ -11,7 +11,7 @@ use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::review::{self, Claim, ClaimOutcome, Effect, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
 use crate::domain::{password, HeldStatus, Invalid, Section};
-use crate::store::{Agent, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
+use crate::store::{Agent, Channel, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -207,7 +207,7 @@ impl Service {
                         review: Some(review),
                         fast_approval: fast,
                         outcome: None,
-                        delivery: None,
+                        deliveries: vec![],
                         events: vec![vote_event],
                         change: Change { kind: ChangeKind::Updated, id, tenant: action.tenant_id },
                     }
@@ -342,7 +342,7 @@ impl Service {
                 decided_at: now,
                 receipt: String::new(),
             }),
-            delivery: None,
+            deliveries: vec![],
             events: vec![event],
             change: Change { kind: ChangeKind::Decided, id: action.id, tenant: action.tenant_id },
         };
@@ -369,13 +369,19 @@ impl Service {
         if let Some(event) = t.events.iter_mut().find(|e| e.kind != Kind::ApprovalCounted) {
             event.data["approvals"] = json!(t.approvals);
         }
-        t.delivery = agent.webhook_url.as_ref().map(|_| NewDelivery {
-            id: Uuid::now_v7(),
-            agent_id: agent.id,
-            held_action_id: action.id,
-            payload: webhook_payload(&decided),
-            created_at: outcome.decided_at,
-        });
+        let webhook = agent.webhook_url.as_ref().map(|_| Channel::Webhook);
+        let nats = self.publishes_outcomes.then_some(Channel::Nats);
+        let payload = webhook_payload(&decided);
+        t.deliveries = (webhook.into_iter().chain(nats))
+            .map(|channel| NewDelivery {
+                id: Uuid::now_v7(),
+                channel,
+                agent_id: agent.id,
+                held_action_id: action.id,
+                payload: payload.clone(),
+                created_at: outcome.decided_at,
+            })
+            .collect();
         Ok(())
     }
 

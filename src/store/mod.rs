@@ -35,7 +35,8 @@ pub use insights::{DecisionCount, InsightsStore, QaSample, Tally, VoteCount};
 pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, RetirementPreview, StateChange};
 pub use postgres::PostgresStore;
 pub use reviews::{
-    AgentGuard, Attempt, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore, Transition,
+    AgentGuard, Attempt, Channel, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore,
+    Transition,
 };
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;

@@ -38,10 +38,29 @@ pub struct Outcome {
     pub receipt: String,
 }
 
-/// A webhook message to send, written in the same transaction as the outcome it reports.
+/// Where an outcome message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The agent's webhook (`delivery::webhook`).
+    Webhook,
+    /// `countersign.outcome.<tenant>.<agent>` on JetStream (`broker::outcomes`).
+    Nats,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook",
+            Channel::Nats => "nats",
+        }
+    }
+}
+
+/// An outcome message to send, written in the same transaction as the outcome it reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDelivery {
     pub id: Uuid,
+    pub channel: Channel,
     pub agent_id: Uuid,
     pub held_action_id: Uuid,
     pub payload: String,
@@ -76,7 +95,7 @@ pub struct Transition {
     /// The review is an approval given faster than the case can be read (the rubber-stamp signal).
     pub fast_approval: bool,
     pub outcome: Option<Outcome>,
-    pub delivery: Option<NewDelivery>,
+    pub deliveries: Vec<NewDelivery>,
     pub events: Vec<Event>,
     pub change: Change,
 }
@@ -178,6 +197,7 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// cannot fill the batch), leased until `lease_until` so no other worker sends them meanwhile.
     async fn take_due_deliveries(
         &self,
+        channel: Channel,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         per_agent: i64,

@@ -114,16 +114,17 @@ macro_rules! sql_apply {
                     .execute(&mut **tx)
                     .await?;
                 }
-                if let Some(d) = &t.delivery {
+                for d in &t.deliveries {
                     sqlx::query(
-                        "INSERT INTO webhook_deliveries (id, agent_id, held_action_id, payload, state, next_attempt_at, created_at) \
-                         VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                        "INSERT INTO webhook_deliveries (id, channel, agent_id, held_action_id, payload, state, next_attempt_at, created_at) \
+                         VALUES ($1, $6, $2, $3, $4, 'pending', $5, $5)",
                     )
                     .bind(d.id)
                     .bind(d.agent_id)
                     .bind(d.held_action_id)
                     .bind(d.payload.clone())
                     .bind(d.created_at)
+                    .bind(d.channel.as_str())
                     .execute(&mut **tx)
                     .await?;
                 }

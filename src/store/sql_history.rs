@@ -151,7 +151,7 @@ macro_rules! sql_history {
 
             async fn action_deliveries(&self, action: Uuid) -> __Result<Vec<crate::store::Delivery>> {
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
-                    "SELECT * FROM webhook_deliveries WHERE held_action_id = $1 ORDER BY created_at, id",
+                    "SELECT * FROM webhook_deliveries WHERE held_action_id = $1 AND channel = 'webhook' ORDER BY created_at, id",
                 )
                 .bind(action)
                 .fetch_all(&self.pool)

@@ -53,13 +53,14 @@ macro_rules! sql_lifecycle {
                     return Ok(None);
                 }
             }
-            let deliveries: Vec<&crate::store::NewDelivery> = cancellations.iter().filter_map(|t| t.delivery.as_ref()).collect();
+            let deliveries: Vec<&crate::store::NewDelivery> = cancellations.iter().flat_map(|t| &t.deliveries).collect();
             for chunk in deliveries.chunks(2_000) {
                 let mut q = QueryBuilder::<$db>::new(
-                    "INSERT INTO webhook_deliveries (id, agent_id, held_action_id, payload, state, next_attempt_at, created_at) ",
+                    "INSERT INTO webhook_deliveries (id, channel, agent_id, held_action_id, payload, state, next_attempt_at, created_at) ",
                 );
                 q.push_values(chunk, |mut row, d| {
                     row.push_bind(d.id)
+                        .push_bind(d.channel.as_str())
                         .push_bind(d.agent_id)
                         .push_bind(d.held_action_id)
                         .push_bind(d.payload.clone())
@@ -161,7 +162,7 @@ macro_rules! sql_lifecycle {
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await?;
-                let (queued,) = count("SELECT COUNT(*) FROM webhook_deliveries WHERE agent_id = $1 AND state = 'pending'")
+                let (queued,) = count("SELECT COUNT(*) FROM webhook_deliveries WHERE agent_id = $1 AND channel = 'webhook' AND state = 'pending'")
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(crate::store::RetirementPreview { pending_actions: pending, live_credentials: live, queued_deliveries: queued })

@@ -217,6 +217,7 @@ macro_rules! sql_reviews {
 
             async fn take_due_deliveries(
                 &self,
+                channel: crate::store::Channel,
                 now: OffsetDateTime,
                 lease_until: OffsetDateTime,
                 per_agent: i64,
@@ -225,12 +226,13 @@ macro_rules! sql_reviews {
                 let mut tx = self.begin_write().await?;
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT * FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY agent_id ORDER BY next_attempt_at, id) \
-                     AS nth FROM webhook_deliveries d WHERE state = 'pending' AND next_attempt_at <= $1) due \
+                     AS nth FROM webhook_deliveries d WHERE channel = $4 AND state = 'pending' AND next_attempt_at <= $1) due \
                      WHERE nth <= $2 ORDER BY next_attempt_at LIMIT $3",
                 )
                 .bind(now)
                 .bind(per_agent)
                 .bind(limit)
+                .bind(channel.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
                 for row in &rows {
@@ -280,7 +282,7 @@ macro_rules! sql_reviews {
 
             async fn deliveries(&self, agent: Uuid, limit: i64) -> __Result<Vec<crate::store::Delivery>> {
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
-                    "SELECT * FROM webhook_deliveries WHERE agent_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                    "SELECT * FROM webhook_deliveries WHERE agent_id = $1 AND channel = 'webhook' ORDER BY created_at DESC, id DESC LIMIT $2",
                 )
                 .bind(agent)
                 .bind(limit)

@@ -14,8 +14,14 @@ crate::on_both_stores!(
 );
 
 pub fn countersign(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    countersign_with(db, args, stdin, &[])
+}
+
+/// `countersign` with more settings in `env`, as an operator runs it with the servers' configuration.
+pub fn countersign_with(db: &TestDb, args: &[&str], stdin: &str, env: &[(&str, String)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("COUNTERSIGN_DATABASE_URL", &db.url)
         .env("COUNTERSIGN_SECRET_KEY_FILE", db.key_file())
         .env("RUST_LOG", "error")

@@ -14,11 +14,17 @@ crate::on_both_stores!(acknowledged_submissions_survive_sigkill);
 const CYCLES: usize = 20;
 const CLIENTS: usize = 16;
 
-/// `countersign serve` on `db` and a free port: the child and its base URL.
+/// `countersign serve` on `db` and a free port, with no per-agent limits: the child and its base URL.
 async fn serve(db: &TestDb) -> (Child, String) {
+    serve_with(db, &db.url, &[]).await
+}
+
+/// `serve` reaching the database at `database_url` (a proxy, say), with more settings in `env`.
+pub async fn serve_with(db: &TestDb, database_url: &str, env: &[(&str, String)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
         .arg("serve")
-        .env("COUNTERSIGN_DATABASE_URL", &db.url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("COUNTERSIGN_DATABASE_URL", database_url)
         .env("COUNTERSIGN_SECRET_KEY_FILE", db.key_file())
         .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
         .env("COUNTERSIGN_INTAKE_RATE_PER_AGENT", "0")
@@ -39,9 +45,9 @@ async fn serve(db: &TestDb) -> (Child, String) {
     (child, base)
 }
 
-async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
-    let db = TestDb::create(&backend).await;
-    tenant_with_owner(&db);
+/// Tenant `acme`, its owner and agent `bot` (refunds to 500 EUR), made with the CLI: the agent's id and a credential.
+pub fn agent_with_credential(db: &TestDb) -> (String, String) {
+    tenant_with_owner(db);
     let add = [
         "agent",
         "add",
@@ -54,11 +60,17 @@ async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
         "--allow",
         "refund:500.00EUR",
     ];
-    let agent = countersign(&db, &add, "");
+    let agent = countersign(db, &add, "");
     let agent_id = text(&agent.stdout).lines().next().unwrap_or_default().trim().to_string();
-    let credential = countersign(&db, &["agent", "credential", "--agent", &agent_id], "");
+    let credential = countersign(db, &["agent", "credential", "--agent", &agent_id], "");
     let token = text(&credential.stdout).trim().to_string();
     assert!(token.starts_with("csa_"), "{}", text(&credential.stderr));
+    (agent_id, token)
+}
+
+async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    let (_, token) = agent_with_credential(&db);
 
     // (idempotency key, id) of every submission answered 2xx.
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();

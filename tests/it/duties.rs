@@ -197,7 +197,7 @@ async fn the_write_itself_refuses_a_vote_after_the_deadline(backend: Backend) {
         }),
         fast_approval: false,
         outcome: None,
-        delivery: None,
+        deliveries: vec![],
         events: Vec::new(),
         change: Change { kind: ChangeKind::Updated, id, tenant: acme },
     };

@@ -18,6 +18,8 @@ mod history;
 mod insights;
 mod lifecycle;
 mod matrix;
+mod nats;
+mod nats_faults;
 mod people;
 mod review;
 mod secrets;

@@ -1,0 +1,119 @@
+//! Held actions from JetStream. A message is the body of `POST /api/v1/held-actions` with the agent's
+//! credential in an `Authorization: Bearer csa_…` header, and takes the HTTP path: the same authentication,
+//! parser, scope check, idempotency rule and group commit. It is acknowledged only after the commit; one that
+//! can never succeed is terminated and its problem published; anything else is retried, and the
+//! idempotency key makes a redelivery harmless.
+
+use super::Broker;
+use crate::api::{ApiError, HeldActionStatus, Problem};
+use crate::service::{IntakeOutcome, Service};
+use async_nats::jetstream::{AckKind, Message};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio_stream::StreamExt;
+use uuid::Uuid;
+
+/// Messages handled at once by one server: enough to fill the group commit's batches.
+const IN_FLIGHT: usize = 256;
+/// Longest wait before a message that failed for a passing reason is delivered again.
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// What became of one message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Stored now, or stored before under the same key: acknowledged.
+    Accepted(Uuid),
+    /// Can never succeed: terminated, its problem published.
+    Rejected(u16),
+    /// Failed for now (database unreachable, over the agent's limit): delivered again later.
+    Retried,
+}
+
+/// Consumes until the process ends; a lost connection or consumer is retried with backoff.
+pub fn spawn(service: Service, broker: Broker, body_limit: usize) {
+    let task = service.tasks.register("nats intake", None);
+    tokio::spawn(async move {
+        loop {
+            let stopped = consume(&service, &broker, body_limit).await.map(|()| vec![]).map_err(|e| format!("{e:#}"));
+            let wait = task.settle(Duration::from_secs(1), stopped);
+            tokio::time::sleep(wait).await;
+        }
+    });
+}
+
+async fn consume(service: &Service, broker: &Broker, body_limit: usize) -> anyhow::Result<()> {
+    let mut messages = broker.consumer().await?.messages().await?;
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    while let Some(message) = messages.next().await {
+        let message = message?;
+        let slot = slots.clone().acquire_owned().await?;
+        let (service, broker) = (service.clone(), broker.clone());
+        tokio::spawn(async move {
+            if let Err(e) = handle(&service, &broker, &message, body_limit).await {
+                // Not acknowledged: JetStream delivers it again after the ack wait.
+                tracing::warn!(error = %e, "a held-action message could not be settled");
+            }
+            drop(slot);
+        });
+    }
+    anyhow::bail!("the consumer's message stream ended")
+}
+
+/// Takes one message through intake, publishes the result, then acknowledges, terminates or delays it.
+pub async fn handle(
+    service: &Service,
+    broker: &Broker,
+    message: &Message,
+    body_limit: usize,
+) -> anyhow::Result<Handled> {
+    match submit(service, message, body_limit).await {
+        Ok((agent, status)) => {
+            let subject = broker.subject(&format!("intake.accepted.{agent}"));
+            let body = serde_json::to_vec(&status)?;
+            broker.publish(subject, &format!("accepted.{}", status.id), "application/json", body).await?;
+            message.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))?;
+            Ok(Handled::Accepted(status.id))
+        }
+        Err((agent, problem)) if problem.is_final() => {
+            let agent = agent.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+            let id = message.info().map(|i| format!("rejected.{}", i.stream_sequence)).unwrap_or_default();
+            let body = serde_json::to_vec(&problem.body)?;
+            broker
+                .publish(broker.subject(&format!("intake.rejected.{agent}")), &id, "application/problem+json", body)
+                .await?;
+            message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("term: {e}"))?;
+            Ok(Handled::Rejected(problem.status.as_u16()))
+        }
+        Err((_, problem)) => {
+            let delivered = message.info().map_or(1, |i| i.delivered.max(1));
+            let backoff = Duration::from_millis(250).saturating_mul(1 << delivered.min(8) as u32).min(MAX_RETRY);
+            let wait = problem.retry_after.map_or(backoff, Duration::from_secs);
+            message.ack_with(AckKind::Nak(Some(wait))).await.map_err(|e| anyhow::anyhow!("nak: {e}"))?;
+            Ok(Handled::Retried)
+        }
+    }
+}
+
+type Refused = (Option<Uuid>, Problem);
+
+async fn submit(service: &Service, message: &Message, body_limit: usize) -> Result<(Uuid, HeldActionStatus), Refused> {
+    let refuse = |agent: Option<Uuid>, e: ApiError| (agent, e.problem());
+    let token = (message.headers.as_ref())
+        .and_then(|h| h.get("Authorization"))
+        .and_then(|v| v.as_str().strip_prefix("Bearer ").map(str::trim))
+        .ok_or_else(|| refuse(None, ApiError::Unauthorized))?;
+    let who = service.authenticate_agent(token).await.map_err(|e| refuse(None, e.into()))?;
+    let agent = who.agent.id;
+    if message.payload.len() > body_limit {
+        return Err(refuse(Some(agent), ApiError::TooLarge(body_limit)));
+    }
+    let body = std::str::from_utf8(&message.payload).map_err(|_| {
+        let field =
+            crate::domain::submission::FieldError { field: "(body)".into(), message: "must be UTF-8 JSON".into() };
+        refuse(Some(agent), ApiError::Invalid(vec![field]))
+    })?;
+    match service.submit_held_action(&who, body).await.map_err(|e| refuse(Some(agent), e.into()))? {
+        IntakeOutcome::Created(a) | IntakeOutcome::Replayed(a) => Ok((agent, (&a).into())),
+    }
+}

@@ -1,0 +1,100 @@
+//! NATS JetStream, for policy gateways that publish rather than call: held actions are consumed from a
+//! stream by one durable consumer that every app server shares, and intake results and outcomes are
+//! published back. Off unless `nats_url` is set, so `make run` needs no broker.
+
+pub mod intake;
+pub mod outcomes;
+
+use anyhow::Context;
+use async_nats::jetstream::{self, consumer, stream};
+use std::time::Duration;
+
+/// The durable pull consumer every app server reads from: each message goes to one of them.
+pub const CONSUMER: &str = "countersign-intake";
+/// How long a delivered message may go unacknowledged before JetStream gives it to another server: longer
+/// than an intake commit ever takes, short enough that a killed server's messages move on quickly.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+/// Retries within this window carry the same `Nats-Msg-Id` and are dropped by JetStream as duplicates.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// A connection with the streams in place.
+#[derive(Clone)]
+pub struct Broker {
+    pub jetstream: jetstream::Context,
+    held_stream: String,
+    /// `countersign`: held actions on `countersign.held.>`, results on `countersign.intake.>` (stream
+    /// `COUNTERSIGN_INTAKE`), outcomes on `countersign.outcome.>` (stream `COUNTERSIGN_OUTCOMES`).
+    prefix: String,
+}
+
+impl Broker {
+    /// Connects (with a `.creds` file when given) and makes sure the streams exist.
+    pub async fn connect(
+        url: &str,
+        credentials: Option<&str>,
+        held_stream: &str,
+        prefix: &str,
+    ) -> anyhow::Result<Broker> {
+        let mut options = async_nats::ConnectOptions::new().name("countersign");
+        if let Some(path) = credentials {
+            options = options.credentials_file(path).await.with_context(|| format!("nats_credentials {path}"))?;
+        }
+        let client = options.connect(url).await.with_context(|| format!("cannot connect to NATS at {url}"))?;
+        let jetstream = jetstream::new(client);
+        let upper = prefix.to_uppercase().replace(['.', '-'], "_");
+        let streams = [
+            (held_stream.to_string(), "held"),
+            (format!("{upper}_INTAKE"), "intake"),
+            (format!("{upper}_OUTCOMES"), "outcome"),
+        ];
+        for (name, subjects) in streams {
+            let config = stream::Config {
+                name: name.clone(),
+                subjects: vec![format!("{prefix}.{subjects}.>")],
+                duplicate_window: DUPLICATE_WINDOW,
+                ..Default::default()
+            };
+            jetstream.get_or_create_stream(config).await.with_context(|| format!("cannot create stream {name}"))?;
+        }
+        Ok(Broker { jetstream, held_stream: held_stream.to_string(), prefix: prefix.to_string() })
+    }
+
+    /// `rest` under the prefix: `subject("outcome.acme.…")` is `countersign.outcome.acme.…`.
+    pub fn subject(&self, rest: &str) -> String {
+        format!("{}.{rest}", self.prefix)
+    }
+
+    /// The shared durable consumer of held actions, made on first use.
+    pub async fn consumer(&self) -> anyhow::Result<consumer::PullConsumer> {
+        let stream = self.jetstream.get_stream(&self.held_stream).await.context("the held-action stream")?;
+        let config = consumer::pull::Config {
+            durable_name: Some(CONSUMER.to_string()),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: ACK_WAIT,
+            max_ack_pending: 10_000,
+            ..Default::default()
+        };
+        stream.get_or_create_consumer(CONSUMER, config).await.context("the intake consumer")
+    }
+
+    /// Publishes `payload` on `subject` with `id` as `Nats-Msg-Id` and waits for JetStream to store it.
+    pub async fn publish(&self, subject: String, id: &str, content_type: &str, payload: Vec<u8>) -> anyhow::Result<()> {
+        self.send(subject, id, content_type, payload).await?.await.context("JetStream did not acknowledge")?;
+        Ok(())
+    }
+
+    /// Sends without waiting for the acknowledgement, which the returned future gives: many sends can
+    /// be in flight before the first is acknowledged.
+    pub async fn send(
+        &self,
+        subject: String,
+        id: &str,
+        content_type: &str,
+        payload: Vec<u8>,
+    ) -> anyhow::Result<jetstream::context::PublishAckFuture> {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
+        headers.insert("Content-Type", content_type);
+        Ok(self.jetstream.publish_with_headers(subject, headers, payload.into()).await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! JetStream intake and outcomes against the real NATS server (COUNTERSIGN_TEST_NATS_URL) on both stores:
+//! accepted, rejected and redelivered messages, one key across HTTP and NATS, one outcome message per
+//! outcome, and two servers sharing the consumer. Each test has its own subject prefix and streams.
+
+use crate::api::{example, post};
+use crate::harness::{Backend, TestApp};
+use crate::review::critical;
+use async_nats::jetstream::{self, consumer};
+use countersign::broker::Broker;
+use countersign::config::Config;
+use countersign::domain::review::{Reviewer, Vote};
+use countersign::domain::Role;
+use countersign::server;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+crate::on_both_stores!(
+    messages_are_accepted_rejected_and_redelivered_harmlessly,
+    one_key_across_http_and_nats,
+    every_outcome_is_published_once,
+    two_servers_share_the_consumer,
+);
+
+struct Bus {
+    app: TestApp,
+    js: jetstream::Context,
+    prefix: String,
+    stream: String,
+    token: String,
+    agent: Uuid,
+}
+
+pub fn nats_url() -> Option<String> {
+    std::env::var("COUNTERSIGN_TEST_NATS_URL").ok().filter(|u| !u.is_empty())
+}
+
+fn config(url: &str, prefix: &str) -> Config {
+    Config {
+        nats_url: Some(url.to_string()),
+        nats_stream: format!("{}_HELD", prefix.to_uppercase()),
+        nats_subject_prefix: prefix.to_string(),
+        ..Config::default()
+    }
+}
+
+/// A server consuming from its own streams, with an agent; `None` when no NATS server is configured.
+async fn bus(backend: Backend) -> Option<Bus> {
+    let Some(url) = nats_url() else {
+        eprintln!("COUNTERSIGN_TEST_NATS_URL not set: NATS run skipped");
+        return None;
+    };
+    let prefix = format!("t{}", Uuid::now_v7().simple());
+    let config = config(&url, &prefix);
+    let app = TestApp::start_with(backend, config.clone()).await;
+    app.tenant("acme").await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let (agent, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR", "mfa_reset"]).await;
+    consume(&app.service, &config).await;
+    let js = jetstream::new(async_nats::connect(&url).await.expect("nats"));
+    Some(Bus { app, js, stream: config.nats_stream.clone(), prefix, token, agent })
+}
+
+async fn consume(service: &countersign::service::Service, config: &Config) {
+    let url = config.nats_url.as_deref().expect("url");
+    let broker = Broker::connect(url, None, &config.nats_stream, &config.nats_subject_prefix).await.expect("broker");
+    server::spawn_broker(service, broker, config.intake_body_limit);
+}
+
+impl Bus {
+    async fn publish(&self, token: &str, body: &[u8]) {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Authorization", format!("Bearer {token}").as_str());
+        let subject = format!("{}.held.acme", self.prefix);
+        let ack = self.js.publish_with_headers(subject, headers, body.to_vec().into()).await.expect("publish");
+        ack.await.expect("stored");
+    }
+
+    /// Every message stored under `subject` (a filter), oldest first.
+    async fn stored(&self, stream: &str, subject: &str) -> Vec<(String, Value)> {
+        let stream = self.js.get_stream(stream).await.expect("stream");
+        let config = consumer::pull::Config {
+            filter_subject: subject.to_string(),
+            ack_policy: consumer::AckPolicy::None,
+            ..Default::default()
+        };
+        let reader = stream.create_consumer(config).await.expect("reader");
+        let mut batch = reader.fetch().max_messages(10_000).expires(Duration::from_millis(300)).messages().await;
+        let batch = batch.as_mut().expect("fetch");
+        let mut found = Vec::new();
+        while let Some(Ok(m)) = tokio_stream::StreamExt::next(batch).await {
+            found.push((m.subject.to_string(), serde_json::from_slice(&m.payload).unwrap_or(Value::Null)));
+        }
+        found
+    }
+
+    async fn results(&self, kind: &str, agent: &str) -> Vec<Value> {
+        let stream = format!("{}_INTAKE", self.prefix.to_uppercase());
+        let subject = format!("{}.intake.{kind}.{agent}", self.prefix);
+        self.stored(&stream, &subject).await.into_iter().map(|(_, v)| v).collect()
+    }
+
+    async fn outcomes(&self) -> Vec<Value> {
+        let stream = format!("{}_OUTCOMES", self.prefix.to_uppercase());
+        let subject = format!("{}.outcome.acme.{}", self.prefix, self.agent);
+        self.stored(&stream, &subject).await.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// Waits until the consumer has nothing undelivered or unacknowledged.
+    async fn settled(&self) {
+        let stream = self.js.get_stream(&self.stream).await.expect("stream");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut c: consumer::PullConsumer =
+                stream.get_consumer(countersign::broker::CONSUMER).await.expect("consumer");
+            let info = c.info().await.expect("info");
+            if info.num_pending == 0 && info.num_ack_pending == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "consumer never settled: {info:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the server and removes this test's streams from the shared NATS server.
+    async fn stop(self) {
+        let upper = self.prefix.to_uppercase();
+        for stream in [self.stream.clone(), format!("{upper}_INTAKE"), format!("{upper}_OUTCOMES")] {
+            let _ = self.js.delete_stream(&stream).await;
+        }
+        self.app.stop().await;
+    }
+
+    async fn held(&self) -> usize {
+        self.app.audit_kinds().await.iter().filter(|k| *k == "held_action.submitted").count()
+    }
+}
+
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn messages_are_accepted_rejected_and_redelivered_harmlessly(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let body = example("nats-1").to_string();
+    bus.publish(&bus.token, body.as_bytes()).await;
+    bus.publish(&bus.token, b"{ not json").await;
+    bus.publish("csa_unknown", body.as_bytes()).await;
+    // The same message again, as a redelivery would bring it.
+    bus.publish(&bus.token, body.as_bytes()).await;
+    bus.settled().await;
+
+    assert_eq!(bus.held().await, 1, "one held action per key");
+    let accepted = bus.results("accepted", &bus.agent.to_string()).await;
+    assert_eq!(accepted.len(), 1, "the replay's result has the same Nats-Msg-Id: {accepted:?}");
+    assert_eq!(accepted[0]["status"], "pending");
+    let id = accepted[0]["id"].as_str().expect("id");
+    assert!(bus.app.store.held_action(Uuid::parse_str(id).expect("uuid")).await.expect("read").is_some());
+
+    let rejected = bus.results("rejected", &bus.agent.to_string()).await;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0]["status"], 422);
+    assert!(rejected[0]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("not valid JSON")));
+    let unknown = bus.results("rejected", "unknown").await;
+    assert_eq!(unknown.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), [401]);
+    bus.stop().await;
+}
+
+async fn one_key_across_http_and_nats(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let created: Value = post(&bus.app, &bus.token, &example("both-1")).await.json().await.expect("json");
+    bus.publish(&bus.token, example("both-1").to_string().as_bytes()).await;
+    let mut other = example("both-1");
+    other["intent"] = "Something else under the same key.".into();
+    bus.publish(&bus.token, other.to_string().as_bytes()).await;
+    bus.settled().await;
+    assert_eq!(bus.held().await, 1);
+    let accepted = bus.results("accepted", &bus.agent.to_string()).await;
+    assert_eq!(accepted.iter().map(|a| a["id"].clone()).collect::<Vec<_>>(), [created["id"].clone()]);
+    let rejected = bus.results("rejected", &bus.agent.to_string()).await;
+    assert_eq!(rejected.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), [409], "key reused: {rejected:?}");
+    bus.stop().await;
+}
+
+async fn every_outcome_is_published_once(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let tenant = bus.app.store.tenant_by_slug("acme").await.expect("tenant").expect("acme").id;
+    let ana = bus.app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![tenant], stepped_up_at: None };
+    let mut ids = Vec::new();
+    for key in ["o-approve", "o-deny", "o-withdraw"] {
+        let r: Value = post(&bus.app, &bus.token, &example(key)).await.json().await.expect("json");
+        ids.push(Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid"));
+    }
+    let r: Value = post(&bus.app, &bus.token, &critical("o-expire")).await.json().await.expect("json");
+    ids.push(Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid"));
+    bus.app.service.decide(&ana, ids[0], Vote::Approve { amount: None }).await.expect("approve");
+    bus.app.service.decide(&ana, ids[1], Vote::Deny { reason: "Not the customer's order".into() }).await.expect("deny");
+    let withdrawn = reqwest::Client::new()
+        .delete(bus.app.url(&format!("/api/v1/held-actions/{}", ids[2])))
+        .bearer_auth(&bus.token)
+        .send()
+        .await
+        .expect("withdraw");
+    assert!(withdrawn.status().is_success());
+    bus.app.clock.advance(time::Duration::hours(2));
+    assert_eq!(bus.app.service.expire_overdue().await.expect("expire"), 1);
+
+    eventually("four outcome messages", || async { bus.outcomes().await.len() >= 4 }).await;
+    tokio::time::sleep(Duration::from_millis(600)).await; // more passes of the publisher: nothing again
+    let outcomes = bus.outcomes().await;
+    let mut seen: Vec<(String, String)> = outcomes
+        .iter()
+        .map(|o| &o["data"])
+        .map(|d| (d["id"].as_str().unwrap_or_default().to_string(), d["status"].as_str().unwrap_or_default().into()))
+        .collect();
+    seen.sort();
+    let mut expected: Vec<(String, String)> = ids
+        .iter()
+        .zip(["approved", "denied", "cancelled", "expired"])
+        .map(|(id, status)| (id.to_string(), status.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected, "{outcomes:?}");
+    let denied = outcomes.iter().find(|o| o["type"] == "held_action.denied").expect("the webhook's body");
+    assert_eq!(denied["data"]["decision"]["reason"], "Not the customer's order");
+    assert!(outcomes.iter().all(|o| o["data"]["decision"]["receipt"].as_str().is_some_and(|r| r.starts_with("v1."))));
+    bus.stop().await;
+}
+
+async fn two_servers_share_the_consumer(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let url = nats_url().expect("url");
+    let config = config(&url, &bus.prefix);
+    let second = server::service(&config, bus.app.store.clone(), bus.app.clock.clone()).await.expect("second server");
+    consume(&second, &config).await;
+    for i in 0..300 {
+        bus.publish(&bus.token, example(&format!("shared-{i}")).to_string().as_bytes()).await;
+    }
+    bus.settled().await;
+    assert_eq!(bus.held().await, 300, "every key stored once");
+    let accepted = bus.results("accepted", &bus.agent.to_string()).await;
+    let mut ids: Vec<&str> = accepted.iter().filter_map(|a| a["id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 300);
+    bus.stop().await;
+}
