@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wasm-opt comes from npm's binaryen (Debian's is too old and breaks hydration).
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test build tools browser-tools check-wasm-deps check-wasm-size lint unit e2e api-conformance clean
+.PHONY: run test build tools browser-tools check-wasm-deps check-wasm-size lint unit e2e api-conformance cluster clean
 
 run: build
 	./target/release/countersign serve --demo
@@ -54,6 +54,10 @@ unit:
 
 e2e: build browser-tools
 	cd end2end && npx playwright test
+
+# Two app servers on the machine's PostgreSQL and NATS, ports 3001 and 3002 (README: "Held actions over NATS").
+cluster: build
+	end2end/cluster.sh
 
 # The agent API against its own OpenAPI document (schemathesis, pinned, in its own virtualenv).
 api-conformance: build $(SCHEMATHESIS)
