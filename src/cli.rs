@@ -133,9 +133,18 @@ pub struct AgentAdd {
 
 #[derive(Debug, Args)]
 pub struct Simulate {
-    /// The Countersign server, e.g. http://127.0.0.1:3000
-    #[arg(long)]
-    pub url: String,
+    /// The Countersign server, e.g. http://127.0.0.1:3000 (for `--via http`).
+    #[arg(long, required_if_eq("via", "http"))]
+    pub url: Option<String>,
+    /// `http` posts to `--url`; `nats` publishes to JetStream at `--nats-url`, as a policy gateway would.
+    #[arg(long, value_enum, default_value_t = crate::simulate::Via::Http)]
+    pub via: crate::simulate::Via,
+    /// The NATS server for `--via nats`.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// The servers' `nats_subject_prefix`: messages go on `<prefix>.held.simulate`.
+    #[arg(long, default_value = "countersign")]
+    pub nats_subject_prefix: String,
     /// The agent credential to submit with.
     #[arg(long)]
     pub credential: String,
@@ -157,9 +166,15 @@ pub enum BenchCommand {
         /// Seconds of load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Concurrent clients.
+        /// Concurrent clients (with `--via nats`, also the messages kept between publish and result).
         #[arg(long, default_value_t = 64)]
         clients: usize,
+        /// `nats` also measures intake from JetStream (publish to committed), beside HTTP.
+        #[arg(long, value_enum, default_value_t = crate::simulate::Via::Http)]
+        via: crate::simulate::Via,
+        /// The NATS server for `--via nats`; the run's streams are removed after.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
     },
     /// Queue, case view, live arrival and decision delivery on a seeded database (a temporary SQLite file
     /// unless --database-url names one; seeded when it holds fewer pending actions than asked).

@@ -112,7 +112,7 @@ pub async fn stream(service: Service, listen: SocketAddr) {
             }
         };
         let options = simulate::Options {
-            url: url.clone(),
+            target: simulate::Target::Http(url.clone()),
             credential,
             rate: 1.0 / (STREAM_EVERY * count),
             count: None,

@@ -14,6 +14,7 @@ use countersign::domain::export::Format;
 use countersign::domain::lifecycle::Change;
 use countersign::service::Service;
 use countersign::service::{AgentDraft, By};
+use countersign::simulate::{Target, Via};
 use countersign::{demo, server};
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -53,8 +54,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Simulate(s) => {
             let seed = s.seed.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64);
+            let target = match (s.via, s.url) {
+                (Via::Nats, _) => {
+                    Target::Nats { url: s.nats_url, subject_prefix: s.nats_subject_prefix }
+                }
+                (Via::Http, url) => Target::Http(url.unwrap_or_default()),
+            };
             let options = countersign::simulate::Options {
-                url: s.url,
+                target,
                 credential: s.credential,
                 rate: s.rate,
                 count: s.count,
@@ -81,8 +88,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             countersign::bench::retire(pending, database_url).await?;
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Bench(BenchCommand::Intake { seconds, clients }) => {
-            countersign::bench::intake(seconds, clients).await?;
+        Command::Bench(BenchCommand::Intake { seconds, clients, via, nats_url }) => {
+            countersign::bench::intake(seconds, clients, via, &nats_url).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::SecretKey(SecretKeyCommand::New) => {

@@ -128,7 +128,7 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
                            "action_type": action.action.as_str() }));
         batch.push(NewHeldAction { action, event });
         if batch.len() == BATCH || i + 1 == total {
-            service.store.submit(std::mem::take(&mut batch)).await?;
+            service.store.submit(std::mem::take(&mut batch), &[]).await?;
         }
     }
     service.store.refresh_statistics().await?;

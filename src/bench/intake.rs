@@ -9,7 +9,9 @@ use crate::domain::clock::SystemClock;
 use crate::domain::{ActionType, Role};
 use crate::server;
 use crate::service::{AgentDraft, AuthenticatedAgent, By, Service};
+use super::server::verdict;
 use crate::simulate::payloads::Generator;
+use crate::simulate::Via;
 use crate::store::NewHeldAction;
 use hdrhistogram::Histogram;
 use serde_json::Value;
@@ -68,13 +70,13 @@ fn keyed(pool: &[Value], i: u64) -> Value {
 }
 
 /// Fixed width, so a serialised body can take a new key by overwriting bytes in place.
-fn key(i: u64) -> String {
+pub(super) fn key(i: u64) -> String {
     format!("bench-{i:012}")
 }
 
 /// Bodies serialised once, with where their key sits: the load generator then costs a copy per request,
 /// leaving the CPU to the server being measured.
-fn serialised(pool: &[Value]) -> Vec<(Vec<u8>, usize)> {
+pub(super) fn serialised(pool: &[Value]) -> Vec<(Vec<u8>, usize)> {
     pool.iter()
         .filter_map(|v| {
             let bytes = serde_json::to_vec(&{
@@ -113,22 +115,22 @@ async fn store_rate(service: &Service, rows: Vec<NewHeldAction>, batch: usize) -
         if chunk.is_empty() {
             break;
         }
-        service.store.submit(chunk).await?;
+        service.store.submit(chunk, &[]).await?;
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+pub(super) fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-struct Load {
-    ok: u64,
-    failed: u64,
-    elapsed: Duration,
-    latency_us: Histogram<u64>,
-    max_rss_kib: u64,
+pub(super) struct Load {
+    pub ok: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    pub latency_us: Histogram<u64>,
+    pub max_rss_kib: u64,
 }
 
 async fn load(url: &str, token: &str, pid: u32, pool: &[Value], seconds: u64, clients: usize) -> anyhow::Result<Load> {
@@ -195,15 +197,19 @@ async fn load(url: &str, token: &str, pid: u32, pool: &[Value], seconds: u64, cl
     Ok(total)
 }
 
-pub async fn intake(seconds: u64, clients: usize) -> anyhow::Result<()> {
+pub async fn intake(seconds: u64, clients: usize, via: Via, nats_url: &str) -> anyhow::Result<()> {
     let dir: PathBuf = std::env::temp_dir().join(format!("countersign-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
-    let result = run(&dir, seconds, clients).await;
+    let bus = super::intake_nats::Bus::new(nats_url);
+    let result = run(&dir, seconds, clients, (via == Via::Nats).then_some(&bus)).await;
+    if via == Via::Nats {
+        bus.remove().await;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn run(dir: &Path, seconds: u64, clients: usize) -> anyhow::Result<()> {
+async fn run(dir: &Path, seconds: u64, clients: usize, nats: Option<&super::intake_nats::Bus>) -> anyhow::Result<()> {
     println!(
         "bench intake: {clients} clients for {seconds}s, ~{BODY_BYTES}-byte held actions, SQLite WAL synchronous=FULL"
     );
@@ -213,31 +219,58 @@ async fn run(dir: &Path, seconds: u64, clients: usize) -> anyhow::Result<()> {
     let super::server::Running { child: mut server, url, pid } =
         super::server::start(&format!("sqlite://{}", db.display())).await?;
     let idle_rss = rss_kib(pid).unwrap_or(0);
-    let l = load(&url, &token, pid, &pool, seconds, clients).await?;
+    let http = load(&url, &token, pid, &pool, seconds, clients).await?;
     server.kill().await.ok();
+
+    let jetstream = match nats {
+        None => None,
+        Some(bus) => {
+            let db = dir.join("nats.db");
+            let (_setup, agent, token) = prepare(&db).await?;
+            let mut running = super::server::start_with(&format!("sqlite://{}", db.display()), &bus.env()).await?;
+            let l = super::intake_nats::load(bus, &token, agent.agent.id, running.pid, &pool, seconds, clients).await;
+            running.child.kill().await.ok();
+            Some(l?)
+        }
+    };
 
     let (naive_service, agent, _) = prepare(&dir.join("naive.db")).await?;
     let naive = store_rate(&naive_service, rows(&naive_service, &agent, &pool, NAIVE_ROWS).await?, 1).await?;
     let (limit_service, agent, _) = prepare(&dir.join("limit.db")).await?;
     let limit = store_rate(&limit_service, rows(&limit_service, &agent, &pool, LIMIT_ROWS).await?, LIMIT_BATCH).await?;
 
-    let rate = l.ok as f64 / l.elapsed.as_secs_f64();
-    let (p50, p99) =
-        (l.latency_us.value_at_quantile(0.5) as f64 / 1000.0, l.latency_us.value_at_quantile(0.99) as f64 / 1000.0);
-    let rss_mb = l.max_rss_kib as f64 / 1024.0;
-    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!();
-    println!("intake API      {rate:>9.0} held actions/s   ({} stored, {} failed)", l.ok, l.failed);
-    println!("  latency       p50 {p50:.1} ms   p99 {p99:.1} ms   max {:.1} ms", l.latency_us.max() as f64 / 1000.0);
-    println!("  server RSS    {:.1} MB idle, {rss_mb:.1} MB peak under load", idle_rss as f64 / 1024.0);
+    let rate = report("intake API", "", &http, Some(idle_rss));
+    let nats_rate = jetstream.as_ref().map(|l| report("JetStream", " (publish to accepted result)", l, None));
     println!(
         "naive reference {naive:>9.0} rows/s   (one commit per row, {NAIVE_ROWS} rows straight through the store)"
     );
     println!("limit reference {limit:>9.0} rows/s   (commits of {LIMIT_BATCH}, {LIMIT_ROWS} rows straight through the store)");
     println!();
+    let (p99, max) = (super::server::ms(&http.latency_us, 0.99), http.latency_us.max() as f64 / 1000.0);
+    let rss_mb = http.max_rss_kib as f64 / 1024.0;
     println!("goal  intake >= 0.5 x limit : {:.2} x  {}", rate / limit, verdict(rate >= 0.5 * limit));
     println!("goal  intake >= 5 x naive   : {:.1} x  {}", rate / naive, verdict(rate >= 5.0 * naive));
     println!("goal  p99 <= 25 ms          : {p99:.1} ms  {}", verdict(p99 <= 25.0));
+    println!("goal  max < 100 ms          : {max:.1} ms  {}", verdict(max < 100.0));
     println!("goal  RSS <= 100 MB         : {rss_mb:.1} MB  {}", verdict(rss_mb <= 100.0));
+    if let Some(nats_rate) = nats_rate {
+        println!("goal  JetStream >= HTTP     : {:.2} x  {}", nats_rate / rate, verdict(nats_rate >= rate));
+    }
     Ok(())
+}
+
+/// Prints one run's lines; returns its rate.
+fn report(name: &str, timed: &str, l: &Load, idle_rss_kib: Option<u64>) -> f64 {
+    let rate = l.ok as f64 / l.elapsed.as_secs_f64();
+    let (p50, p99) = (super::server::ms(&l.latency_us, 0.5), super::server::ms(&l.latency_us, 0.99));
+    let max = l.latency_us.max() as f64 / 1000.0;
+    let peak = l.max_rss_kib as f64 / 1024.0;
+    println!("{name:<15} {rate:>9.0} held actions/s   ({} stored, {} failed)", l.ok, l.failed);
+    println!("  latency{timed}  p50 {p50:.1} ms   p99 {p99:.1} ms   max {max:.1} ms");
+    match idle_rss_kib {
+        Some(idle) => println!("  server RSS    {:.1} MB idle, {peak:.1} MB peak under load", idle as f64 / 1024.0),
+        None => println!("  server RSS    {peak:.1} MB peak under load"),
+    }
+    rate
 }

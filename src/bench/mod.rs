@@ -2,6 +2,7 @@
 
 pub mod history;
 mod intake;
+mod intake_nats;
 mod retire;
 pub mod review;
 mod server;

@@ -114,7 +114,7 @@ async fn submit(service: &Service, agent: &Agent, n: usize, ttl: time::Duration,
         .tenant(agent.tenant_id);
         batch.push(NewHeldAction { action, event });
         if batch.len() == BATCH || i + 1 == n {
-            service.store.submit(std::mem::take(&mut batch)).await?;
+            service.store.submit(std::mem::take(&mut batch), &[]).await?;
         }
     }
     Ok(())

@@ -12,8 +12,14 @@ pub struct Running {
 
 /// Starts `countersign serve` on `database_url` and waits until it listens.
 pub async fn start(database_url: &str) -> anyhow::Result<Running> {
+    start_with(database_url, &[]).await
+}
+
+/// As [`start`], with more configuration (`COUNTERSIGN_*` variables).
+pub async fn start_with(database_url: &str, env: &[(&str, String)]) -> anyhow::Result<Running> {
     let mut child = Command::new(std::env::current_exe()?)
         .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("COUNTERSIGN_DATABASE_URL", database_url)
         .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "error")

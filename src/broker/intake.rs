@@ -7,6 +7,7 @@
 use super::Broker;
 use crate::api::{ApiError, HeldActionStatus, Problem};
 use crate::service::{IntakeOutcome, Service};
+use crate::store::HeldAction;
 use async_nats::jetstream::{AckKind, Message};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,20 +69,28 @@ pub async fn handle(
     body_limit: usize,
 ) -> anyhow::Result<Handled> {
     match submit(service, message, body_limit).await {
-        Ok((agent, status)) => {
-            let subject = broker.subject(&format!("intake.accepted.{agent}"));
-            let body = serde_json::to_vec(&status)?;
-            broker.publish(subject, &format!("accepted.{}", status.id), "application/json", body).await?;
+        Ok(action) => {
+            let subject = broker.subject(&format!("intake.accepted.{}", action.agent_id));
+            let body = serde_json::to_vec(&HeldActionStatus::from(&action))?;
+            // The publisher knows its key, not yet our id: the header lets it match the answer to its request.
+            let mut headers = super::headers(&format!("accepted.{}", action.id), "application/json");
+            if let Some(key) = header_safe(&action.idempotency_key) {
+                headers.insert("Idempotency-Key", key);
+            }
+            broker.publish(subject, headers, body).await?;
             message.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))?;
-            Ok(Handled::Accepted(status.id))
+            Ok(Handled::Accepted(action.id))
         }
         Err((agent, problem)) if problem.is_final() => {
             let agent = agent.map_or_else(|| "unknown".to_string(), |a| a.to_string());
             let id = message.info().map(|i| format!("rejected.{}", i.stream_sequence)).unwrap_or_default();
             let body = serde_json::to_vec(&problem.body)?;
-            broker
-                .publish(broker.subject(&format!("intake.rejected.{agent}")), &id, "application/problem+json", body)
-                .await?;
+            let subject = broker.subject(&format!("intake.rejected.{agent}"));
+            let mut headers = super::headers(&id, "application/problem+json");
+            if let Some(key) = idempotency_key(&message.payload).as_deref().and_then(header_safe) {
+                headers.insert("Idempotency-Key", key);
+            }
+            broker.publish(subject, headers, body).await?;
             message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("term: {e}"))?;
             Ok(Handled::Rejected(problem.status.as_u16()))
         }
@@ -97,7 +106,21 @@ pub async fn handle(
 
 type Refused = (Option<Uuid>, Problem);
 
-async fn submit(service: &Service, message: &Message, body_limit: usize) -> Result<(Uuid, HeldActionStatus), Refused> {
+/// The key of a body that may be refused for anything else, when it can be read at all.
+fn idempotency_key(payload: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Keyed {
+        idempotency_key: Option<String>,
+    }
+    serde_json::from_slice::<Keyed>(payload).ok()?.idempotency_key
+}
+
+/// A key a header can carry: a line break would end the header, so such a key is left out.
+fn header_safe(key: &str) -> Option<&str> {
+    (key.len() <= 200 && !key.chars().any(char::is_control)).then_some(key)
+}
+
+async fn submit(service: &Service, message: &Message, body_limit: usize) -> Result<HeldAction, Refused> {
     let refuse = |agent: Option<Uuid>, e: ApiError| (agent, e.problem());
     let token = (message.headers.as_ref())
         .and_then(|h| h.get("Authorization"))
@@ -114,6 +137,6 @@ async fn submit(service: &Service, message: &Message, body_limit: usize) -> Resu
         refuse(Some(agent), ApiError::Invalid(vec![field]))
     })?;
     match service.submit_held_action(&who, body).await.map_err(|e| refuse(Some(agent), e.into()))? {
-        IntakeOutcome::Created(a) | IntakeOutcome::Replayed(a) => Ok((agent, (&a).into())),
+        IntakeOutcome::Created(a) | IntakeOutcome::Replayed(a) => Ok(a),
     }
 }

@@ -7,6 +7,7 @@ pub mod outcomes;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, consumer, stream};
+use async_nats::HeaderMap;
 use std::time::Duration;
 
 /// The durable pull consumer every app server reads from: each message goes to one of them.
@@ -77,9 +78,9 @@ impl Broker {
         stream.get_or_create_consumer(CONSUMER, config).await.context("the intake consumer")
     }
 
-    /// Publishes `payload` on `subject` with `id` as `Nats-Msg-Id` and waits for JetStream to store it.
-    pub async fn publish(&self, subject: String, id: &str, content_type: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-        self.send(subject, id, content_type, payload).await?.await.context("JetStream did not acknowledge")?;
+    /// Publishes `payload` on `subject` with `headers` and waits for JetStream to store it.
+    pub async fn publish(&self, subject: String, headers: HeaderMap, payload: Vec<u8>) -> anyhow::Result<()> {
+        self.send(subject, headers, payload).await?.await.context("JetStream did not acknowledge")?;
         Ok(())
     }
 
@@ -88,13 +89,18 @@ impl Broker {
     pub async fn send(
         &self,
         subject: String,
-        id: &str,
-        content_type: &str,
+        headers: HeaderMap,
         payload: Vec<u8>,
     ) -> anyhow::Result<jetstream::context::PublishAckFuture> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
-        headers.insert("Content-Type", content_type);
         Ok(self.jetstream.publish_with_headers(subject, headers, payload.into()).await?)
     }
+}
+
+/// What everything Countersign publishes carries: `Nats-Msg-Id` (so JetStream drops a retry as a
+/// duplicate) and `Content-Type`.
+pub fn headers(id: &str, content_type: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
+    headers.insert("Content-Type", content_type);
+    headers
 }

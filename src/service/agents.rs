@@ -343,9 +343,10 @@ impl Service {
         if agent.state != AgentState::Active {
             return Err(AgentAuthError::Inactive(agent.state));
         }
-        // Last use is shown to owners; to the minute is enough and spares a write per request.
+        // Last use is shown to owners, to the minute. It goes with the intake writer's next commit: a write of
+        // its own would wait for the write lock behind a whole batch (over a second, now and then, on SQLite).
         if valid.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {
-            self.store.touch_credential(valid.id, now).await.map_err(ServiceError::from)?;
+            self.intake.note_use(valid.id, now);
             self.credentials.put(Credential { last_used_at: Some(now), ..valid.clone() }, agent.clone());
         }
         Ok(AuthenticatedAgent { agent, credential: valid.id })

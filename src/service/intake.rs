@@ -11,42 +11,59 @@ use crate::delivery::{Change, ChangeKind};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::submission::{self, FieldError};
 use crate::domain::{catalog, HeldStatus};
-use crate::store::{HeldAction, NewHeldAction, Store, StoreError, Submitted};
+use crate::store::{CredentialUse, HeldAction, NewHeldAction, Store, StoreError, Submitted};
 use serde_json::json;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
 /// Most submissions one commit carries.
 const MAX_BATCH: usize = 512;
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// How long a credential's use waits for a submission's commit to carry it before it is written alone.
+const USE_FLUSH: Duration = Duration::from_secs(15);
 
 type Job = (NewHeldAction, oneshot::Sender<Result<Submitted, String>>);
 
-/// The group-commit writer's mailbox.
+/// The group-commit writer's mailbox, and the credential uses waiting for its next commit.
 #[derive(Clone)]
-pub struct IntakeWriter(mpsc::Sender<Job>);
+pub struct IntakeWriter {
+    jobs: mpsc::Sender<Job>,
+    uses: Arc<Mutex<HashMap<Uuid, OffsetDateTime>>>,
+}
 
 impl IntakeWriter {
     pub fn spawn(store: Arc<dyn Store>, tasks: &Tasks) -> IntakeWriter {
-        let (tx, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
-        let task = tasks.register("intake", None);
+        let (jobs, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let writer = IntakeWriter { jobs, uses: Default::default() };
+        let (uses, task) = (writer.clone(), tasks.register("intake", None));
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
+            let mut flush = tokio::time::interval(USE_FLUSH);
+            loop {
+                let mut jobs = tokio::select! {
+                    job = rx.recv() => match job { Some(first) => vec![first], None => break },
+                    _ = flush.tick() => vec![],
+                };
                 while jobs.len() < MAX_BATCH {
                     match rx.try_recv() {
                         Ok(job) => jobs.push(job),
                         Err(_) => break,
                     }
                 }
+                let used = uses.take_uses();
+                if jobs.is_empty() && used.is_empty() {
+                    continue;
+                }
                 let (items, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
                 // Its own task: a panic fails this batch's requests, not the writer.
-                let store = store.clone();
-                let committed = tokio::spawn(async move { store.submit(items).await.map_err(|e| e.to_string()) })
-                    .await
-                    .unwrap_or_else(|e| Err(panicked(&e)));
+                let (store, carried) = (store.clone(), used.clone());
+                let committed =
+                    tokio::spawn(async move { store.submit(items, &carried).await.map_err(|e| e.to_string()) })
+                        .await
+                        .unwrap_or_else(|e| Err(panicked(&e)));
                 match committed {
                     Ok(outcomes) => {
                         task.settle(Duration::ZERO, Ok(vec![]));
@@ -57,6 +74,7 @@ impl IntakeWriter {
                     Err(e) => {
                         tracing::error!(error = %e, "a batch of held actions failed to commit");
                         task.settle(Duration::ZERO, Err(e.clone()));
+                        used.into_iter().for_each(|(id, at)| uses.note_use(id, at));
                         replies.into_iter().for_each(|reply| {
                             let _ = reply.send(Err(e.clone()));
                         });
@@ -64,14 +82,26 @@ impl IntakeWriter {
                 }
             }
         });
-        IntakeWriter(tx)
+        writer
     }
 
     async fn submit(&self, item: NewHeldAction) -> Result<Submitted, ServiceError> {
         let lost = |why: String| ServiceError::Store(StoreError::Corrupt(why));
         let (reply, answer) = oneshot::channel();
-        self.0.send((item, reply)).await.map_err(|_| lost("the intake writer stopped".into()))?;
+        self.jobs.send((item, reply)).await.map_err(|_| lost("the intake writer stopped".into()))?;
         answer.await.map_err(|_| lost("the intake writer stopped".into()))?.map_err(lost)
+    }
+
+    /// Notes that a credential was used at `at`; the next commit records it (a submission's own, at once).
+    pub fn note_use(&self, credential: Uuid, at: OffsetDateTime) {
+        if let Ok(mut uses) = self.uses.lock() {
+            let latest = uses.entry(credential).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+
+    fn take_uses(&self) -> Vec<CredentialUse> {
+        self.uses.lock().map(|mut uses| uses.drain().collect()).unwrap_or_default()
     }
 }
 

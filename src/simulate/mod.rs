@@ -1,5 +1,7 @@
-//! `countersign simulate`: realistic held actions submitted through the real API at a steady rate.
+//! `countersign simulate`: realistic held actions submitted through the real API at a steady rate, posted
+//! over HTTP or published to JetStream.
 
+mod nats;
 pub mod payloads;
 
 use anyhow::Context;
@@ -8,8 +10,24 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+/// How held actions arrive: posted over HTTP, or published to NATS JetStream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    Http,
+    Nats,
+}
+
+/// Where submissions go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `POST {url}/api/v1/held-actions`.
+    Http(String),
+    /// Published on `{subject_prefix}.held.simulate`; each result is read back from `{subject_prefix}.intake.>`.
+    Nats { url: String, subject_prefix: String },
+}
+
 pub struct Options {
-    pub url: String,
+    pub target: Target,
     pub credential: String,
     pub rate: f64,
     pub count: Option<u64>,
@@ -30,8 +48,15 @@ async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u
     if !(options.rate > 0.0 && options.rate <= 10_000.0) {
         anyhow::bail!("--rate must be between 0 and 10000 per second");
     }
+    match options.target.clone() {
+        Target::Http(url) => post(&url, options, print).await,
+        Target::Nats { url, subject_prefix } => nats::publish(&url, &subject_prefix, options, print).await,
+    }
+}
+
+async fn post(url: &str, options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u64>> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-    let endpoint = format!("{}/api/v1/held-actions", options.url.trim_end_matches('/'));
+    let endpoint = format!("{}/api/v1/held-actions", url.trim_end_matches('/'));
     let mut generator = Generator::new(options.seed, &[], Some("500.00"));
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / options.rate));
     let mut tally = BTreeMap::new();
@@ -39,7 +64,6 @@ async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u
     while options.count.is_none_or(|n| sent < n) {
         tick.tick().await;
         let body = generator.next(OffsetDateTime::now_utc());
-        let kind = body["action"]["type"].as_str().unwrap_or("?").to_string();
         let response = client
             .post(&endpoint)
             .bearer_auth(&options.credential)
@@ -49,9 +73,8 @@ async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u
             .with_context(|| format!("cannot reach {endpoint}"))?;
         let status = response.status().as_u16();
         let answer: serde_json::Value = response.json().await.unwrap_or_default();
-        let detail = answer["id"].as_str().or(answer["detail"].as_str()).unwrap_or("").to_string();
         if print {
-            println!("{status} {kind:<22} {detail}");
+            println!("{status} {:<22} {}", kind(&body), detail(&answer));
         }
         *tally.entry(status).or_insert(0) += 1;
         sent += 1;
@@ -60,4 +83,13 @@ async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u
         }
     }
     Ok(tally)
+}
+
+fn kind(body: &serde_json::Value) -> &str {
+    body["action"]["type"].as_str().unwrap_or("?")
+}
+
+/// The held action's id, or the problem's detail.
+fn detail(answer: &serde_json::Value) -> &str {
+    answer["id"].as_str().or(answer["detail"].as_str()).unwrap_or("")
 }

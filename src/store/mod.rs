@@ -278,9 +278,10 @@ pub trait AgentStore: Send + Sync + 'static {
     async fn credentials(&self, agent: Uuid) -> Result<Vec<Credential>>;
     /// Revokes a live credential; `false` when it was already revoked or does not exist.
     async fn revoke_credential(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
-    /// Records use (not audited: it changes no authority).
-    async fn touch_credential(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
 }
+
+/// A credential's last use, written with the next group commit (not audited: it changes no authority).
+pub type CredentialUse = (Uuid, OffsetDateTime);
 
 /// A submission ready to store, with its audit event.
 #[derive(Debug, Clone)]
@@ -292,8 +293,8 @@ pub struct NewHeldAction {
 #[async_trait]
 pub trait HeldActionStore: Send + Sync + 'static {
     /// Stores a batch in one transaction (one commit for many concurrent requests), deciding idempotency
-    /// for each against what is stored and against the batch itself.
-    async fn submit(&self, batch: Vec<NewHeldAction>) -> Result<Vec<Submitted>>;
+    /// for each against what is stored and against the batch itself; records `used` in the same commit.
+    async fn submit(&self, batch: Vec<NewHeldAction>, used: &[CredentialUse]) -> Result<Vec<Submitted>>;
     async fn held_action(&self, id: Uuid) -> Result<Option<HeldAction>>;
 }
 

@@ -183,15 +183,6 @@ macro_rules! sql_agents {
                 tx.commit().await?;
                 Ok(true)
             }
-
-            async fn touch_credential(&self, id: uuid::Uuid, at: time::OffsetDateTime) -> crate::store::Result<()> {
-                sqlx::query("UPDATE agent_credentials SET last_used_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
         }
     };
 }

@@ -29,14 +29,32 @@ macro_rules! sql_held_actions {
 
         #[async_trait::async_trait]
         impl crate::store::HeldActionStore for $adapter {
-            async fn submit(&self, batch: Vec<crate::store::NewHeldAction>) -> crate::store::Result<Vec<crate::store::Submitted>> {
+            async fn submit(
+                &self,
+                batch: Vec<crate::store::NewHeldAction>,
+                used: &[crate::store::CredentialUse],
+            ) -> crate::store::Result<Vec<crate::store::Submitted>> {
                 use crate::store::rows::HeldActionRow;
                 use crate::store::{HeldAction, Submitted};
                 use std::collections::HashMap;
-                if batch.is_empty() {
+                if batch.is_empty() && used.is_empty() {
                     return Ok(Vec::new());
                 }
                 let mut tx = self.begin_write().await?;
+                // Here, not on the request: a write of its own would queue for the write lock behind this batch.
+                for (id, at) in used {
+                    sqlx::query(
+                        "UPDATE agent_credentials SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+                    )
+                    .bind(*at)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if batch.is_empty() {
+                    tx.commit().await?;
+                    return Ok(Vec::new());
+                }
                 // One lookup for every key in the batch, as row values, so both databases walk the unique
                 // (agent_id, idempotency_key) index once per pair (two IN lists made PostgreSQL scan the table).
                 let mut q = sqlx::QueryBuilder::<$db>::new(

@@ -204,10 +204,17 @@ async fn credentials_expire_and_can_be_revoked(backend: Backend) {
     app.clock.advance(time::Duration::hours(24));
     assert_eq!(post(&app, &token, &example("k-2")).await.status(), StatusCode::UNAUTHORIZED, "expired");
 
+    // A read writes nothing itself: its use goes with the next group commit, here another agent's submission.
+    let (reader, reading) = app.agent("acme", "olu@example.com", &["refund:500.00EUR"]).await;
+    let unknown = app.url(&format!("/api/v1/held-actions/{}", uuid::Uuid::now_v7()));
+    let r = reqwest::Client::new().get(unknown).bearer_auth(&reading).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let (agent, fresh) = app.agent("acme", "olu@example.com", &["refund:500.00EUR"]).await;
     assert_eq!(post(&app, &fresh, &example("k-3")).await.status(), StatusCode::CREATED);
     let credential = app.store.credentials(agent).await.expect("list").remove(0);
-    assert!(credential.last_used_at.is_some(), "use is recorded");
+    assert!(credential.last_used_at.is_some(), "use is recorded with the submission");
+    let read = app.store.credentials(reader).await.expect("list").remove(0);
+    assert!(read.last_used_at.is_some(), "a read's use is recorded with the next commit");
     app.service.revoke_credential(countersign::service::By::Operator, credential.id).await.expect("revoke");
     assert_eq!(post(&app, &fresh, &example("k-4")).await.status(), StatusCode::UNAUTHORIZED, "revoked at once");
     assert!(app.audit_kinds().await.contains(&"credential.revoked".to_string()));

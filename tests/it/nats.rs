@@ -76,8 +76,8 @@ impl Bus {
         ack.await.expect("stored");
     }
 
-    /// Every message stored under `subject` (a filter), oldest first.
-    async fn stored(&self, stream: &str, subject: &str) -> Vec<(String, Value)> {
+    /// Every message stored under `subject` (a filter), oldest first, with its `Idempotency-Key` header.
+    async fn stored(&self, stream: &str, subject: &str) -> Vec<(Option<String>, Value)> {
         let stream = self.js.get_stream(stream).await.expect("stream");
         let config = consumer::pull::Config {
             filter_subject: subject.to_string(),
@@ -89,15 +89,20 @@ impl Bus {
         let batch = batch.as_mut().expect("fetch");
         let mut found = Vec::new();
         while let Some(Ok(m)) = tokio_stream::StreamExt::next(batch).await {
-            found.push((m.subject.to_string(), serde_json::from_slice(&m.payload).unwrap_or(Value::Null)));
+            let key = m.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|k| k.to_string());
+            found.push((key, serde_json::from_slice(&m.payload).unwrap_or(Value::Null)));
         }
         found
     }
 
     async fn results(&self, kind: &str, agent: &str) -> Vec<Value> {
+        self.keyed_results(kind, agent).await.into_iter().map(|(_, v)| v).collect()
+    }
+
+    async fn keyed_results(&self, kind: &str, agent: &str) -> Vec<(Option<String>, Value)> {
         let stream = format!("{}_INTAKE", self.prefix.to_uppercase());
         let subject = format!("{}.intake.{kind}.{agent}", self.prefix);
-        self.stored(&stream, &subject).await.into_iter().map(|(_, v)| v).collect()
+        self.stored(&stream, &subject).await
     }
 
     async fn outcomes(&self) -> Vec<Value> {
@@ -155,9 +160,11 @@ async fn messages_are_accepted_rejected_and_redelivered_harmlessly(backend: Back
     bus.settled().await;
 
     assert_eq!(bus.held().await, 1, "one held action per key");
-    let accepted = bus.results("accepted", &bus.agent.to_string()).await;
+    let (keys, accepted): (Vec<_>, Vec<_>) =
+        bus.keyed_results("accepted", &bus.agent.to_string()).await.into_iter().unzip();
     assert_eq!(accepted.len(), 1, "the replay's result has the same Nats-Msg-Id: {accepted:?}");
     assert_eq!(accepted[0]["status"], "pending");
+    assert_eq!(keys, [Some("nats-1".to_string())], "the publisher's key names its answer");
     let id = accepted[0]["id"].as_str().expect("id");
     assert!(bus.app.store.held_action(Uuid::parse_str(id).expect("uuid")).await.expect("read").is_some());
 
@@ -165,8 +172,9 @@ async fn messages_are_accepted_rejected_and_redelivered_harmlessly(backend: Back
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0]["status"], 422);
     assert!(rejected[0]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("not valid JSON")));
-    let unknown = bus.results("rejected", "unknown").await;
+    let (keys, unknown): (Vec<_>, Vec<_>) = bus.keyed_results("rejected", "unknown").await.into_iter().unzip();
     assert_eq!(unknown.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), [401]);
+    assert_eq!(keys, [Some("nats-1".to_string())], "a refused body's key, when it can be read");
     bus.stop().await;
 }
 
