@@ -55,18 +55,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(s) => {
             let seed = s.seed.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64);
             let target = match (s.via, s.url) {
-                (Via::Nats, _) => {
-                    Target::Nats { url: s.nats_url, subject_prefix: s.nats_subject_prefix }
-                }
+                (Via::Nats, _) => Target::Nats { url: s.nats_url, subject_prefix: s.nats_subject_prefix },
                 (Via::Http, url) => Target::Http(url.unwrap_or_default()),
             };
-            let options = countersign::simulate::Options {
-                target,
-                credential: s.credential,
-                rate: s.rate,
-                count: s.count,
-                seed,
-            };
+            let options =
+                countersign::simulate::Options { target, credential: s.credential, rate: s.rate, count: s.count, seed };
             let tally = countersign::simulate::run(options).await?;
             println!(
                 "submitted: {}",

@@ -3,13 +3,13 @@
 //! (`synchronous=FULL`): *naive*, one commit per row straight through the store, and *limit*, large
 //! batches, one commit each.
 
+use super::server::verdict;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::SystemClock;
 use crate::domain::{ActionType, Role};
 use crate::server;
 use crate::service::{AgentDraft, AuthenticatedAgent, By, Service};
-use super::server::verdict;
 use crate::simulate::payloads::Generator;
 use crate::simulate::Via;
 use crate::store::NewHeldAction;

@@ -59,7 +59,8 @@ pub async fn load(
     seconds: u64,
     window: usize,
 ) -> anyhow::Result<Load> {
-    let client = async_nats::connect(&bus.url).await.with_context(|| format!("cannot connect to NATS at {}", bus.url))?;
+    let client =
+        async_nats::connect(&bus.url).await.with_context(|| format!("cannot connect to NATS at {}", bus.url))?;
     let js = jetstream::new(client.clone());
     let mut results = client.subscribe(format!("{}.intake.*.{agent}", bus.prefix)).await?;
     client.flush().await?;

@@ -51,7 +51,11 @@ impl OutcomePublisher {
                     Some(tenant) => {
                         let subject = self.broker.subject(&format!("outcome.{tenant}.{}", d.agent_id));
                         self.broker
-                            .send(subject, super::headers(&message_id(d), "application/json"), d.payload.clone().into_bytes())
+                            .send(
+                                subject,
+                                super::headers(&message_id(d), "application/json"),
+                                d.payload.clone().into_bytes(),
+                            )
                             .await
                     }
                 };

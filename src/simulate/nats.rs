@@ -69,7 +69,11 @@ pub async fn publish(url: &str, prefix: &str, options: Options, print: bool) -> 
         }
     }
     if !waiting.is_empty() {
-        println!("{} published without a result within {}s (is a server consuming {prefix}.held.>?)", waiting.len(), SETTLE.as_secs());
+        println!(
+            "{} published without a result within {}s (is a server consuming {prefix}.held.>?)",
+            waiting.len(),
+            SETTLE.as_secs()
+        );
     }
     Ok(tally)
 }
