@@ -1,6 +1,6 @@
 //! JetStream intake and outcomes against the real NATS server (COUNTERSIGN_TEST_NATS_URL) on both stores:
 //! accepted, rejected and redelivered messages, one key across HTTP and NATS, one outcome message per
-//! outcome, and two servers sharing the consumer. Each test has its own subject prefix and streams.
+//! outcome, two servers sharing the consumer, and `countersign simulate --via nats`. Each test has its own subject prefix and streams.
 
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
@@ -20,6 +20,7 @@ crate::on_both_stores!(
     one_key_across_http_and_nats,
     every_outcome_is_published_once,
     two_servers_share_the_consumer,
+    simulate_publishes_and_reads_each_result_back,
 );
 
 struct Bus {
@@ -256,5 +257,26 @@ async fn two_servers_share_the_consumer(backend: Backend) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 300);
+    bus.stop().await;
+}
+
+/// `countersign simulate --via nats` publishes as a gateway would and prints each result as HTTP would answer:
+/// the scope refuses some of its action types (403), the rest are stored.
+async fn simulate_publishes_and_reads_each_result_back(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let url = nats_url().expect("url");
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args(["simulate", "--via", "nats", "--nats-url", &url, "--nats-subject-prefix", &bus.prefix])
+        .args(["--credential", &bus.token, "--rate", "50", "--count", "12", "--seed", "3"])
+        .output()
+        .await
+        .expect("simulate runs");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}{}", String::from_utf8_lossy(&run.stderr));
+    let status = |code: &str| out.lines().filter(|l| l.starts_with(&format!("{code} "))).count();
+    assert_eq!(status("201") + status("403"), 12, "every submission answered: {out}");
+    assert!(status("201") > 0 && status("403") > 0, "{out}");
+    assert_eq!(bus.held().await, status("201"), "one held action per accepted result");
+    assert!(out.contains(&format!("{} × 201", status("201"))), "{out}");
     bus.stop().await;
 }
