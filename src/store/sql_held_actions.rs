@@ -11,19 +11,21 @@ macro_rules! sql_held_actions {
             tx: &mut sqlx::Transaction<'static, $db>,
             deltas: &std::collections::HashMap<CountKey, i64>,
         ) -> crate::store::Result<()> {
-            for ((tenant, tier, action, agent), n) in deltas {
-                sqlx::query(
-                    "INSERT INTO queue_counts (tenant_id, risk_tier, action_type, agent_id, pending) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (tenant_id, risk_tier, action_type, agent_id) DO UPDATE SET pending = queue_counts.pending + excluded.pending",
-                )
-                .bind(*tenant)
-                .bind(*tier)
-                .bind(*action)
-                .bind(*agent)
-                .bind(*n)
-                .execute(&mut **tx)
-                .await?;
+            if deltas.is_empty() {
+                return Ok(());
             }
+            // One statement for every key: a statement's round trip to the database costs more than its rows.
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO queue_counts (tenant_id, risk_tier, action_type, agent_id, pending) ",
+            );
+            q.push_values(deltas, |mut row, ((tenant, tier, action, agent), n)| {
+                row.push_bind(*tenant).push_bind(*tier).push_bind(*action).push_bind(*agent).push_bind(*n);
+            });
+            q.push(
+                " ON CONFLICT (tenant_id, risk_tier, action_type, agent_id) \
+                 DO UPDATE SET pending = queue_counts.pending + excluded.pending",
+            );
+            q.build().execute(&mut **tx).await?;
             Ok(())
         }
 
