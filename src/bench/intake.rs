@@ -125,6 +125,18 @@ pub(super) fn rss_kib(pid: u32) -> Option<u64> {
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The server's peak RSS until `deadline`, sampled every 100 ms.
+pub(super) fn peak_rss(pid: u32, deadline: Instant) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut max = 0;
+        while Instant::now() < deadline {
+            max = max.max(rss_kib(pid).unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        max
+    })
+}
+
 pub(super) struct Load {
     pub ok: u64,
     pub failed: u64,
@@ -140,14 +152,7 @@ async fn load(url: &str, token: &str, pid: u32, pool: &[Value], seconds: u64, cl
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let sampler = tokio::spawn(async move {
-        let mut max = 0;
-        while Instant::now() < deadline {
-            max = max.max(rss_kib(pid).unwrap_or(0));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        max
-    });
+    let sampler = peak_rss(pid, deadline);
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (client, endpoint, token, next, pool) =

@@ -2,7 +2,7 @@
 //! stream with a fixed number in flight (as many as the HTTP run's clients), each timed from its publish
 //! to its `intake.accepted` result, which the server publishes after the commit.
 
-use super::intake::{key, rss_kib, serialised, Load};
+use super::intake::{key, peak_rss, serialised, Load};
 use anyhow::Context;
 use async_nats::jetstream;
 use hdrhistogram::Histogram;
@@ -114,14 +114,7 @@ pub async fn load(
         refused
     });
 
-    let sampler = tokio::spawn(async move {
-        let mut max = 0;
-        while Instant::now() < deadline {
-            max = max.max(rss_kib(pid).unwrap_or(0));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        max
-    });
+    let sampler = peak_rss(pid, deadline);
     let subject = format!("{}.held.bench", bus.prefix);
     let mut i = 0u64;
     while Instant::now() < deadline {
