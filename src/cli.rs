@@ -54,6 +54,45 @@ pub enum Command {
     /// The key that seals stored secrets (webhook signing secrets, the receipt key).
     #[command(subcommand, name = "secret-key")]
     SecretKey(SecretKeyCommand),
+    /// The keys that sign outcome receipts (published at /.well-known/jwks.json).
+    #[command(subcommand, name = "receipt-key")]
+    ReceiptKey(ReceiptKeyCommand),
+    /// Issuers a tenant trusts for its agents' workload identity.
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptKeyCommand {
+    /// Add a receipt key that signs from now on (every server within seconds); older keys stay published so
+    /// old receipts still verify. Prints the new key's id (`kid`).
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Trust an OIDC issuer or a SPIFFE trust domain (spiffe://…) for a tenant's agents. Prints the issuer's id.
+    Add(IssuerAdd),
+}
+
+#[derive(Debug, Args)]
+#[group(id = "keys", required = true, multiple = false, args = ["jwks_url", "jwks_file"])]
+pub struct IssuerAdd {
+    /// The tenant's slug.
+    #[arg(long)]
+    pub tenant: String,
+    /// The `iss` its tokens carry, or the SPIFFE trust domain as spiffe://domain.
+    #[arg(long)]
+    pub issuer: String,
+    /// The `aud` its tokens must carry for this installation.
+    #[arg(long)]
+    pub audience: String,
+    /// Where its JWKS is fetched from (https, or a private address with webhook_allow_private).
+    #[arg(long)]
+    pub jwks_url: Option<String>,
+    /// A JWKS file, for networks that cannot reach the issuer.
+    #[arg(long)]
+    pub jwks_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +115,13 @@ pub enum AgentCommand {
         /// Time to live, e.g. 24h or 7d (at most 30 days).
         #[arg(long, default_value = "24h")]
         ttl: String,
+    },
+    /// Bind an agent to the one workload subject (a SPIFFE ID or an OIDC `sub`) whose tokens it may use.
+    Bind {
+        #[arg(long)]
+        agent: uuid::Uuid,
+        #[arg(long)]
+        subject: String,
     },
     /// Suspend an agent: intake refuses it and its pending actions can only be denied, until resumed.
     Suspend(LifecycleArgs),

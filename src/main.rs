@@ -2,8 +2,8 @@ use anyhow::{bail, Context};
 use app::history_model::{AuditFilter, HistoryFilter};
 use clap::Parser;
 use countersign::cli::{
-    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, ExportCommand, LifecycleArgs, SecretKeyCommand,
-    TenantCommand, UserAdd, UserCommand, UserTarget,
+    AgentAdd, AgentCommand, AuditCommand, BenchCommand, Cli, Command, ExportCommand, IssuerCommand, LifecycleArgs,
+    ReceiptKeyCommand, SecretKeyCommand, TenantCommand, UserAdd, UserCommand, UserTarget,
 };
 use countersign::config::Config;
 use countersign::domain::access::Principal;
@@ -13,7 +13,7 @@ use countersign::domain::credential;
 use countersign::domain::export::Format;
 use countersign::domain::lifecycle::Change;
 use countersign::service::Service;
-use countersign::service::{AgentDraft, By};
+use countersign::service::{AgentDraft, By, IssuerDraft};
 use countersign::simulate::{Target, Via};
 use countersign::{demo, server};
 use std::io::{BufRead, IsTerminal};
@@ -146,6 +146,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{resealed} stored secret(s) resealed and {resigned} checkpoint(s) re-signed with key {key}");
         }
         Command::SecretKey(SecretKeyCommand::New) => {}
+        Command::ReceiptKey(ReceiptKeyCommand::Rotate) => println!("{}", service.rotate_receipt_key().await?.kid()),
+        Command::Issuer(IssuerCommand::Add(add)) => {
+            let jwks = match &add.jwks_file {
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
+                }
+                None => None,
+            };
+            let draft = IssuerDraft {
+                tenant: add.tenant,
+                issuer: add.issuer,
+                audience: add.audience,
+                jwks_url: add.jwks_url,
+                jwks,
+            };
+            println!("{}", service.add_issuer(By::Operator, draft).await?.id);
+        }
+        Command::Agent(AgentCommand::Bind { agent, subject }) => {
+            let only = service.agent_for(By::Operator, agent).await?.0.workload_only;
+            let bound = service.bind_agent(By::Operator, agent, Some(&subject), only).await?;
+            println!("{} is bound to {}", bound.name, bound.workload_subject.unwrap_or_default());
+        }
         Command::Audit(AuditCommand::Verify { checkpoints }) => {
             let exported = match checkpoints {
                 Some(path) => read_checkpoints(&path)?,

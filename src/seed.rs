@@ -120,7 +120,7 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
                 action.decided_by = None;
                 action.outcome_reason = Some("not decided before its deadline".into());
             }
-            action.receipt = Some(key.sign(&attested(&action, decided_at)));
+            action.receipt = key.sign(&attested(&action, decided_at));
         }
         let event = Event::new(Kind::HeldActionSubmitted, Actor::System, format!("held_action:{}", action.id))
             .tenant(action.tenant_id)

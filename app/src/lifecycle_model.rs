@@ -12,6 +12,18 @@ pub struct AgentsOverview {
     pub is_admin: bool,
     /// Owner emails, for the admin's filter.
     pub owners: Vec<String>,
+    /// Issuers the viewer's tenants trust for workload identity.
+    pub issuers: Vec<IssuerView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerView {
+    pub tenant: String,
+    pub issuer: String,
+    pub audience: String,
+    /// Where its keys come from, in words: the JWKS URL, or "pasted JWKS".
+    pub keys: String,
+    pub added_at: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,4 +123,14 @@ pub struct PersonAdminRow {
     pub must_change_password: bool,
     /// Whether every tenant of theirs is the viewer's, so roles and status are the viewer's to change.
     pub whole: bool,
+}
+
+/// The admin's form for a trusted issuer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerForm {
+    pub tenant: String,
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub jwks: String,
 }

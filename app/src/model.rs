@@ -318,9 +318,24 @@ pub struct CredentialView {
     pub status: String,
 }
 
+/// A live just-in-time credential: bound to one case, obtained by the agent itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCredentialView {
+    pub prefix: String,
+    pub case_id: String,
+    pub action_types: String,
+    /// The workload subject that obtained it.
+    pub subject: Option<String>,
+    pub expires_at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentDetail {
     pub agent: AgentSummary,
+    /// The workload subject whose tokens authenticate it, and whether only they do.
+    pub workload_subject: Option<String>,
+    pub workload_only: bool,
+    pub case_credentials: Vec<CaseCredentialView>,
     pub owner_email: String,
     pub sponsor: Option<String>,
     pub webhook_url: Option<String>,

@@ -63,6 +63,8 @@ pub struct AgentCard {
     pub state: AgentState,
     /// `None` when this action type and amount are within the agent's declared scope; else why not.
     pub beyond_scope: Option<String>,
+    /// The workload identity that vouched for this submission, when one did.
+    pub subject: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -96,27 +96,40 @@ pub async fn withdraw(
     Ok(Json((&action).into()))
 }
 
-/// The public key that verifies outcome receipts.
+/// The key that signs outcome receipts now; every key, old ones included, is at `/.well-known/jwks.json`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ReceiptKeyDoc {
-    #[schema(example = "ed25519")]
+    #[schema(example = "EdDSA")]
     pub algorithm: &'static str,
-    /// The 32-byte Ed25519 public key, base64url without padding.
+    /// The key id, as the receipt's JWS header names it.
+    pub kid: String,
+    /// The 32-byte Ed25519 public key, base64url without padding (the JWK's `x`).
     pub public_key: String,
-    /// How the signed text is built from a decision.
-    pub signed_text: &'static str,
+    /// Where every receipt key is published as a JWK Set.
+    pub jwks_uri: &'static str,
+    /// What a receipt is.
+    pub receipt: &'static str,
 }
 
-/// The key that verifies `decision.receipt`.
+/// The key that signs `decision.receipt` now.
 #[utoipa::path(get, path = "/api/v1/receipt-key", tag = "held actions", responses((status = 200, body = ReceiptKeyDoc)))]
 pub async fn receipt_key(State(state): State<AppState>) -> Result<Json<ReceiptKeyDoc>, ApiError> {
     let key = state.service.receipt_key().await.map_err(crate::service::IntakeError::from)?;
     Ok(Json(ReceiptKeyDoc {
-        algorithm: "ed25519",
+        algorithm: "EdDSA",
+        kid: key.kid(),
         public_key: key.public_key(),
-        signed_text: "lines joined by \\n: countersign.receipt.v1, id, outcome, approvals, approved amount as \
-                      \"<value> <currency>\" (empty unless approved with money), decided_at (RFC 3339), the SHA-256 \
-                      of the submitted body (hex), reason (empty when none); the receipt is v1. and the signature \
-                      in base64url without padding",
+        jwks_uri: "/.well-known/jwks.json",
+        receipt: "a compact JWS (alg EdDSA, typ countersign-receipt+jwt, kid in the header); claims: iss \
+                  \"countersign\", sub (the held action id), iat, status, approvals, approved_amount (\"<value> \
+                  <currency>\" or null), decided_at (RFC 3339), content_hash (SHA-256 of the submitted body, hex), \
+                  reason (or null)",
     }))
+}
+
+/// Every receipt key as a JWK Set: the newest signs; older keys stay so old receipts still verify.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "held actions", responses((status = 200, description = "A JWK Set (RFC 7517)")))]
+pub async fn jwks(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let keys = state.service.receipt_keys().await.map_err(crate::service::IntakeError::from)?;
+    Ok(Json(keys.jwks()))
 }

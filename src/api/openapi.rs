@@ -250,15 +250,20 @@ struct BearerCredential;
 impl Modify for BearerCredential {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
-        openapi.components.get_or_insert_with(Default::default).add_security_scheme("agent_credential", scheme);
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("agent_credential", scheme);
+        let jwt = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        components.add_security_scheme("workload_token", SecurityScheme::Http(jwt));
     }
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Countersign agent API", description = "Submit held actions and learn their outcome."),
-    paths(held_actions::submit, held_actions::read, held_actions::withdraw, held_actions::receipt_key),
-    components(schemas(SubmissionDoc, Problem, HeldActionStatus, Decision, Amount, held_actions::ReceiptKeyDoc)),
+    paths(held_actions::submit, held_actions::read, held_actions::withdraw, held_actions::receipt_key, held_actions::jwks,
+        super::credentials::issue, super::credentials::close),
+    components(schemas(SubmissionDoc, Problem, HeldActionStatus, Decision, Amount, held_actions::ReceiptKeyDoc,
+        super::credentials::CaseCredentialRequest, super::credentials::CaseCredential, super::credentials::CaseClosed)),
     modifiers(&BearerCredential)
 )]
 struct ApiDoc;

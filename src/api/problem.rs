@@ -141,6 +141,7 @@ impl From<AgentAuthError> for ApiError {
         match e {
             AgentAuthError::Unauthorized => ApiError::Unauthorized,
             AgentAuthError::Inactive(state) => ApiError::AgentInactive(state),
+            AgentAuthError::Refused(reason) => ApiError::Forbidden(reason),
             AgentAuthError::Service(e) => e.into(),
         }
     }

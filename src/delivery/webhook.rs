@@ -129,6 +129,12 @@ impl Outbox {
         self.egress
     }
 
+    /// The client that only reaches addresses the egress setting allows, without following redirects:
+    /// for every URL someone else aimed (webhooks, issuers' JWKS).
+    pub fn client(&self) -> reqwest::Client {
+        self.client.clone()
+    }
+
     /// Something was just written to the outbox: send it now rather than at the next tick.
     pub fn wake(&self) {
         self.wake.notify_one();

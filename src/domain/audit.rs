@@ -60,6 +60,10 @@ pub enum Kind {
     QaSampleDrawn,
     QaVerdictRecorded,
     ReceiptKeyCreated,
+    ReceiptKeyRotated,
+    CaseClosed,
+    AgentBound,
+    IssuerAdded,
     SecretsResealed,
     StepUpFailed,
 }
@@ -112,13 +116,17 @@ impl Kind {
             Kind::QaSampleDrawn => "qa.sample_drawn",
             Kind::QaVerdictRecorded => "qa.verdict_recorded",
             Kind::ReceiptKeyCreated => "receipt_key.created",
+            Kind::ReceiptKeyRotated => "receipt_key.rotated",
+            Kind::CaseClosed => "case.closed",
+            Kind::AgentBound => "agent.bound",
+            Kind::IssuerAdded => "issuer.added",
             Kind::SecretsResealed => "secrets.resealed",
             Kind::StepUpFailed => "step_up.failed",
         }
     }
 
     /// Every kind, for filters.
-    pub const ALL: [Kind; 47] = [
+    pub const ALL: [Kind; 51] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::AccountLocked,
@@ -164,6 +172,10 @@ impl Kind {
         Kind::QaSampleDrawn,
         Kind::QaVerdictRecorded,
         Kind::ReceiptKeyCreated,
+        Kind::ReceiptKeyRotated,
+        Kind::CaseClosed,
+        Kind::AgentBound,
+        Kind::IssuerAdded,
         Kind::SecretsResealed,
         Kind::StepUpFailed,
     ];

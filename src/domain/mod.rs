@@ -25,6 +25,7 @@ pub mod scope;
 pub mod sealing;
 pub mod submission;
 pub mod throttle;
+pub mod workload;
 
 pub use app::model::{ActionType, AgentState, HeldStatus, RiskTier, Role, Section};
 

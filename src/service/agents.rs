@@ -63,11 +63,22 @@ pub struct AgentChanges {
     pub webhook_url: Option<String>,
 }
 
-/// An agent whose credential checked out, with the credential used.
+/// An agent whose credential or workload token checked out.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedAgent {
     pub agent: Agent,
-    pub credential: Uuid,
+    /// The credential used; `None` for a workload-identity token.
+    pub credential: Option<Uuid>,
+    /// The workload subject that vouched for it (the token's, or the one that obtained the credential).
+    pub subject: Option<String>,
+    /// A just-in-time credential's bounds: one case, some action types.
+    pub case: Option<CaseBound>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseBound {
+    pub case_id: String,
+    pub action_types: Vec<crate::domain::ActionType>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +88,9 @@ pub enum AgentAuthError {
     /// Suspended or retired: its credentials are listed but do not authenticate.
     #[error("the agent is {}", .0.as_str())]
     Inactive(AgentState),
+    /// Authentic, but not allowed this way (an owner-minted credential for a workload-identity-only agent).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -164,6 +178,8 @@ impl Service {
                 registered_by: by.person(),
                 ..Default::default()
             },
+            workload_subject: None,
+            workload_only: false,
         };
         let event =
             Event::new(Kind::AgentCreated, by.actor(), format!("agent:{}", agent.id)).tenant(tenant.id).data(json!({
@@ -259,6 +275,12 @@ impl Service {
             ))
             .into());
         }
+        if agent.workload_only {
+            return Err(Invalid::new(
+                "this agent takes workload identity only: it gets case credentials from POST /api/v1/credentials",
+            )
+            .into());
+        }
         if ttl > credential::MAX_TTL || ttl < Duration::minutes(1) {
             return Err(Invalid::new("a credential lives between a minute and 30 days").into());
         }
@@ -274,6 +296,9 @@ impl Service {
             last_used_at: None,
             revoked_at: None,
             issued_by: by.person(),
+            case_id: None,
+            action_types: None,
+            subject: None,
         };
         let event = Event::new(Kind::CredentialIssued, by.actor(), format!("credential:{}", credential.id))
             .tenant(agent.tenant_id)
@@ -322,8 +347,12 @@ impl Service {
         Ok(())
     }
 
-    /// Checks a bearer token: unknown, expired or revoked → Unauthorized; suspended or retired → Forbidden.
+    /// Checks a bearer token, a `csa_` credential or a workload-identity JWT: unknown, expired or revoked →
+    /// Unauthorized; suspended or retired → Inactive.
     pub async fn authenticate_agent(&self, token: &str) -> Result<AuthenticatedAgent, AgentAuthError> {
+        if crate::domain::workload::looks_like_jwt(token) {
+            return self.authenticate_workload(token).await;
+        }
         let (id, secret) = credential::parse(token).ok_or(AgentAuthError::Unauthorized)?;
         let (stored, agent) = match self.credentials.get(id) {
             Some(hit) => hit,
@@ -343,12 +372,22 @@ impl Service {
         if agent.state != AgentState::Active {
             return Err(AgentAuthError::Inactive(agent.state));
         }
+        if agent.workload_only && valid.case_id.is_none() {
+            return Err(AgentAuthError::Refused(
+                "this agent takes workload identity only; long-lived credentials do not authenticate it".into(),
+            ));
+        }
         // Last use is shown to owners, to the minute. It goes with the intake writer's next commit: a write of
         // its own would wait for the write lock behind a whole batch (over a second, now and then, on SQLite).
         if valid.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {
             self.intake.note_use(valid.id, now);
             self.credentials.put(Credential { last_used_at: Some(now), ..valid.clone() }, agent.clone());
         }
-        Ok(AuthenticatedAgent { agent, credential: valid.id })
+        let case = valid.case_id.clone().map(|case_id| CaseBound {
+            case_id,
+            // Stored with the credential; none stored allows nothing.
+            action_types: valid.action_types.clone().unwrap_or_default(),
+        });
+        Ok(AuthenticatedAgent { agent, credential: Some(valid.id), subject: valid.subject.clone(), case })
     }
 }

@@ -5,7 +5,7 @@ use super::{Service, ServiceError};
 use crate::domain::access::{self, AuditScope};
 use crate::domain::audit::{Actor, Record};
 use crate::domain::history::{self, Filter, Reach};
-use crate::domain::{receipt, Role};
+use crate::domain::Role;
 use crate::store::{Agent, Delivery, HeldAction, HistoryQuery, Review};
 use app::history_model::HistoryFilter;
 use app::model::Viewer;
@@ -171,8 +171,8 @@ impl Service {
         let (owner_then, sponsor_then) = history::standing_at(agent.owner_id, agent.sponsor_id, &agent_events, moment);
         let receipt_valid = match (&action.receipt, action.decided_at) {
             (Some(r), Some(at)) => {
-                let key = self.receipt_key().await?;
-                Some(receipt::verify(&key.public_key(), &crate::delivery::outcome::attested(&action, at), r))
+                let keys = self.receipt_keys().await?;
+                Some(keys.verify(&crate::delivery::outcome::attested(&action, at), r))
             }
             _ => None,
         };

@@ -169,6 +169,21 @@ impl Service {
         let s = submission::parse(body).map_err(IntakeError::Invalid)?;
         let agent = &who.agent;
         let now = self.clock.now();
+        if let Some(bound) = &who.case {
+            let refusal = if bound.case_id != s.case_id {
+                Some(format!("this credential is bound to case {}, not {}", bound.case_id, s.case_id))
+            } else if !bound.action_types.contains(&s.action) {
+                let allowed: Vec<&str> = bound.action_types.iter().map(|a| a.as_str()).collect();
+                Some(format!("this credential allows {} only, not {}", allowed.join(", "), s.action.as_str()))
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                let details = json!({ "reason": reason, "case_id": s.case_id, "action_type": s.action.as_str() });
+                self.refusals.note((agent.id, agent.tenant_id), "case credential", details, now);
+                return Err(IntakeError::OutOfScope(reason));
+            }
+        }
         if let Some(reason) = agent.scope.refusal(s.action, s.amount.as_ref()) {
             let details = json!({ "reason": reason, "action_type": s.action.as_str(),
                                   "idempotency_key": s.idempotency_key,
@@ -190,13 +205,14 @@ impl Service {
             None => now + default_ttl,
         };
         let mut action = pending_action(agent, s, tier, now, expires_at);
-        action.credential_id = Some(who.credential);
+        action.credential_id = who.credential;
         let event = Event::new(Kind::HeldActionSubmitted, Actor::Agent(agent.id), format!("held_action:{}", action.id))
             .tenant(agent.tenant_id)
             .data(
                 json!({ "action_type": action.action.as_str(), "amount": action.amount.as_ref().map(|m| m.to_string()),
                           "risk_tier": tier.as_str(), "idempotency_key": action.idempotency_key,
-                          "content_hash": action.content_hash, "credential": who.credential }),
+                          "content_hash": action.content_hash, "credential": who.credential,
+                          "subject": who.subject }),
             );
         Ok(NewHeldAction { action, event })
     }

@@ -14,11 +14,13 @@ pub mod intake_limits;
 mod lifecycle;
 mod people;
 mod qa;
+mod receipts;
 mod records;
 mod refusals;
 mod review;
 mod review_facts;
 pub mod tasks;
+mod workload;
 
 use crate::delivery::webhook::Outbox;
 use crate::delivery::Change;
@@ -26,16 +28,15 @@ use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::catalog::Catalog;
 use crate::domain::checkpoint::{Checkpoint, CheckpointKey, CheckpointKeys};
 use crate::domain::clock::Clock;
-use crate::domain::receipt::ReceiptKey;
 use crate::domain::sealing::{Keyring, Purpose, SecretKey};
 use crate::domain::Invalid;
-use crate::store::{Store, StoreError};
+use crate::store::{SecretOf, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, OnceCell};
+use tokio::sync::broadcast;
 
 pub use accounts::SignInError;
-pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By};
+pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By, CaseBound};
 pub use attestation::{Evidence, TypeRecord};
 pub use export::{reference_name, Export};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
@@ -43,7 +44,9 @@ pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use lifecycle::{owner_standing, Sweep};
 pub use qa::{Disagreement, MAX_SAMPLE};
+pub use review::submitted_subject;
 pub use review::{CaseFile, DecideError};
+pub use workload::{CaseRequest, IssuerDraft};
 
 #[derive(Clone)]
 pub struct Service {
@@ -60,7 +63,8 @@ pub struct Service {
     /// Whether the store delivers changes to `changes` itself (PostgreSQL NOTIFY); else we publish.
     store_publishes: bool,
     pub outbox: Outbox,
-    receipts: Arc<OnceCell<ReceiptKey>>,
+    receipts: receipts::ReceiptCache,
+    jwks: workload::JwksCache,
     chain_checks: chain_check::ChainChecks,
     /// Seals the secrets the server keeps (webhook signing secrets, the receipt key) with a key held
     /// outside the database; set with `set_secrets`.
@@ -108,6 +112,7 @@ impl Service {
             store_publishes,
             outbox,
             receipts: Default::default(),
+            jwks: Default::default(),
             credentials: Default::default(),
             chain_checks: Default::default(),
             secrets,
@@ -164,36 +169,22 @@ impl Service {
         }
     }
 
-    /// The receipt key, made, sealed and stored (audited) on first use.
-    pub async fn receipt_key(&self) -> Result<ReceiptKey, ServiceError> {
-        let key = self
-            .receipts
-            .get_or_try_init(|| async {
-                let candidate = ReceiptKey::generate();
-                let event = Event::new(Kind::ReceiptKeyCreated, Actor::System, "receipt_key:current")
-                    .data(serde_json::json!({ "public_key": candidate.public_key() }));
-                let sealed = self.secrets.seal(&candidate.encode(), Purpose::ReceiptKey);
-                let stored = self.store.receipt_key(&sealed, event, self.clock.now()).await?;
-                let opened =
-                    self.secrets.open(&stored, Purpose::ReceiptKey).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                ReceiptKey::decode(&opened).ok_or_else(|| StoreError::Corrupt("the stored receipt key".into()))
-            })
-            .await?;
-        Ok(key.clone())
-    }
-
     /// Seals every stored secret with the current key (those sealed with a previous key, or from before
     /// sealing) and re-signs with it every checkpoint a previous key signed and still verifies, in one audited
     /// transaction; returns how many secrets were resealed and checkpoints re-signed.
     pub async fn reseal_secrets(&self) -> Result<(usize, usize), ServiceError> {
         let mut resealed = Vec::new();
-        for (agent, stored) in self.store.stored_secrets().await? {
+        for (of, stored) in self.store.stored_secrets().await? {
             if self.secrets.is_current(&stored) {
                 continue;
             }
-            let purpose = agent.as_ref().map_or(Purpose::ReceiptKey, Purpose::WebhookSecret);
+            let purpose = match &of {
+                SecretOf::Agent(id) => Purpose::WebhookSecret(id),
+                SecretOf::ReceiptKey(_) => Purpose::ReceiptKey,
+            };
             let plain = self.secrets.open(&stored, purpose).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            resealed.push((agent, self.secrets.seal(&plain, purpose)));
+            let sealed = self.secrets.seal(&plain, purpose);
+            resealed.push((of, sealed));
         }
         // A checkpoint that does not verify now is left as it is: `audit verify` keeps reporting it.
         let keys = CheckpointKeys(self.secrets.all().map(CheckpointKey::derive).collect());

@@ -47,6 +47,8 @@ pub struct CaseFile {
     pub approved_24h: (Vec<Money>, Vec<Money>),
     /// Whether the viewer may vote, and if not, why.
     pub may_decide: Result<(), Refusal>,
+    /// The workload subject that vouched for the submission, as its audit event names it.
+    pub subject: Option<String>,
 }
 
 impl Service {
@@ -82,15 +84,18 @@ impl Service {
     pub async fn case_file(&self, who: &Reviewer, id: Uuid) -> Result<CaseFile, DecideError> {
         let (action, agent) = self.visible(&principal(who), id).await?;
         let since = self.clock.now() - Duration::hours(24);
-        let (reviews, related, approved_24h) = tokio::try_join!(
+        let subject_of = format!("held_action:{id}");
+        let (reviews, related, approved_24h, events) = tokio::try_join!(
             self.store.reviews(id),
             self.store.related(action.tenant_id, &action.customer_id, agent.id, 20),
             self.store.approved_since(action.tenant_id, &action.customer_id, agent.id, since),
+            self.store.audit_about(&subject_of),
         )?;
+        let subject = submitted_subject(&events);
         let related = related.into_iter().filter(|a| a.id != id).collect();
         let standing = self.standing(&action, &[]).await?;
         let may_decide = review::may_decide(who, &facts(&action, &agent, &[], &standing));
-        Ok(CaseFile { action, agent, reviews, related, approved_24h, may_decide })
+        Ok(CaseFile { action, agent, reviews, related, approved_24h, may_decide, subject })
     }
 
     /// Opens (or renews, or takes over) the claim on a pending action; says who holds it afterwards.
@@ -364,7 +369,7 @@ impl Service {
             receipt: None,
             ..action.clone()
         };
-        outcome.receipt = self.receipt_key().await?.sign(&attested(&decided, outcome.decided_at));
+        outcome.receipt = self.sign_receipt(&attested(&decided, outcome.decided_at)).await?;
         let decided = HeldAction { receipt: Some(outcome.receipt.clone()), ..decided };
         if let Some(event) = t.events.iter_mut().find(|e| e.kind != Kind::ApprovalCounted) {
             event.data["approvals"] = json!(t.approvals);
@@ -392,4 +397,11 @@ impl Service {
             self.outbox.wake();
         }
     }
+}
+
+/// The workload subject that vouched for a submission, as its `held_action.submitted` event names it.
+pub fn submitted_subject(events: &[crate::domain::audit::Record]) -> Option<String> {
+    let submitted = events.iter().find(|e| e.kind == Kind::HeldActionSubmitted.as_str())?;
+    let data: serde_json::Value = serde_json::from_str(&submitted.data).ok()?;
+    data["subject"].as_str().map(str::to_string)
 }

@@ -21,6 +21,8 @@ mod sql_people;
 mod sql_history;
 #[macro_use]
 mod sql_insights;
+#[macro_use]
+mod sql_workload;
 mod history;
 mod insights;
 mod lifecycle;
@@ -29,6 +31,7 @@ mod reviews;
 mod rows;
 mod sessions;
 mod sqlite;
+mod workload;
 
 pub use history::{AuditQuery, HistoryQuery, HistoryStore};
 pub use insights::{DecisionCount, InsightsStore, QaSample, Tally, VoteCount};
@@ -36,10 +39,11 @@ pub use lifecycle::{Activity, LifecycleStore, PeopleStore, PersonChange, Retirem
 pub use postgres::PostgresStore;
 pub use reviews::{
     AgentGuard, Attempt, Channel, Delivery, DeliveryState, NewDelivery, Outcome, QueueQuery, Review, ReviewStore,
-    Transition,
+    SecretOf, Transition,
 };
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
+pub use workload::{Binding, WorkloadStore};
 
 use crate::domain::audit::{Event, Record};
 use crate::domain::review::Claim;
@@ -140,6 +144,10 @@ pub struct Agent {
     pub webhook_secret: Option<String>,
     pub created_at: OffsetDateTime,
     pub life: Life,
+    /// The workload subject (SPIFFE ID or OIDC `sub`) whose tokens authenticate it.
+    pub workload_subject: Option<String>,
+    /// Set by its owner: no owner-minted long-lived credentials, workload identity only.
+    pub workload_only: bool,
 }
 
 /// Where an agent is in its life, beyond its state.
@@ -170,8 +178,13 @@ pub struct Credential {
     pub expires_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
-    /// The person who issued it (`None`: an operator at the command line, or not recorded).
+    /// The person who issued it (`None`: an operator at the command line, the agent itself, or not recorded).
     pub issued_by: Option<Uuid>,
+    /// A just-in-time credential's case and action types: intake refuses it for any other.
+    pub case_id: Option<String>,
+    pub action_types: Option<Vec<ActionType>>,
+    /// The workload subject that obtained it.
+    pub subject: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,11 +233,27 @@ pub enum Submitted {
 
 /// The whole port: one object the services hold, whatever the database.
 pub trait Store:
-    Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore + InsightsStore
+    Core
+    + AgentStore
+    + HeldActionStore
+    + ReviewStore
+    + LifecycleStore
+    + PeopleStore
+    + HistoryStore
+    + InsightsStore
+    + WorkloadStore
 {
 }
 impl<T> Store for T where
-    T: Core + AgentStore + HeldActionStore + ReviewStore + LifecycleStore + PeopleStore + HistoryStore + InsightsStore
+    T: Core
+        + AgentStore
+        + HeldActionStore
+        + ReviewStore
+        + LifecycleStore
+        + PeopleStore
+        + HistoryStore
+        + InsightsStore
+        + WorkloadStore
 {
 }
 

@@ -88,6 +88,7 @@ impl PostgresStore {
 sql_store!(PostgresStore, Postgres);
 sql_insights!(PostgresStore, Postgres);
 sql_agents!(PostgresStore, Postgres);
+sql_workload!(PostgresStore, Postgres);
 sql_held_actions!(PostgresStore, Postgres);
 sql_reviews!(PostgresStore, Postgres);
 sql_apply!(PostgresStore, Postgres);

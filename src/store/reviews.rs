@@ -213,17 +213,26 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// Queues a delivery again unless it is pending (waiting or leased by a sender) or was attempted within
     /// `REDELIVER_PAUSE`; `false` when it was not moved.
     async fn redeliver(&self, id: Uuid, event: Event, at: OffsetDateTime) -> Result<bool>;
-    /// The installation's receipt key (as stored, sealed): the stored one, or `candidate` stored now with
-    /// `event` if there is none.
-    async fn receipt_key(&self, candidate: &str, event: Event, at: OffsetDateTime) -> Result<String>;
-    /// Every stored secret as stored: (agent id, webhook secret) and the receipt key (`None` for the id).
-    async fn stored_secrets(&self) -> Result<Vec<(Option<Uuid>, String)>>;
+    /// The installation's receipt keys as stored (sealed), newest first: the stored ones, or `candidate`
+    /// stored now with `event` if there are none.
+    async fn receipt_keys(&self, candidate: &str, event: Event, at: OffsetDateTime) -> Result<Vec<String>>;
+    /// Adds a receipt key (sealed) that signs from now on, with `event`.
+    async fn add_receipt_key(&self, id: &str, sealed: &str, event: Event, at: OffsetDateTime) -> Result<()>;
+    /// Every stored secret as stored: agents' webhook secrets and the receipt keys.
+    async fn stored_secrets(&self) -> Result<Vec<(SecretOf, String)>>;
     /// Replaces stored secrets with their resealed forms, with `event`, in one transaction.
     async fn reseal_secrets(
         &self,
-        resealed: Vec<(Option<Uuid>, String)>,
+        resealed: Vec<(SecretOf, String)>,
         resigned: Vec<crate::domain::checkpoint::Checkpoint>,
         event: Event,
         at: OffsetDateTime,
     ) -> Result<()>;
+}
+
+/// Whose stored secret: an agent's webhook secret, or a receipt key (by its row id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretOf {
+    Agent(Uuid),
+    ReceiptKey(String),
 }

@@ -118,6 +118,8 @@ pub struct AgentRow {
     pub orphaned_at: Option<OffsetDateTime>,
     pub registered_by: Option<Uuid>,
     pub scope_changed_by: Option<Uuid>,
+    pub workload_subject: Option<String>,
+    pub workload_only: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -172,6 +174,8 @@ impl AgentRow {
                 registered_by: self.registered_by,
                 scope_changed_by: self.scope_changed_by,
             },
+            workload_subject: self.workload_subject,
+            workload_only: self.workload_only,
         })
     }
 }
@@ -187,11 +191,22 @@ pub struct CredentialRow {
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
     pub issued_by: Option<Uuid>,
+    pub case_id: Option<String>,
+    pub action_types: Option<String>,
+    pub subject: Option<String>,
 }
 
 impl From<CredentialRow> for Credential {
     fn from(r: CredentialRow) -> Self {
+        // Written from `ActionType`s; a name this build does not know allows nothing rather than everything.
+        let action_types = r.action_types.map(|text| {
+            let names: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
+            names.iter().filter_map(|n| ActionType::parse(n)).collect()
+        });
         Credential {
+            case_id: r.case_id,
+            action_types,
+            subject: r.subject,
             id: r.id,
             agent_id: r.agent_id,
             prefix: r.prefix,
@@ -411,5 +426,32 @@ impl TryFrom<ChainCheckRow> for crate::domain::chain_check::ChainCheck {
             counts,
             checkpoints_agreed: 0,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IssuerRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: Option<String>,
+    pub jwks: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<Uuid>,
+}
+
+impl From<IssuerRow> for crate::domain::workload::Issuer {
+    fn from(r: IssuerRow) -> Self {
+        crate::domain::workload::Issuer {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            issuer: r.issuer,
+            audience: r.audience,
+            jwks_url: r.jwks_url,
+            jwks: r.jwks,
+            created_at: r.created_at,
+            created_by: r.created_by,
+        }
     }
 }

@@ -132,8 +132,8 @@ macro_rules! sql_agents {
             ) -> crate::store::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO agent_credentials (id, agent_id, prefix, secret_hash, created_at, expires_at, issued_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO agent_credentials (id, agent_id, prefix, secret_hash, created_at, expires_at, issued_by, \
+                     case_id, action_types, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(credential.id)
                 .bind(credential.agent_id)
@@ -142,6 +142,11 @@ macro_rules! sql_agents {
                 .bind(credential.created_at)
                 .bind(credential.expires_at)
                 .bind(credential.issued_by)
+                .bind(&credential.case_id)
+                .bind(credential.action_types.as_ref().map(|types| {
+                    serde_json::json!(types.iter().map(|t| t.as_str()).collect::<Vec<_>>()).to_string()
+                }))
+                .bind(&credential.subject)
                 .execute(&mut *tx)
                 .await?;
                 append_in(&mut tx, &event, credential.created_at).await?;

@@ -187,7 +187,7 @@ macro_rules! sql_history {
 
             async fn last_chain_check(&self) -> __Result<Option<crate::domain::chain_check::ChainCheck>> {
                 let row: Option<crate::store::rows::ChainCheckRow> =
-                    sqlx::query_as("SELECT * FROM chain_checks ORDER BY id DESC LIMIT 1")
+                    sqlx::query_as("SELECT * FROM chain_checks ORDER BY finished_at DESC, id DESC LIMIT 1")
                         .fetch_optional(&self.pool)
                         .await?;
                 row.map(TryInto::try_into).transpose()

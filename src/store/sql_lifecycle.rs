@@ -110,6 +110,17 @@ macro_rules! sql_lifecycle {
                     return Ok(None);
                 }
                 let mut events = vec![change.event.clone()];
+                if change.to == AgentState::Suspended {
+                    // A case credential ends with its task; resuming the agent does not bring it back.
+                    sqlx::query(
+                        "UPDATE agent_credentials SET revoked_at = $1 \
+                         WHERE agent_id = $2 AND case_id IS NOT NULL AND revoked_at IS NULL",
+                    )
+                    .bind(at)
+                    .bind(change.agent)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let changes = if change.to == AgentState::Retired {
                     sqlx::query("UPDATE agent_credentials SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
                         .bind(at)

@@ -315,14 +315,16 @@ macro_rules! sql_reviews {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn receipt_key(&self, candidate: &str, event: __Event, at: OffsetDateTime) -> __Result<String> {
-                let stored = || sqlx::query_as::<_, (String,)>("SELECT secret FROM receipt_keys WHERE id = 'current'");
-                if let Some((secret,)) = stored().fetch_optional(&self.pool).await? {
-                    return Ok(secret);
+            async fn receipt_keys(&self, candidate: &str, event: __Event, at: OffsetDateTime) -> __Result<Vec<String>> {
+                let stored = || sqlx::query_scalar::<_, String>("SELECT secret FROM receipt_keys ORDER BY position DESC");
+                let found = stored().fetch_all(&self.pool).await?;
+                if !found.is_empty() {
+                    return Ok(found);
                 }
                 let mut tx = self.begin_write().await?;
                 let made = sqlx::query(
-                    "INSERT INTO receipt_keys (id, secret, created_at) VALUES ('current', $1, $2) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO receipt_keys (id, secret, created_at, position) VALUES ('current', $1, $2, 0) \
+                     ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(candidate)
                 .bind(at)
@@ -331,35 +333,55 @@ macro_rules! sql_reviews {
                 if made.rows_affected() == 1 {
                     append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
                 }
-                let (secret,) = stored().fetch_one(&mut *tx).await?;
+                let found = stored().fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(secret)
+                Ok(found)
             }
 
-            async fn stored_secrets(&self) -> __Result<Vec<(Option<Uuid>, String)>> {
+            async fn add_receipt_key(&self, id: &str, sealed: &str, event: __Event, at: OffsetDateTime) -> __Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO receipt_keys (id, secret, created_at, position) \
+                     SELECT $1, $2, $3, COALESCE(MAX(position), -1) + 1 FROM receipt_keys",
+                )
+                .bind(id)
+                .bind(sealed)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                append_all_in(&mut tx, std::slice::from_ref(&event), at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn stored_secrets(&self) -> __Result<Vec<(crate::store::SecretOf, String)>> {
+                use crate::store::SecretOf;
                 let agents: Vec<(Uuid, String)> =
                     sqlx::query_as("SELECT id, webhook_secret FROM agents WHERE webhook_secret IS NOT NULL")
                         .fetch_all(&self.pool)
                         .await?;
-                let receipt: Option<(String,)> = sqlx::query_as("SELECT secret FROM receipt_keys WHERE id = 'current'")
-                    .fetch_optional(&self.pool)
-                    .await?;
-                let agents = agents.into_iter().map(|(id, secret)| (Some(id), secret));
-                Ok(agents.chain(receipt.map(|(secret,)| (None, secret))).collect())
+                let receipts: Vec<(String, String)> =
+                    sqlx::query_as("SELECT id, secret FROM receipt_keys").fetch_all(&self.pool).await?;
+                let agents = agents.into_iter().map(|(id, secret)| (SecretOf::Agent(id), secret));
+                Ok(agents.chain(receipts.into_iter().map(|(id, secret)| (SecretOf::ReceiptKey(id), secret))).collect())
             }
 
             async fn reseal_secrets(
                 &self,
-                resealed: Vec<(Option<Uuid>, String)>,
+                resealed: Vec<(crate::store::SecretOf, String)>,
                 resigned: Vec<crate::domain::checkpoint::Checkpoint>,
                 event: __Event,
                 at: OffsetDateTime,
             ) -> __Result<()> {
                 let mut tx = self.begin_write().await?;
-                for (agent, secret) in &resealed {
-                    let update = match agent {
-                        Some(id) => sqlx::query("UPDATE agents SET webhook_secret = $1 WHERE id = $2").bind(secret).bind(*id),
-                        None => sqlx::query("UPDATE receipt_keys SET secret = $1 WHERE id = 'current'").bind(secret),
+                for (of, secret) in &resealed {
+                    let update = match of {
+                        crate::store::SecretOf::Agent(id) => {
+                            sqlx::query("UPDATE agents SET webhook_secret = $1 WHERE id = $2").bind(secret).bind(*id)
+                        }
+                        crate::store::SecretOf::ReceiptKey(id) => {
+                            sqlx::query("UPDATE receipt_keys SET secret = $1 WHERE id = $2").bind(secret).bind(id)
+                        }
                     };
                     update.execute(&mut *tx).await?;
                 }

@@ -111,6 +111,7 @@ impl SqliteStore {
 sql_store!(SqliteStore, Sqlite);
 sql_insights!(SqliteStore, Sqlite);
 sql_agents!(SqliteStore, Sqlite);
+sql_workload!(SqliteStore, Sqlite);
 sql_held_actions!(SqliteStore, Sqlite);
 sql_reviews!(SqliteStore, Sqlite);
 sql_apply!(SqliteStore, Sqlite);

@@ -3,13 +3,15 @@
 
 use super::console::{hide, ConsoleService};
 use crate::domain::access::{Authority, Principal};
+use crate::domain::workload::Issuer;
 use crate::domain::{credential, AgentState, Role};
-use crate::service::{AgentChanges, AgentDraft, By};
+use crate::service::{AgentChanges, AgentDraft, By, IssuerDraft};
 use crate::store::{Agent, Credential, Delivery, DeliveryState, User};
 use app::error::AppError;
-use app::lifecycle_model::{AgentsOverview, RetirementView};
+use app::lifecycle_model::{AgentsOverview, IssuerForm, IssuerView, RetirementView};
 use app::model::{
-    AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
+    AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CaseCredentialView, CreatedAgent, CredentialView,
+    MintedCredential, Viewer,
 };
 use app::review_model::DeliveryView;
 use app::services::AgentConsole;
@@ -158,7 +160,9 @@ impl AgentConsole for ConsoleService {
         let mut owners: Vec<String> =
             people.values().filter(|u| u.roles.contains(&Role::Owner)).map(|u| u.email.clone()).collect();
         owners.sort();
-        Ok(AgentsOverview { agents: summaries, incoming, is_admin: who.roles.contains(&Role::Admin), owners })
+        let issuers = self.0.issuers_for(By::Person(&who), &who.tenants).await.map_err(hide)?;
+        let issuers = issuers.iter().map(|i| issuer_view(i, &tenants)).collect();
+        Ok(AgentsOverview { agents: summaries, incoming, is_admin: who.roles.contains(&Role::Admin), owners, issuers })
     }
 
     async fn agent(&self, viewer: &Viewer, agent: &str) -> Result<AgentDetail, AppError> {
@@ -179,7 +183,14 @@ impl AgentConsole for ConsoleService {
             owner_email: summary.owner.clone(),
             sponsor: summary.sponsor.clone(),
             webhook_url: agent.webhook_url.clone(),
-            credentials: credentials.iter().map(|c| credential_view(c, now)).collect(),
+            credentials: credentials.iter().filter(|c| c.case_id.is_none()).map(|c| credential_view(c, now)).collect(),
+            case_credentials: credentials
+                .iter()
+                .filter(|c| c.case_id.is_some() && c.revoked_at.is_none() && now < c.expires_at)
+                .map(case_credential_view)
+                .collect(),
+            workload_subject: agent.workload_subject.clone(),
+            workload_only: agent.workload_only,
             deliveries: deliveries.iter().map(delivery_view).collect(),
             may_edit: manages && agent.state != AgentState::Retired,
             may_widen: authority == Some(Authority::Admin),
@@ -270,5 +281,50 @@ impl AgentConsole for ConsoleService {
     async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError> {
         let who = principal(viewer)?;
         self.0.redeliver(By::Person(&who), id(delivery)?).await.map_err(hide)
+    }
+
+    async fn bind(&self, viewer: &Viewer, agent: &str, subject: &str, workload_only: bool) -> Result<(), AppError> {
+        let who = principal(viewer)?;
+        self.0.bind_agent(By::Person(&who), id(agent)?, Some(subject), workload_only).await.map_err(hide)?;
+        Ok(())
+    }
+
+    async fn add_issuer(&self, viewer: &Viewer, form: IssuerForm) -> Result<(), AppError> {
+        let who = principal(viewer)?;
+        let draft = IssuerDraft {
+            tenant: form.tenant,
+            issuer: form.issuer,
+            audience: form.audience,
+            jwks_url: Some(form.jwks_url),
+            jwks: Some(form.jwks),
+        };
+        self.0.add_issuer(By::Person(&who), draft).await.map_err(hide)?;
+        Ok(())
+    }
+}
+
+fn issuer_view(i: &Issuer, tenants: &HashMap<Uuid, String>) -> IssuerView {
+    let keys = match (&i.jwks_url, &i.jwks) {
+        (Some(url), _) => url.clone(),
+        (None, Some(_)) => "pasted JWKS".into(),
+        (None, None) => "none".into(),
+    };
+    IssuerView {
+        tenant: tenants.get(&i.tenant_id).cloned().unwrap_or_default(),
+        issuer: i.issuer.clone(),
+        audience: i.audience.clone(),
+        keys,
+        added_at: when(i.created_at),
+    }
+}
+
+fn case_credential_view(c: &Credential) -> CaseCredentialView {
+    let types = c.action_types.iter().flatten().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+    CaseCredentialView {
+        prefix: c.prefix.clone(),
+        case_id: c.case_id.clone().unwrap_or_default(),
+        action_types: types,
+        subject: c.subject.clone(),
+        expires_at: when(c.expires_at),
     }
 }

@@ -127,6 +127,7 @@ pub fn build(
             purpose: agent.purpose.clone(),
             state: agent.state,
             beyond_scope,
+            subject: file.subject.clone(),
         },
         related: file
             .related

@@ -110,6 +110,7 @@ impl HistoryConsole for ConsoleService {
             related: Vec::new(),
             approved_24h: (Vec::new(), Vec::new()),
             may_decide: Ok(()),
+            subject: crate::service::submitted_subject(&file.events),
         };
         let nobody = Reviewer { user: Uuid::nil(), roles: Vec::new(), tenants: Vec::new(), stepped_up_at: None };
         let mut case = super::case_view::build(&case_file, &nobody, &names, viewer, self.0.clock.now());

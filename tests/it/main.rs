@@ -26,3 +26,4 @@ mod secrets;
 mod sessions;
 mod store;
 mod webhooks;
+mod workload;

@@ -4,7 +4,6 @@
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
 use countersign::domain::clock::Clock;
-use countersign::domain::receipt;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::scope::Money;
 use countersign::domain::{HeldStatus, Role};
@@ -87,24 +86,24 @@ async fn a_high_action_needs_one_approval_and_the_agent_learns_it(backend: Backe
     let d = &seen["decision"];
     assert_eq!((d["outcome"].as_str(), d["approvals"].as_i64()), (Some("approved"), Some(1)));
     assert_eq!(d["approved_amount"], json!({ "value": "100.00", "currency": "EUR" }));
-    // The receipt verifies with the published key and attests exactly this outcome.
-    let key: Value = reqwest::get(s.app.url("/api/v1/receipt-key")).await.expect("key").json().await.expect("json");
-    let decided_at = time::OffsetDateTime::parse(
-        d["decided_at"].as_str().expect("at"),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .expect("rfc3339");
-    let attested = receipt::Attested {
-        id,
-        status: "approved",
-        approvals: 1,
-        approved_amount: Some("100.00 EUR".into()),
-        decided_at,
-        content_hash: &after.content_hash,
-        reason: None,
-    };
-    let public = key["public_key"].as_str().expect("public key");
-    assert!(receipt::verify(public, &attested, d["receipt"].as_str().expect("receipt")));
+    // The receipt is a JWS that a stock JOSE library verifies with the published JWKS, attesting exactly this.
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        reqwest::get(s.app.url("/.well-known/jwks.json")).await.expect("jwks").json().await.expect("json");
+    let token = d["receipt"].as_str().expect("receipt");
+    let kid = jsonwebtoken::decode_header(token).expect("header").kid.expect("kid");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).expect("published")).expect("key");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    let claims: Value = jsonwebtoken::decode(token, &key, &validation).expect("verifies").claims;
+    assert_eq!(claims["sub"], id.to_string());
+    assert_eq!((claims["status"].as_str(), claims["approvals"].as_i64()), (Some("approved"), Some(1)));
+    assert_eq!(
+        (claims["approved_amount"].as_str(), claims["decided_at"].as_str()),
+        (Some("100.00 EUR"), d["decided_at"].as_str())
+    );
+    assert_eq!(claims["content_hash"], after.content_hash);
+    let current: Value = reqwest::get(s.app.url("/api/v1/receipt-key")).await.expect("key").json().await.expect("json");
+    assert_eq!(current["kid"], kid, "the current key signed it");
     // A widening is refused and a second vote meets the outcome.
     let late = s.app.service.decide(&s.ben, id, approve()).await;
     assert!(matches!(late, Err(DecideError::AlreadyDecided { status: "approved", .. })), "{late:?}");

@@ -72,7 +72,7 @@ async fn stored_secrets_are_sealed_and_rotate_to_a_new_key(backend: Backend) {
     assert!(stored.iter().all(|(_, s)| s.starts_with("sealed.v1.") && !s.contains("whsec_plain")), "{stored:?}");
     let resealed = app.audit_kinds().await.iter().filter(|k| *k == "secrets.resealed").count();
     assert_eq!(resealed, 2, "each rotation is audited");
-    assert!(stored.iter().any(|(id, _)| *id == Some(agent.id)));
+    assert!(stored.iter().any(|(of, _)| *of == countersign::store::SecretOf::Agent(agent.id)));
     app.stop().await;
 }
 

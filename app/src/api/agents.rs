@@ -65,3 +65,22 @@ pub async fn revoke_credential(credential: String) -> Result<(), AppError> {
 pub async fn redeliver(delivery: String) -> Result<(), AppError> {
     answer(async { agent_console()?.redeliver(&require_viewer()?, &delivery).await }).await
 }
+
+/// `workload_only` is the checkbox: present ("on") or absent.
+#[server(endpoint = "agents/bind")]
+pub async fn bind_agent(agent: String, subject: String, workload_only: Option<String>) -> Result<(), AppError> {
+    let only = workload_only.is_some_and(|v| !v.is_empty());
+    answer(async { agent_console()?.bind(&require_viewer()?, &agent, &subject, only).await }).await
+}
+
+#[server(endpoint = "agents/issuers/add")]
+pub async fn add_issuer(
+    tenant: String,
+    issuer: String,
+    audience: String,
+    jwks_url: String,
+    jwks: String,
+) -> Result<(), AppError> {
+    let form = crate::lifecycle_model::IssuerForm { tenant, issuer, audience, jwks_url, jwks };
+    answer(async { agent_console()?.add_issuer(&require_viewer()?, form).await }).await
+}

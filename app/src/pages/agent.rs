@@ -1,10 +1,11 @@
 //! One agent: what it is, what it may request, and its credentials.
 
 use super::agent_life::{LifeActions, LifeBanner, Lifecycle, Ownership, Timeline};
+use super::agent_workload::WorkloadIdentity;
 use super::agents::scope_text;
 use super::deliveries::Deliveries;
 use super::Problem;
-use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
+use crate::api::agents::{get_agent, BindAgent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
 use crate::model::{AgentDetail, AgentState, CredentialView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,12 +19,13 @@ pub fn AgentPage() -> impl IntoView {
     let mint = ServerAction::<MintCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
     let redeliver = ServerAction::<Redeliver>::new();
+    let bind = ServerAction::<BindAgent>::new();
     let life = LifeActions::new();
     // Re-read the agent whenever one of its actions completes.
     let detail = Resource::new(
         move || {
             let versions = (update.version().get(), mint.version().get(), revoke.version().get(), life.version());
-            (id(), versions, redeliver.version().get())
+            (id(), versions, (redeliver.version().get(), bind.version().get()))
         },
         |(id, ..)| get_agent(id),
     );
@@ -32,7 +34,7 @@ pub fn AgentPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver life/> }.into_any(),
+                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver bind life/> }.into_any(),
                     Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -47,9 +49,11 @@ fn Agent(
     mint: ServerAction<MintCredential>,
     revoke: ServerAction<RevokeCredential>,
     redeliver: ServerAction<Redeliver>,
+    bind: ServerAction<BindAgent>,
     life: LifeActions,
 ) -> impl IntoView {
     let a = detail.agent.clone();
+    let workload_agent = a.id.clone();
     let manage = detail.may_edit;
     let allowances_text = a
         .allowances
@@ -119,6 +123,8 @@ fn Agent(
         {manage.then(|| view! { <Lifecycle detail=detail.clone() actions=life/> })}
         {(a.state != AgentState::Retired).then(|| view! { <Ownership detail=detail.clone() actions=life/> })}
         <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke manage/>
+        <WorkloadIdentity agent=workload_agent subject=detail.workload_subject.clone() only=detail.workload_only
+            case_credentials=detail.case_credentials.clone() manage bind/>
         {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone() redeliver/> })}
         <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status reviewable=manage/>
     }

@@ -1,7 +1,8 @@
 //! The agent list and the form that registers an agent.
 
+use super::issuers::Issuers;
 use super::Problem;
-use crate::api::agents::{list_agents, load_agent_form, CreateAgent};
+use crate::api::agents::{list_agents, load_agent_form, AddIssuer, CreateAgent};
 use crate::api::lifecycle::AnswerHandover;
 use crate::lifecycle_model::AgentsOverview;
 use crate::model::{AgentState, AgentSummary, AllowanceView, Role, Viewer};
@@ -27,10 +28,12 @@ pub fn scope_text(allowances: &[AllowanceView]) -> String {
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     let answer = ServerAction::<AnswerHandover>::new();
-    let agents = Resource::new(move || answer.version().get(), |_| list_agents());
+    let add_issuer = ServerAction::<AddIssuer>::new();
+    let agents = Resource::new(move || (answer.version().get(), add_issuer.version().get()), |_| list_agents());
     let viewer = expect_context::<super::ViewerResource>();
     let is_admin =
         move || viewer.get().and_then(|v| v.ok()).flatten().is_some_and(|v: Viewer| v.roles.contains(&Role::Admin));
+    let tenants = move || viewer.get().and_then(|v| v.ok()).flatten().map(|v: Viewer| v.tenants).unwrap_or_default();
     let query = use_query_map();
     let filter = move || AgentFilter::from_query(&query.read());
     view! {
@@ -46,7 +49,12 @@ pub fn AgentsPage() -> impl IntoView {
                 match agents.await {
                     Ok(overview) => {
                         let filter = filter();
-                        view! { <Attention overview=overview.clone() answer/> <AgentList overview filter/> }.into_any()
+                        let (issuers, admin) = (overview.issuers.clone(), overview.is_admin);
+                        view! {
+                            <Attention overview=overview.clone() answer/>
+                            <AgentList overview filter/>
+                            <Issuers issuers tenants=tenants() is_admin=admin add=add_issuer/>
+                        }.into_any()
                     }
                     Err(e) => view! { <Problem error=e/> }.into_any(),
                 }

@@ -335,6 +335,8 @@ pub(super) fn AgentPanel(case: CaseView) -> impl IntoView {
             <dl class="facts">
                 <dt>"Name"</dt><dd>{a.name.clone()}</dd>
                 <dt>"Owner"</dt><dd>{a.owner.clone()}</dd>
+                <dt>"Submitted as"</dt>
+                <dd class="mono">{a.subject.clone().unwrap_or_else(|| "an owner-minted credential".into())}</dd>
                 <dt>"State"</dt><dd>{a.state.as_str()}</dd>
                 <dt>"Purpose"</dt><dd>{a.purpose.clone()}</dd>
                 <dt>"Scope"</dt>
