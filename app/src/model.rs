@@ -316,17 +316,16 @@ pub struct CredentialView {
     pub revoked_at: Option<String>,
     /// "active", "expired" or "revoked", said in words.
     pub status: String,
+    /// A just-in-time credential's case and action types, and the workload subject that obtained it
+    /// ("CS-8812: refund, by spiffe://…"); `None` for one its owner minted.
+    pub case: Option<String>,
 }
 
-/// A live just-in-time credential: bound to one case, obtained by the agent itself.
+/// An agent's workload identity as its owner sets it: the subject (empty unbinds) and "workload identity only".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseCredentialView {
-    pub prefix: String,
-    pub case_id: String,
-    pub action_types: String,
-    /// The workload subject that obtained it.
-    pub subject: Option<String>,
-    pub expires_at: String,
+pub struct WorkloadForm {
+    pub subject: String,
+    pub only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,7 +334,6 @@ pub struct AgentDetail {
     /// The workload subject whose tokens authenticate it, and whether only they do.
     pub workload_subject: Option<String>,
     pub workload_only: bool,
-    pub case_credentials: Vec<CaseCredentialView>,
     pub owner_email: String,
     pub sponsor: Option<String>,
     pub webhook_url: Option<String>,

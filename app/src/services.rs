@@ -54,13 +54,12 @@ pub trait AgentConsole: Send + Sync + 'static {
         purpose: String,
         allowances: String,
         webhook_url: String,
+        identity: Option<crate::model::WorkloadForm>,
     ) -> Result<(), AppError>;
     async fn mint_credential(&self, viewer: &Viewer, agent: &str, ttl: &str) -> Result<MintedCredential, AppError>;
     async fn revoke_credential(&self, viewer: &Viewer, credential: &str) -> Result<(), AppError>;
     /// Queues a webhook message again (owners and admins of its agent).
     async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError>;
-    /// Binds the agent to a workload subject (empty: unbinds) and sets "workload identity only".
-    async fn bind(&self, viewer: &Viewer, agent: &str, subject: &str, workload_only: bool) -> Result<(), AppError>;
     /// Registers an issuer a tenant trusts (admins): its JWKS URL or a pasted JWKS.
     async fn add_issuer(&self, viewer: &Viewer, issuer: crate::lifecycle_model::IssuerForm) -> Result<(), AppError>;
 }

@@ -30,8 +30,8 @@ test("an admin trusts an issuer, an owner binds an agent, and a workload token's
   await owner.getByRole("link", { name: "billing-assistant" }).click();
   await hydrated(owner);
   await owner.getByLabel("Workload subject (SPIFFE ID or OIDC sub)").fill(SUBJECT);
-  await owner.getByRole("button", { name: "Save workload identity" }).click();
-  await expect(owner.getByText("Workload identity saved.")).toBeVisible();
+  await owner.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(owner.getByText("Saved.")).toBeVisible();
   await expect(owner.locator("dd", { hasText: SUBJECT })).toBeVisible();
   await owner.screenshot({ path: "test-results/workload.png", fullPage: true });
 

@@ -90,6 +90,8 @@ pub async fn issue(
     params(("case_id" = String, Path, description = "The case id")),
     responses(
         (status = 200, description = "Closed", body = CaseClosed),
+        (status = 400, description = "A malformed case id in the path", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent suspended or retired", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or expired token or credential", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A case credential closing another case", body = Problem, content_type = "application/problem+json"),
     ),

@@ -127,8 +127,16 @@ pub async fn receipt_key(State(state): State<AppState>) -> Result<Json<ReceiptKe
     }))
 }
 
+/// A JWK Set (RFC 7517).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct JwksDoc {
+    /// Ed25519 public keys (`kty` OKP, `crv` Ed25519, `x`, `kid`, `alg` EdDSA, `use` sig).
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Value>,
+}
+
 /// Every receipt key as a JWK Set: the newest signs; older keys stay so old receipts still verify.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "held actions", responses((status = 200, description = "A JWK Set (RFC 7517)")))]
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "held actions", responses((status = 200, body = JwksDoc)))]
 pub async fn jwks(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let keys = state.service.receipt_keys().await.map_err(crate::service::IntakeError::from)?;
     Ok(Json(keys.jwks()))

@@ -262,7 +262,7 @@ impl Modify for BearerCredential {
     info(title = "Countersign agent API", description = "Submit held actions and learn their outcome."),
     paths(held_actions::submit, held_actions::read, held_actions::withdraw, held_actions::receipt_key, held_actions::jwks,
         super::credentials::issue, super::credentials::close),
-    components(schemas(SubmissionDoc, Problem, HeldActionStatus, Decision, Amount, held_actions::ReceiptKeyDoc,
+    components(schemas(SubmissionDoc, Problem, HeldActionStatus, Decision, Amount, held_actions::ReceiptKeyDoc, held_actions::JwksDoc,
         super::credentials::CaseCredentialRequest, super::credentials::CaseCredential, super::credentials::CaseClosed)),
     modifiers(&BearerCredential)
 )]

@@ -48,6 +48,9 @@ pub struct Facts<'a> {
     pub issuer: Option<Uuid>,
     pub registered_by: Option<Uuid>,
     pub scope_changed_by: Option<Uuid>,
+    /// Who registered the issuers that vouch for the agent's workload identity: whoever holds such an
+    /// issuer's key could have produced a request that no owner-minted credential submitted.
+    pub vouched_by: &'a [Uuid],
     /// The credential that submitted it has been revoked since.
     pub credential_revoked: bool,
     /// Why the action falls outside the agent's scope as it is *now* (an owner may have narrowed it).
@@ -68,6 +71,7 @@ impl Facts<'_> {
     /// Whether `user` could have produced this request: they hold authority over what the agent may ask.
     fn produced(&self, user: Uuid) -> bool {
         [self.issuer, self.registered_by, self.scope_changed_by].contains(&Some(user))
+            || self.vouched_by.contains(&user)
     }
 }
 
@@ -97,6 +101,11 @@ pub enum Refusal {
         "you issued the credential this action was submitted with: separation of duties says someone else decides it"
     )]
     IssuedCredential,
+    #[error(
+        "you registered the identity provider that vouched for this agent: separation of duties says someone else \
+         decides its actions"
+    )]
+    TrustedIssuer,
     #[error("you registered this agent: separation of duties says someone else decides its actions")]
     RegisteredAgent,
     #[error("you last changed this agent's scope: separation of duties says someone else decides its actions")]
@@ -145,6 +154,9 @@ pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
     }
     if facts.issuer == Some(who.user) {
         return Err(Refusal::IssuedCredential);
+    }
+    if facts.vouched_by.contains(&who.user) {
+        return Err(Refusal::TrustedIssuer);
     }
     if facts.registered_by == Some(who.user) {
         return Err(Refusal::RegisteredAgent);

@@ -30,6 +30,7 @@ fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, O
         issuer: None,
         registered_by: None,
         scope_changed_by: None,
+        vouched_by: &[],
         credential_revoked: false,
         out_of_scope: None,
         lapsed: &[],

@@ -13,6 +13,7 @@ use uuid::Uuid;
 #[derive(Debug, Default)]
 pub(super) struct Standing {
     issuer: Option<Uuid>,
+    vouched_by: Vec<Uuid>,
     credential_revoked: bool,
     lapsed: Vec<Uuid>,
 }
@@ -38,7 +39,15 @@ impl Service {
                 lapsed.push(*user);
             }
         }
+        // Not submitted with an owner-minted credential: a workload token (or a case credential one obtained).
+        let vouched_by = if credential.as_ref().is_none_or(|c| c.case_id.is_some()) {
+            let issuers = self.store.issuers(&[action.tenant_id]).await?;
+            issuers.into_iter().filter_map(|i| i.created_by).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Standing {
+            vouched_by,
             issuer: credential.as_ref().and_then(|c| c.issued_by),
             credential_revoked: credential.is_some_and(|c| c.revoked_at.is_some()),
             lapsed,
@@ -69,6 +78,7 @@ pub(super) fn facts<'a>(
         issuer: standing.issuer,
         registered_by: agent.life.registered_by,
         scope_changed_by: agent.life.scope_changed_by,
+        vouched_by: &standing.vouched_by,
         credential_revoked: standing.credential_revoked,
         out_of_scope: agent.scope.refusal(action.action, action.amount.as_ref()),
         lapsed: &standing.lapsed,

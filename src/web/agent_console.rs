@@ -10,8 +10,8 @@ use crate::store::{Agent, Credential, Delivery, DeliveryState, User};
 use app::error::AppError;
 use app::lifecycle_model::{AgentsOverview, IssuerForm, IssuerView, RetirementView};
 use app::model::{
-    AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CaseCredentialView, CreatedAgent, CredentialView,
-    MintedCredential, Viewer,
+    AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
+    WorkloadForm,
 };
 use app::review_model::DeliveryView;
 use app::services::AgentConsole;
@@ -77,6 +77,11 @@ fn credential_view(c: &Credential, now: OffsetDateTime) -> CredentialView {
         last_used_at: c.last_used_at.map(when),
         revoked_at: c.revoked_at.map(when),
         status: status.into(),
+        case: c.case_id.as_ref().map(|case| {
+            let types = c.action_types.iter().flatten().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+            let by = c.subject.as_ref().map(|s| format!(", by {s}")).unwrap_or_default();
+            format!("{case}: {types}{by}")
+        }),
     }
 }
 
@@ -183,12 +188,7 @@ impl AgentConsole for ConsoleService {
             owner_email: summary.owner.clone(),
             sponsor: summary.sponsor.clone(),
             webhook_url: agent.webhook_url.clone(),
-            credentials: credentials.iter().filter(|c| c.case_id.is_none()).map(|c| credential_view(c, now)).collect(),
-            case_credentials: credentials
-                .iter()
-                .filter(|c| c.case_id.is_some() && c.revoked_at.is_none() && now < c.expires_at)
-                .map(case_credential_view)
-                .collect(),
+            credentials: credentials.iter().map(|c| credential_view(c, now)).collect(),
             workload_subject: agent.workload_subject.clone(),
             workload_only: agent.workload_only,
             deliveries: deliveries.iter().map(delivery_view).collect(),
@@ -258,11 +258,20 @@ impl AgentConsole for ConsoleService {
         purpose: String,
         allowances: String,
         webhook_url: String,
+        identity: Option<WorkloadForm>,
     ) -> Result<(), AppError> {
-        let who = principal(viewer)?;
+        let (who, agent) = (principal(viewer)?, id(agent)?);
+        let wanted = identity.map(|i| (Some(i.subject.trim().to_string()).filter(|s| !s.is_empty()), i.only));
+        // A subject that can never bind is refused before anything changes.
+        if let Some((Some(subject), _)) = &wanted {
+            crate::domain::workload::subject(subject).map_err(|e| AppError::Invalid(e.0))?;
+        }
         let changes =
             AgentChanges { purpose, allowances: allowance_lines(&allowances), webhook_url: Some(webhook_url) };
-        self.0.update_agent(By::Person(&who), id(agent)?, changes).await.map_err(hide)?;
+        let updated = self.0.update_agent(By::Person(&who), agent, changes).await.map_err(hide)?;
+        if let Some((subject, only)) = wanted.filter(|w| *w != (updated.workload_subject, updated.workload_only)) {
+            self.0.bind_agent(By::Person(&who), agent, subject.as_deref(), only).await.map_err(hide)?;
+        }
         Ok(())
     }
 
@@ -281,12 +290,6 @@ impl AgentConsole for ConsoleService {
     async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError> {
         let who = principal(viewer)?;
         self.0.redeliver(By::Person(&who), id(delivery)?).await.map_err(hide)
-    }
-
-    async fn bind(&self, viewer: &Viewer, agent: &str, subject: &str, workload_only: bool) -> Result<(), AppError> {
-        let who = principal(viewer)?;
-        self.0.bind_agent(By::Person(&who), id(agent)?, Some(subject), workload_only).await.map_err(hide)?;
-        Ok(())
     }
 
     async fn add_issuer(&self, viewer: &Viewer, form: IssuerForm) -> Result<(), AppError> {
@@ -315,16 +318,5 @@ fn issuer_view(i: &Issuer, tenants: &HashMap<Uuid, String>) -> IssuerView {
         audience: i.audience.clone(),
         keys,
         added_at: when(i.created_at),
-    }
-}
-
-fn case_credential_view(c: &Credential) -> CaseCredentialView {
-    let types = c.action_types.iter().flatten().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
-    CaseCredentialView {
-        prefix: c.prefix.clone(),
-        case_id: c.case_id.clone().unwrap_or_default(),
-        action_types: types,
-        subject: c.subject.clone(),
-        expires_at: when(c.expires_at),
     }
 }

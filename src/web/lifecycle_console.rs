@@ -155,6 +155,8 @@ fn entry(r: &Record, people: &HashMap<Uuid, User>) -> Option<TimelineEntry> {
         "agent.handover_withdrawn" => "Hand-over withdrawn",
         "agent.handover_lapsed" => "Hand-over lapsed",
         "held_action.refused" => "Submission refused",
+        "agent.bound" => "Workload identity changed",
+        "case.closed" => "Case closed",
         _ => return None,
     };
     let data: serde_json::Value = serde_json::from_str(&r.data).unwrap_or_default();
@@ -164,6 +166,8 @@ fn entry(r: &Record, people: &HashMap<Uuid, User>) -> Option<TimelineEntry> {
         .or_else(|| text("cause"))
         .or_else(|| text("to_email").map(|to| format!("to {to}")))
         .or_else(|| text("prefix").map(|p| format!("{p}…")))
+        .or_else(|| text("case_id").map(|case| format!("case {case}")))
+        .or_else(|| data["subject"][1].as_str().map(|s| format!("bound to {s}")))
         .unwrap_or_default();
     let at = OffsetDateTime::parse(&r.at, &time::format_description::well_known::Rfc3339).map_or(r.at.clone(), when);
     Some(TimelineEntry { seq: r.seq, at, what: what.into(), who: actor_name(&r.actor, people), why })

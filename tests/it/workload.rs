@@ -5,10 +5,12 @@ use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use countersign::domain::access::Principal;
 use countersign::domain::clock::Clock;
 use countersign::domain::lifecycle::Change;
+use countersign::domain::review::{Refusal as ReviewRefusal, Reviewer, Vote};
 use countersign::domain::Role;
-use countersign::service::{By, IssuerDraft};
+use countersign::service::{By, DecideError, IssuerDraft};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -21,6 +23,7 @@ crate::on_both_stores!(
     workload_tokens_are_checked_like_credentials,
     case_credentials_are_bound_and_end_with_the_case,
     receipts_verify_with_the_published_keys_after_rotation,
+    the_command_line_trusts_issuers_binds_agents_and_rotates_receipt_keys,
 );
 
 const ISSUER: &str = "https://idp.test.example";
@@ -79,6 +82,8 @@ fn claims(app: &TestApp, sub: &str) -> Value {
 struct Workload {
     app: TestApp,
     agent: Uuid,
+    /// An admin who also supervises: registered the issuer.
+    ada: Principal,
     idp: IdpKey,
     keys: Arc<Mutex<Value>>,
 }
@@ -88,6 +93,13 @@ async fn setup(backend: Backend) -> Workload {
     app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let (agent, _) = app.agent("acme", "olu@example.com", &["refund:500.00EUR", "password_reset"]).await;
+    let acme = app.store.tenant_by_slug("acme").await.expect("tenant").expect("acme").id;
+    let roles = [Role::Admin, Role::Supervisor];
+    let ada = Principal {
+        user: app.person("ada@example.com", &roles, &["acme"]).await,
+        roles: roles.to_vec(),
+        tenants: vec![acme],
+    };
     let idp = IdpKey::new("k1");
     let keys = Arc::new(Mutex::new(json!({ "keys": [idp.jwk()] })));
     let jwks_url = serve_jwks(keys.clone()).await;
@@ -98,9 +110,9 @@ async fn setup(backend: Backend) -> Workload {
         jwks_url: Some(jwks_url),
         jwks: None,
     };
-    app.service.add_issuer(By::Operator, draft).await.expect("issuer");
+    app.service.add_issuer(By::Person(&ada), draft).await.expect("issuer");
     app.service.bind_agent(By::Operator, agent, Some(SUBJECT), false).await.expect("bind");
-    Workload { app, agent, idp, keys }
+    Workload { app, agent, ada, idp, keys }
 }
 
 async fn workload_tokens_are_checked_like_credentials(backend: Backend) {
@@ -109,6 +121,12 @@ async fn workload_tokens_are_checked_like_credentials(backend: Backend) {
     let valid = w.idp.sign(&claims(app, SUBJECT));
     let created = post(app, &valid, &example("wl-1")).await;
     assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap_or_default());
+    // Whoever registered the issuer could have signed that token: they do not decide it.
+    let id = Uuid::parse_str(created.json::<Value>().await.expect("json")["id"].as_str().expect("id")).expect("uuid");
+    let ada =
+        Reviewer { user: w.ada.user, roles: w.ada.roles.clone(), tenants: w.ada.tenants.clone(), stepped_up_at: None };
+    let refused = app.service.decide(&ada, id, Vote::Approve { amount: None }).await;
+    assert!(matches!(refused, Err(DecideError::Refused(ReviewRefusal::TrustedIssuer))), "{refused:?}");
     let events = app.store.audit_chain(0, 10_000).await.expect("audit");
     let submitted = events.iter().rev().find(|e| e.kind == "held_action.submitted").expect("submitted");
     let data: Value = serde_json::from_str(&submitted.data).expect("event data");
@@ -281,4 +299,63 @@ async fn receipts_verify_with_the_published_keys_after_rotation(backend: Backend
     assert!(app.service.receipt_keys().await.expect("keys").verify(&what, &receipt));
     assert!(app.audit_kinds().await.contains(&"receipt_key.rotated".to_string()));
     app.stop().await;
+}
+
+async fn the_command_line_trusts_issuers_binds_agents_and_rotates_receipt_keys(backend: Backend) {
+    use crate::cli::{countersign, tenant_with_owner, text};
+    let db = crate::harness::TestDb::create(&backend).await;
+    tenant_with_owner(&db);
+    let add = [
+        "agent",
+        "add",
+        "--tenant",
+        "acme",
+        "--name",
+        "helper",
+        "--owner",
+        "olu@example.com",
+        "--allow",
+        "refund:100.00EUR",
+    ];
+    let agent = countersign(&db, &add, "");
+    let agent = text(&agent.stdout).lines().next().unwrap_or_default().to_string();
+    let jwks = db.key_file().with_extension("jwks.json");
+    let idp = IdpKey::new("cli-1");
+    std::fs::write(&jwks, json!({ "keys": [idp.jwk()] }).to_string()).expect("write jwks");
+    let jwks = jwks.display().to_string();
+    let trust = ["issuer", "add", "--tenant", "acme", "--issuer", "spiffe://acme.example", "--audience", AUDIENCE];
+    let issuer = countersign(&db, &[&trust[..], &["--jwks-file", &jwks]].concat(), "");
+    assert!(issuer.status.success(), "{}", text(&issuer.stderr));
+    assert!(Uuid::parse_str(text(&issuer.stdout).trim()).is_ok(), "prints the issuer's id");
+    let again = countersign(&db, &[&trust[..], &["--jwks-file", &jwks]].concat(), "");
+    assert!(!again.status.success(), "the same issuer twice for a tenant is refused");
+    let neither = countersign(&db, &trust, "");
+    assert!(!neither.status.success(), "a JWKS URL or file is required");
+    let bind = countersign(&db, &["agent", "bind", "--agent", &agent, "--subject", SUBJECT], "");
+    assert!(bind.status.success(), "{}", text(&bind.stderr));
+    assert!(text(&bind.stdout).contains(SUBJECT));
+    let bad = countersign(&db, &["agent", "bind", "--agent", &agent, "--subject", "has a space"], "");
+    assert!(!bad.status.success());
+    let first = countersign(&db, &["receipt-key", "rotate"], "");
+    let second = countersign(&db, &["receipt-key", "rotate"], "");
+    assert!(first.status.success() && second.status.success(), "{}", text(&first.stderr));
+    assert_ne!(text(&first.stdout), text(&second.stdout), "each rotation adds a key and prints its kid");
+
+    // A SPIFFE trust domain vouches for IDs under it without an `iss`, and only for those.
+    let config = countersign::config::Config {
+        database_url: db.url.clone(),
+        secret_key_file: db.key_file().display().to_string(),
+        ..Default::default()
+    };
+    let store = countersign::server::open_store(&config).await.expect("store");
+    let clock = Arc::new(countersign::domain::clock::ManualClock::new(time::OffsetDateTime::now_utc()));
+    let service = countersign::server::service(&config, store, clock.clone()).await.expect("service");
+    let now = clock.now().unix_timestamp();
+    let svid = json!({ "sub": SUBJECT, "aud": AUDIENCE, "exp": now + 300 });
+    assert!(service.authenticate_agent(&idp.sign(&svid)).await.is_ok(), "a JWT-SVID authenticates");
+    let outside = json!({ "sub": "spiffe://other.example/support/refund-helper", "aud": AUDIENCE, "exp": now + 300 });
+    assert!(service.authenticate_agent(&idp.sign(&outside)).await.is_err(), "another trust domain");
+    assert_eq!(service.receipt_keys().await.expect("keys").jwks()["keys"].as_array().map(Vec::len), Some(3));
+    drop(service);
+    db.drop().await;
 }

@@ -41,14 +41,21 @@ pub async fn create_agent(
     .await
 }
 
+/// `subject` (the workload subject; empty unbinds) and `workload_only` (a checkbox, "on" or absent) are left
+/// as they are when `subject` is not sent.
 #[server(endpoint = "agents/update")]
 pub async fn update_agent(
     id: String,
     purpose: String,
     allowances: String,
     webhook_url: String,
+    subject: Option<String>,
+    workload_only: Option<String>,
 ) -> Result<(), AppError> {
-    answer(async { agent_console()?.update(&require_viewer()?, &id, purpose, allowances, webhook_url).await }).await
+    let identity = subject
+        .map(|subject| crate::model::WorkloadForm { subject, only: workload_only.is_some_and(|v| !v.is_empty()) });
+    answer(async { agent_console()?.update(&require_viewer()?, &id, purpose, allowances, webhook_url, identity).await })
+        .await
 }
 
 #[server(endpoint = "agents/credentials/mint")]
@@ -64,13 +71,6 @@ pub async fn revoke_credential(credential: String) -> Result<(), AppError> {
 #[server(endpoint = "agents/deliveries/redeliver")]
 pub async fn redeliver(delivery: String) -> Result<(), AppError> {
     answer(async { agent_console()?.redeliver(&require_viewer()?, &delivery).await }).await
-}
-
-/// `workload_only` is the checkbox: present ("on") or absent.
-#[server(endpoint = "agents/bind")]
-pub async fn bind_agent(agent: String, subject: String, workload_only: Option<String>) -> Result<(), AppError> {
-    let only = workload_only.is_some_and(|v| !v.is_empty());
-    answer(async { agent_console()?.bind(&require_viewer()?, &agent, &subject, only).await }).await
 }
 
 #[server(endpoint = "agents/issuers/add")]

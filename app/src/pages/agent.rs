@@ -1,11 +1,10 @@
 //! One agent: what it is, what it may request, and its credentials.
 
 use super::agent_life::{LifeActions, LifeBanner, Lifecycle, Ownership, Timeline};
-use super::agent_workload::WorkloadIdentity;
 use super::agents::scope_text;
 use super::deliveries::Deliveries;
 use super::Problem;
-use crate::api::agents::{get_agent, BindAgent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
+use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
 use crate::model::{AgentDetail, AgentState, CredentialView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,13 +18,12 @@ pub fn AgentPage() -> impl IntoView {
     let mint = ServerAction::<MintCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
     let redeliver = ServerAction::<Redeliver>::new();
-    let bind = ServerAction::<BindAgent>::new();
     let life = LifeActions::new();
     // Re-read the agent whenever one of its actions completes.
     let detail = Resource::new(
         move || {
             let versions = (update.version().get(), mint.version().get(), revoke.version().get(), life.version());
-            (id(), versions, (redeliver.version().get(), bind.version().get()))
+            (id(), versions, redeliver.version().get())
         },
         |(id, ..)| get_agent(id),
     );
@@ -34,7 +32,7 @@ pub fn AgentPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver bind life/> }.into_any(),
+                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver life/> }.into_any(),
                     Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -49,11 +47,10 @@ fn Agent(
     mint: ServerAction<MintCredential>,
     revoke: ServerAction<RevokeCredential>,
     redeliver: ServerAction<Redeliver>,
-    bind: ServerAction<BindAgent>,
     life: LifeActions,
 ) -> impl IntoView {
     let a = detail.agent.clone();
-    let workload_agent = a.id.clone();
+    let (subject, only) = (detail.workload_subject.clone(), detail.workload_only);
     let manage = detail.may_edit;
     let allowances_text = a
         .allowances
@@ -97,12 +94,14 @@ fn Agent(
                     <dt>"May request"</dt><dd>{scope_text(&a.allowances)}</dd>
                     <dt>"Pending actions"</dt><dd>{a.pending}</dd>
                     <dt>"Webhook"</dt><dd class="mono">{detail.webhook_url.clone().unwrap_or_else(|| "none".into())}</dd>
+                    <dt>"Workload subject"</dt><dd class="mono">{subject.clone().unwrap_or_else(|| "not bound".into())}</dd>
+                    <dt>"Long-lived credentials"</dt><dd>{if only { "refused: workload identity only" } else { "allowed" }}</dd>
                     <dt>"Agent id"</dt><dd class="mono">{id_shown}</dd>
                 </dl>
             </section>
             {manage.then(|| view! {
             <section class="card" aria-labelledby="edit-title">
-                <h2 id="edit-title">"Purpose and scope"</h2>
+                <h2 id="edit-title">"Purpose, scope and identity"</h2>
                 <ActionForm action=update>
                     <input type="hidden" name="id" value=id_for_form/>
                     <label for="purpose">"Purpose"</label>
@@ -114,6 +113,12 @@ fn Agent(
                     </p>
                     <label for="webhook_url">"Webhook URL"</label>
                     <input id="webhook_url" name="webhook_url" type="url" value=webhook/>
+                    <label for="subject">"Workload subject (SPIFFE ID or OIDC sub)"</label>
+                    <input id="subject" name="subject" type="text" class="mono" value=subject.unwrap_or_default()
+                        aria-describedby="subject-hint"/>
+                    <p id="subject-hint" class="hint">"Tokens for this subject from an issuer the tenant trusts authenticate the agent; empty unbinds."</p>
+                    <label class="check"><input type="checkbox" name="workload_only" checked=only/>
+                        " Workload identity only (refuse owner-minted credentials)"</label>
                     {update_result}
                     <button type="submit" class="primary">"Save"</button>
                 </ActionForm>
@@ -123,8 +128,6 @@ fn Agent(
         {manage.then(|| view! { <Lifecycle detail=detail.clone() actions=life/> })}
         {(a.state != AgentState::Retired).then(|| view! { <Ownership detail=detail.clone() actions=life/> })}
         <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke manage/>
-        <WorkloadIdentity agent=workload_agent subject=detail.workload_subject.clone() only=detail.workload_only
-            case_credentials=detail.case_credentials.clone() manage bind/>
         {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone() redeliver/> })}
         <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status reviewable=manage/>
     }
@@ -187,7 +190,7 @@ fn Credentials(
                 view! {
                     <table class="grid">
                         <thead><tr><th scope="col">"Prefix"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
-                            <th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                            <th scope="col">"Expires"</th><th scope="col">"Case"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>
                             {credentials.into_iter().map(|c| {
                                 let class = match c.status.as_str() { "active" => "status ok", "expired" => "status warn", _ => "status bad" };
@@ -206,6 +209,7 @@ fn Credentials(
                                         <td><span class=class>{c.status.clone()}</span></td>
                                         <td class="mono nowrap">{c.created_at.clone()}</td>
                                         <td class="mono nowrap">{c.expires_at.clone()}</td>
+                                        <td class="mono">{c.case.clone().unwrap_or_else(|| "any (owner-minted)".into())}</td>
                                         <td class="mono nowrap last-used">{c.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
                                         <td>{revoke_form}</td>
                                     </tr>

@@ -4,7 +4,6 @@ mod account;
 mod agent;
 mod agent_life;
 mod agent_review;
-mod agent_workload;
 mod agents;
 mod audit;
 mod case;
