@@ -76,7 +76,6 @@ pub enum IssuerCommand {
 }
 
 #[derive(Debug, Args)]
-#[group(id = "keys", required = true, multiple = false, args = ["jwks_url", "jwks_file"])]
 pub struct IssuerAdd {
     /// The tenant's slug.
     #[arg(long)]
@@ -88,7 +87,7 @@ pub struct IssuerAdd {
     #[arg(long)]
     pub audience: String,
     /// Where its JWKS is fetched from (https, or a private address with webhook_allow_private).
-    #[arg(long)]
+    #[arg(long, required_unless_present = "jwks_file", conflicts_with = "jwks_file")]
     pub jwks_url: Option<String>,
     /// A JWKS file, for networks that cannot reach the issuer.
     #[arg(long)]

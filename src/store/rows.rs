@@ -428,30 +428,3 @@ impl TryFrom<ChainCheckRow> for crate::domain::chain_check::ChainCheck {
         })
     }
 }
-
-#[derive(sqlx::FromRow)]
-pub struct IssuerRow {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub issuer: String,
-    pub audience: String,
-    pub jwks_url: Option<String>,
-    pub jwks: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub created_by: Option<Uuid>,
-}
-
-impl From<IssuerRow> for crate::domain::workload::Issuer {
-    fn from(r: IssuerRow) -> Self {
-        crate::domain::workload::Issuer {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            issuer: r.issuer,
-            audience: r.audience,
-            jwks_url: r.jwks_url,
-            jwks: r.jwks,
-            created_at: r.created_at,
-            created_by: r.created_by,
-        }
-    }
-}

@@ -41,12 +41,12 @@ macro_rules! sql_workload {
                     ids.push_bind(*t);
                 });
                 q.push(") ORDER BY issuer");
-                let rows: Vec<crate::store::rows::IssuerRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                let rows: Vec<crate::store::workload::IssuerRow> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn issuers_named(&self, issuer: &str) -> crate::store::Result<Vec<crate::domain::workload::Issuer>> {
-                let rows: Vec<crate::store::rows::IssuerRow> =
+                let rows: Vec<crate::store::workload::IssuerRow> =
                     sqlx::query_as("SELECT * FROM trusted_issuers WHERE issuer = $1")
                         .bind(issuer)
                         .fetch_all(&self.pool)

@@ -30,3 +30,31 @@ pub struct Binding<'a> {
     /// Who last changed what the agent may do or who may speak as it (separation of duties).
     pub changed_by: Option<Uuid>,
 }
+
+/// A trusted issuer as stored.
+#[derive(sqlx::FromRow)]
+pub struct IssuerRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: Option<String>,
+    pub jwks: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<Uuid>,
+}
+
+impl From<IssuerRow> for crate::domain::workload::Issuer {
+    fn from(r: IssuerRow) -> Self {
+        crate::domain::workload::Issuer {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            issuer: r.issuer,
+            audience: r.audience,
+            jwks_url: r.jwks_url,
+            jwks: r.jwks,
+            created_at: r.created_at,
+            created_by: r.created_by,
+        }
+    }
+}
