@@ -20,13 +20,13 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CaseCredentialRequest {
     /// The case the agent is working on; intake refuses the credential for any other.
-    #[schema(example = "CS-8812")]
+    #[schema(example = "CS-8812", min_length = 1, max_length = 200)]
     pub case_id: String,
     /// Some of the agent's allowed action types; intake refuses the credential for any other.
-    #[schema(example = json!(["refund"]))]
+    #[schema(example = json!(["refund"]), min_items = 1)]
     pub action_types: Vec<String>,
     /// How long it lives: 60 to 3600 seconds, 900 when left out.
-    #[schema(example = 900)]
+    #[schema(example = 900, minimum = 60, maximum = 3600)]
     pub ttl_seconds: Option<i64>,
 }
 
