@@ -95,6 +95,31 @@ pub enum AgentAuthError {
     Service(#[from] ServiceError),
 }
 
+/// A new credential of `agent` living `ttl` from `now`, and its token (shown once, never stored).
+pub(super) fn minted(
+    agent: Uuid,
+    now: time::OffsetDateTime,
+    ttl: Duration,
+    issued_by: Option<Uuid>,
+) -> (Credential, String) {
+    let issued = credential::issue();
+    let credential = Credential {
+        id: issued.id,
+        agent_id: agent,
+        prefix: issued.prefix,
+        secret_hash: issued.secret_hash,
+        created_at: now,
+        expires_at: now + ttl,
+        last_used_at: None,
+        revoked_at: None,
+        issued_by,
+        case_id: None,
+        action_types: None,
+        subject: None,
+    };
+    (credential, issued.token)
+}
+
 /// A webhook URL as the owner typed it, checked as far as it can be before sending (names are checked
 /// again, resolved, at every send).
 fn webhook_url(raw: Option<String>, egress: Egress) -> Result<Option<String>, Invalid> {
@@ -284,27 +309,12 @@ impl Service {
         if ttl > credential::MAX_TTL || ttl < Duration::minutes(1) {
             return Err(Invalid::new("a credential lives between a minute and 30 days").into());
         }
-        let issued = credential::issue();
-        let now = self.clock.now();
-        let credential = Credential {
-            id: issued.id,
-            agent_id: agent.id,
-            prefix: issued.prefix,
-            secret_hash: issued.secret_hash,
-            created_at: now,
-            expires_at: now + ttl,
-            last_used_at: None,
-            revoked_at: None,
-            issued_by: by.person(),
-            case_id: None,
-            action_types: None,
-            subject: None,
-        };
+        let (credential, token) = minted(agent.id, self.clock.now(), ttl, by.person());
         let event = Event::new(Kind::CredentialIssued, by.actor(), format!("credential:{}", credential.id))
             .tenant(agent.tenant_id)
             .data(json!({ "agent": agent.id, "prefix": credential.prefix, "expires_at": credential.expires_at.to_string() }));
         self.store.create_credential(&credential, event).await?;
-        Ok((credential, issued.token))
+        Ok((credential, token))
     }
 
     pub async fn revoke_credential(&self, by: By<'_>, id: Uuid) -> Result<(), ServiceError> {

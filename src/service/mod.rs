@@ -44,8 +44,8 @@ pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
 pub use lifecycle::{owner_standing, Sweep};
 pub use qa::{Disagreement, MAX_SAMPLE};
-pub use review::submitted_subject;
 pub use review::{CaseFile, DecideError};
+pub use review_facts::submitted_subject;
 pub use workload::{CaseRequest, IssuerDraft};
 
 #[derive(Clone)]

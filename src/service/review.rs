@@ -91,7 +91,7 @@ impl Service {
             self.store.approved_since(action.tenant_id, &action.customer_id, agent.id, since),
             self.store.audit_about(&subject_of),
         )?;
-        let subject = submitted_subject(&events);
+        let subject = super::review_facts::submitted_subject(&events);
         let related = related.into_iter().filter(|a| a.id != id).collect();
         let standing = self.standing(&action, &[]).await?;
         let may_decide = review::may_decide(who, &facts(&action, &agent, &[], &standing));
@@ -397,11 +397,4 @@ impl Service {
             self.outbox.wake();
         }
     }
-}
-
-/// The workload subject that vouched for a submission, as its `held_action.submitted` event names it.
-pub fn submitted_subject(events: &[crate::domain::audit::Record]) -> Option<String> {
-    let submitted = events.iter().find(|e| e.kind == Kind::HeldActionSubmitted.as_str())?;
-    let data: serde_json::Value = serde_json::from_str(&submitted.data).ok()?;
-    data["subject"].as_str().map(str::to_string)
 }

@@ -97,3 +97,10 @@ pub(super) fn guard(agent: &Agent, action: &HeldAction) -> Option<AgentGuard> {
         action_type: action.action,
     })
 }
+
+/// The workload subject that vouched for a submission, as its `held_action.submitted` event names it.
+pub fn submitted_subject(events: &[crate::domain::audit::Record]) -> Option<String> {
+    let submitted = events.iter().find(|e| e.kind == crate::domain::audit::Kind::HeldActionSubmitted.as_str())?;
+    let data: serde_json::Value = serde_json::from_str(&submitted.data).ok()?;
+    data["subject"].as_str().map(str::to_string)
+}

@@ -6,7 +6,7 @@ use super::agents::{AgentAuthError, AuthenticatedAgent, By};
 use super::{Service, ServiceError};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::workload::{self, Issuer, Refusal};
-use crate::domain::{credential, ActionType, AgentState, Invalid, Role};
+use crate::domain::{ActionType, AgentState, Invalid, Role};
 use crate::store::{Agent, Binding, Credential};
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::json;
@@ -243,21 +243,12 @@ impl Service {
         if ttl < time::Duration::minutes(1) || ttl > CASE_TTL_MAX {
             return Err(Invalid::new("ttl_seconds: a case credential lives between 60 and 3600 seconds").into());
         }
-        let issued = credential::issue();
-        let now = self.clock.now();
+        let (minted, token) = super::agents::minted(who.agent.id, self.clock.now(), ttl, None);
         let credential = Credential {
-            id: issued.id,
-            agent_id: who.agent.id,
-            prefix: issued.prefix,
-            secret_hash: issued.secret_hash,
-            created_at: now,
-            expires_at: now + ttl,
-            last_used_at: None,
-            revoked_at: None,
-            issued_by: None,
             case_id: Some(case_id),
             action_types: Some(action_types),
             subject: who.subject.clone(),
+            ..minted
         };
         let event = Event::new(
             Kind::CredentialIssued,
@@ -271,7 +262,7 @@ impl Service {
                           "action_types": request.action_types }),
         );
         self.store.create_credential(&credential, event).await?;
-        Ok((credential, issued.token))
+        Ok((credential, token))
     }
 
     /// `POST /api/v1/cases/{id}/close`: every credential of the agent bound to the case ends now.
