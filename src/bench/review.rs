@@ -60,7 +60,9 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     let config = Config { database_url: database_url.into(), ..Config::default() };
     let store = crate::server::open_store(&config).await?;
     println!("bench review on {} ({})", config.database_url_redacted(), store.backend());
-    let service = Service::start(store.clone(), Arc::new(SystemClock), Default::default()).await?;
+    let (keys, key_variable) = server::keys(options.database_url.is_some())?;
+    let mut service = Service::start(store.clone(), Arc::new(SystemClock), Default::default()).await?;
+    service.set_secrets(keys);
     let fleet = crate::seed::fleet(&service).await?;
     let tenants: Vec<Uuid> = store.tenants().await?.iter().map(|t| t.id).collect();
     let all = QueueQuery { tenants: tenants.clone(), ..Default::default() };
@@ -83,7 +85,7 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     drop(service);
     drop(store);
 
-    let srv = server::start(database_url).await?;
+    let srv = server::start_with(database_url, &[key_variable]).await?;
     let base = srv.url.clone();
     let browser = server::signed_in(&base, 1).await?;
     let n = options.samples;

@@ -19,6 +19,8 @@ pub async fn start(database_url: &str) -> anyhow::Result<Running> {
 pub async fn start_with(database_url: &str, env: &[(&str, String)]) -> anyhow::Result<Running> {
     let mut child = Command::new(std::env::current_exe()?)
         .arg("serve")
+        // A database made for the run gets a key of its own; a named one comes with the key that sealed it.
+        .env("COUNTERSIGN_SECRET_KEY", crate::domain::sealing::SecretKey::generate().encode())
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("COUNTERSIGN_DATABASE_URL", database_url)
         .env("COUNTERSIGN_LISTEN", "127.0.0.1:0")
@@ -26,7 +28,6 @@ pub async fn start_with(database_url: &str, env: &[(&str, String)]) -> anyhow::R
         // Capacity is measured with one agent at full speed: its own limits would only measure themselves.
         .env("COUNTERSIGN_INTAKE_RATE_PER_AGENT", "0")
         .env("COUNTERSIGN_INTAKE_CONCURRENCY_PER_AGENT", "0")
-        .env("COUNTERSIGN_SECRET_KEY", crate::domain::sealing::SecretKey::generate().encode())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -97,4 +98,15 @@ pub fn verdict(met: bool) -> &'static str {
     } else {
         "MISSED"
     }
+}
+
+/// The keys that seal a bench database's secrets — those of `countersign seed` for a database named on the
+/// command line (found as every command finds them), a fresh one for a database made for the run — and the
+/// variable that hands the server under test the same key, so that what the bench sealed the server opens.
+pub fn keys(named_database: bool) -> anyhow::Result<(crate::domain::sealing::Keyring, (&'static str, String))> {
+    let fresh = (!named_database).then(|| crate::domain::sealing::SecretKey::generate().encode());
+    let config = crate::config::Config { secret_key: fresh, ..crate::config::Config::default() };
+    let keys = crate::server::keyring(&config)?;
+    let variable = ("COUNTERSIGN_SECRET_KEY", keys.current().encode());
+    Ok((keys, variable))
 }

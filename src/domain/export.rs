@@ -39,21 +39,24 @@ impl Format {
 pub fn push_cell(out: &mut String, value: &str) {
     let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let quote = formula || value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
-    if quote {
-        out.push('"');
+    if !quote {
+        out.push_str(value);
+        return;
     }
+    out.push('"');
     if formula {
         out.push('\'');
     }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    // Runs between quotes are copied whole; each quote is doubled.
+    let mut runs = value.split('"');
+    if let Some(first) = runs.next() {
+        out.push_str(first);
     }
-    if quote {
-        out.push('"');
+    for run in runs {
+        out.push_str("\"\"");
+        out.push_str(run);
     }
+    out.push('"');
 }
 
 /// Appends a whole CSV record, cells separated by commas, ended by CRLF.

@@ -124,9 +124,10 @@ macro_rules! sql_history {
                 let from = self.history_source(&query.filter).await?;
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {HISTORY_COLUMNS} FROM {from}"));
                 push_history_filters(&mut q, query);
+                // A row value, so both databases seek the index to the cursor; the same test spelt with OR made
+                // SQLite walk every newer entry again on each page.
                 if let Some((at, id)) = query.after {
-                    q.push(" AND (received_at < ").push_bind(at);
-                    q.push(" OR (received_at = ").push_bind(at).push(" AND id < ").push_bind(id).push("))");
+                    q.push(" AND (received_at, id) < (").push_bind(at).push(", ").push_bind(id).push(")");
                 }
                 q.push(" ORDER BY received_at DESC, id DESC LIMIT ").push_bind(query.limit);
                 held(q.build_query_as().fetch_all(&self.pool).await?)
