@@ -78,7 +78,9 @@ pub async fn handle(
                 headers.insert("Idempotency-Key", key);
             }
             broker.publish(subject, headers, body).await?;
-            message.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))?;
+            // A plain ack, not a confirmed one: were it lost, the redelivery would find the key stored and
+            // republish the same result under the same `Nats-Msg-Id`, so confirming would buy nothing.
+            message.ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))?;
             Ok(Handled::Accepted(action.id))
         }
         Err((agent, problem)) if problem.is_final() => {

@@ -117,10 +117,13 @@ impl Bus {
         let stream = self.js.get_stream(&self.stream).await.expect("stream");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let mut c: consumer::PullConsumer =
-                stream.get_consumer(countersign::broker::CONSUMER).await.expect("consumer");
-            let info = c.info().await.expect("info");
-            if info.num_pending == 0 && info.num_ack_pending == 0 {
+            // The server makes the consumer when it starts consuming, which may be after the first publish.
+            let consumer: Result<consumer::PullConsumer, _> = stream.get_consumer(countersign::broker::CONSUMER).await;
+            let info = match consumer {
+                Ok(mut c) => Some(c.info().await.expect("info").clone()),
+                Err(_) => None,
+            };
+            if info.as_ref().is_some_and(|i| i.num_pending == 0 && i.num_ack_pending == 0) {
                 return;
             }
             assert!(Instant::now() < deadline, "consumer never settled: {info:?}");
