@@ -116,17 +116,8 @@ impl Bus {
     async fn settled(&self) {
         let stream = self.js.get_stream(&self.stream).await.expect("stream");
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            // The server makes the consumer when it starts consuming, which may be after the first publish.
-            let consumer: Result<consumer::PullConsumer, _> = stream.get_consumer(countersign::broker::CONSUMER).await;
-            let info = match consumer {
-                Ok(mut c) => Some(c.info().await.expect("info").clone()),
-                Err(_) => None,
-            };
-            if info.as_ref().is_some_and(|i| i.num_pending == 0 && i.num_ack_pending == 0) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "consumer never settled: {info:?}");
+        while let Err(why) = consumer_settled(&stream).await {
+            assert!(Instant::now() < deadline, "consumer never settled: {why}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -142,6 +133,18 @@ impl Bus {
 
     async fn held(&self) -> usize {
         self.app.audit_kinds().await.iter().filter(|k| *k == "held_action.submitted").count()
+    }
+}
+
+/// Whether the shared intake consumer exists and has nothing undelivered or unacknowledged; if not, why.
+pub async fn consumer_settled(stream: &jetstream::stream::Stream) -> Result<(), String> {
+    // The server makes the consumer when it starts consuming, which may be after the first publish.
+    let mut c: consumer::PullConsumer =
+        stream.get_consumer(countersign::broker::CONSUMER).await.map_err(|e| format!("no consumer yet: {e}"))?;
+    let info = c.info().await.map_err(|e| format!("consumer info: {e}"))?;
+    match info.num_pending == 0 && info.num_ack_pending == 0 {
+        true => Ok(()),
+        false => Err(format!("{info:?}")),
     }
 }
 

@@ -121,12 +121,7 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: imp
 /// Waits until the intake consumer has nothing undelivered or unacknowledged.
 async fn settled(js: &jetstream::Context, stream: &str) {
     let stream = js.get_stream(stream).await.expect("stream");
-    until("every message acknowledged", || async {
-        let mut c: consumer::PullConsumer = stream.get_consumer(countersign::broker::CONSUMER).await.expect("consumer");
-        let info = c.info().await.expect("info");
-        info.num_pending == 0 && info.num_ack_pending == 0
-    })
-    .await;
+    until("every message acknowledged", || async { crate::nats::consumer_settled(&stream).await.is_ok() }).await;
 }
 
 async fn stored(js: &jetstream::Context, stream: &str) -> u64 {
