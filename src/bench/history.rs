@@ -74,7 +74,7 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     service.set_secrets(keys);
     let fleet = crate::seed::fleet(&service).await?;
     let tenants: Vec<Uuid> = store.tenants().await?.iter().map(|t| t.id).collect();
-    let everything = HistoryQuery { tenants: tenants.clone(), limit: 2_000, ..Default::default() };
+    let everything = HistoryQuery { tenants: tenants.clone(), limit: crate::service::EXPORT_PAGE, ..Default::default() };
     let probe = store.history(&HistoryQuery { limit: 1, ..everything.clone() }).await?;
     if probe.is_empty() {
         println!("seeding {} decided held actions…", options.decided);
@@ -186,7 +186,10 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
         "export (CSV, all {scanned} rows)       {rate:>9.0} rows/s   {:.0} MB in {took:.1} s, {lines} lines; server RSS {before:.1} → +{grown:.1} MB",
         bytes as f64 / 1e6
     );
-    println!("baseline: store read, same rows  {scan_rate:>9.0} rows/s   (pages of 2,000, nothing encoded)");
+    println!(
+        "baseline: store read, same rows  {scan_rate:>9.0} rows/s   (pages of {}, as the export reads, nothing encoded)",
+        crate::service::EXPORT_PAGE
+    );
     println!();
     println!("goal  first page p99 <= 50 ms, any filter : {worst_first:.2} ms  {}", verdict(worst_first <= 50.0));
     println!(

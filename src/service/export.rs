@@ -17,8 +17,9 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// Rows read per query; each page is written out before the next is read.
-const PAGE: i64 = 2_000;
+/// Rows read per query. At most four pages are in memory at once (one being read, two waiting, one being
+/// written), ~4 MB each: the export's memory stays flat and well under its 20 MB budget.
+pub const PAGE: i64 = 1_000;
 
 const HISTORY_HEADER: [&str; 21] = [
     "id",

@@ -38,7 +38,7 @@ use tokio::sync::broadcast;
 pub use accounts::SignInError;
 pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By, CaseBound};
 pub use attestation::{Evidence, TypeRecord};
-pub use export::{reference_name, Export};
+pub use export::{reference_name, Export, PAGE as EXPORT_PAGE};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
 pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
