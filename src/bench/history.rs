@@ -74,7 +74,8 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     service.set_secrets(keys);
     let fleet = crate::seed::fleet(&service).await?;
     let tenants: Vec<Uuid> = store.tenants().await?.iter().map(|t| t.id).collect();
-    let everything = HistoryQuery { tenants: tenants.clone(), limit: crate::service::EXPORT_PAGE, ..Default::default() };
+    let everything =
+        HistoryQuery { tenants: tenants.clone(), limit: crate::service::EXPORT_PAGE, ..Default::default() };
     let probe = store.history(&HistoryQuery { limit: 1, ..everything.clone() }).await?;
     if probe.is_empty() {
         println!("seeding {} decided held actions…", options.decided);
