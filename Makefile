@@ -18,7 +18,7 @@ run: build
 test: build check-wasm-deps check-wasm-size lint unit e2e api-conformance
 
 build: tools
-	cargo leptos build --release --split
+	cargo leptos build --release --split --precompress
 
 tools: end2end/node_modules/.installed
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown

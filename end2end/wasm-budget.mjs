@@ -2,7 +2,7 @@
 // (from cargo-leptos' split manifest), gzip-compressed, for every route. Run by `make test`; prints every
 // route's figure, the largest first, and the goal. It fails above CEILING: the goal (GOAL) is not met yet, and
 // the ceiling stops the bundle growing meanwhile; lower it as pages shrink, until it is the goal.
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 
@@ -18,12 +18,20 @@ const chunk = (name) => {
   if (!sizes.has(name)) sizes.set(name, gz(`${name}.wasm`));
   return sizes.get(name);
 };
+// What the server actually sends a browser that takes brotli: the build's `.br` copies (`make build`).
+const served = (file) => (existsSync(join(pkg, `${file}.br`)) ? statSync(join(pkg, `${file}.br`)).size : NaN);
 const routes = Object.entries(manifest)
-  .map(([route, chunks]) => [route.replace(/^__/, "").replace(/_view_\d+$/, ""), main + chunks.reduce((sum, c) => sum + chunk(c), 0)])
+  .map(([route, chunks]) => [
+    route.replace(/^__/, "").replace(/_view_\d+$/, ""),
+    main + chunks.reduce((sum, c) => sum + chunk(c), 0),
+    served("countersign.wasm") + chunks.reduce((sum, c) => sum + served(`${c}.wasm`), 0),
+  ])
   .sort((a, b) => b[1] - a[1]);
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`wasm per page load (gzip): goal ${kb(GOAL)}, ceiling ${kb(CEILING)}; main module ${kb(main)}`);
-for (const [route, total] of routes) console.log(`  ${route.padEnd(24)} ${kb(total).padStart(10)}`);
+for (const [route, total, br] of routes) {
+  console.log(`  ${route.padEnd(24)} ${kb(total).padStart(10)}${Number.isNaN(br) ? "" : `   (served as brotli: ${kb(br)})`}`);
+}
 const worst = routes.length ? routes[0][1] : main;
 console.log(`largest page load ${kb(worst)}: goal ${worst <= GOAL ? "met" : "MISSED"}`);
 if (worst > CEILING) {

@@ -67,3 +67,13 @@ test("the sign-in form works from the keyboard alone", async ({ page }) => {
   await expect(page.getByRole("status")).toContainText("Intact");
   await page.screenshot({ path: "test-results/audit.png", fullPage: true });
 });
+
+test("the browser bundle arrives compressed, and the page still hydrates from it", async ({ page }) => {
+  const bundle = page.waitForResponse((r) => new URL(r.url()).pathname === "/pkg/countersign.wasm");
+  await page.goto(`${base()}/login`);
+  const wasm = await bundle;
+  expect(wasm.status()).toBe(200);
+  expect(wasm.headers()["content-encoding"]).toBe("br");
+  expect(wasm.headers()["content-type"]).toBe("application/wasm");
+  await hydrated(page);
+});

@@ -1,11 +1,16 @@
 //! Security headers: every page's policy lets only this origin's scripts and the response's own nonce run;
-//! everything else runs nothing; nothing may frame the console; HTTPS adds HSTS and the `__Host-` cookie.
+//! everything else runs nothing; nothing may frame the console; HTTPS adds HSTS and the `__Host-` cookie;
+//! the browser bundle goes out in the build's precompressed copies.
 
 use crate::harness::{Backend, TestApp, PASSWORD};
 use countersign::config::Config;
 use countersign::domain::Role;
 
-crate::on_both_stores!(pages_run_only_their_own_scripts, https_deployments_pin_transport_and_cookie);
+crate::on_both_stores!(
+    pages_run_only_their_own_scripts,
+    https_deployments_pin_transport_and_cookie,
+    the_bundle_goes_out_compressed
+);
 
 fn header(r: &reqwest::Response, name: &str) -> String {
     r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
@@ -51,4 +56,30 @@ async fn https_deployments_pin_transport_and_cookie(backend: Backend) {
     assert!(cookie.starts_with("__Host-countersign_session="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
     app.stop().await;
+}
+
+/// The build writes `.br` and `.gz` copies beside each bundle file; a browser gets the best it accepts, and
+/// caches are told the response varies by what was accepted.
+async fn the_bundle_goes_out_compressed(backend: Backend) {
+    let site = std::env::temp_dir().join(format!("countersign-site-{}", uuid::Uuid::now_v7()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("site");
+    for (name, body) in [("app.wasm", "plain"), ("app.wasm.br", "brotli"), ("app.wasm.gz", "gzip")] {
+        std::fs::write(pkg.join(name), body).expect("file");
+    }
+    let config = Config { site_root: site.display().to_string(), webhook_allow_private: true, ..Config::default() };
+    let app = TestApp::start_with(backend, config).await;
+    let client = reqwest::Client::new();
+    for (accepted, encoding, body) in
+        [("gzip, deflate, br, zstd", "br", "brotli"), ("gzip", "gzip", "gzip"), ("identity", "", "plain")]
+    {
+        let r = client.get(app.url("/pkg/app.wasm")).header("accept-encoding", accepted).send().await.expect("file");
+        assert_eq!(r.status(), 200, "{accepted}");
+        assert_eq!(header(&r, "content-encoding"), encoding, "{accepted}");
+        assert_eq!(header(&r, "content-type"), "application/wasm", "{accepted}");
+        assert_eq!(header(&r, "vary"), "accept-encoding", "{accepted}");
+        assert_eq!(r.text().await.expect("body"), body, "{accepted}");
+    }
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&site);
 }
