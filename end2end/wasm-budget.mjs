@@ -19,12 +19,16 @@ const chunk = (name) => {
   return sizes.get(name);
 };
 // What the server actually sends a browser that takes brotli: the build's `.br` copies (`make build`).
-const served = (file) => (existsSync(join(pkg, `${file}.br`)) ? statSync(join(pkg, `${file}.br`)).size : NaN);
+const served = (file) => {
+  const br = join(pkg, `${file}.br`);
+  return existsSync(br) ? statSync(br).size : NaN;
+};
+const mainServed = served("countersign.wasm");
 const routes = Object.entries(manifest)
   .map(([route, chunks]) => [
     route.replace(/^__/, "").replace(/_view_\d+$/, ""),
     main + chunks.reduce((sum, c) => sum + chunk(c), 0),
-    served("countersign.wasm") + chunks.reduce((sum, c) => sum + served(`${c}.wasm`), 0),
+    mainServed + chunks.reduce((sum, c) => sum + served(`${c}.wasm`), 0),
   ])
   .sort((a, b) => b[1] - a[1]);
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
