@@ -32,7 +32,7 @@ pub struct AuditQuery {
 
 #[async_trait]
 pub trait HistoryStore: Send + Sync + 'static {
-    /// History rows, with their bodies.
+    /// History rows, with their bodies; without receipts and claims (`held_action` has the whole row).
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HeldAction>>;
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<Record>>;
     /// Every event about `subject`, in chain order.

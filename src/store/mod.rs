@@ -31,6 +31,7 @@ mod reviews;
 mod rows;
 mod sessions;
 mod sqlite;
+mod sqlite_malloc;
 mod workload;
 
 pub use history::{AuditQuery, HistoryQuery, HistoryStore};

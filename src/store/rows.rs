@@ -242,8 +242,13 @@ pub struct HeldActionRow {
     pub outcome_reason: Option<String>,
     pub approved_value: Option<String>,
     pub decided_by: Option<Uuid>,
+    /// The receipt and the claim: left out of the history's column list (its list and exports read neither,
+    /// and the receipt is a third of a settled row's bytes).
+    #[sqlx(default)]
     pub receipt: Option<String>,
+    #[sqlx(default)]
     pub claimed_by: Option<Uuid>,
+    #[sqlx(default)]
     pub claimed_until: Option<OffsetDateTime>,
     /// Only where a query asks for it (the history's and queue's column lists leave it out).
     #[sqlx(default)]

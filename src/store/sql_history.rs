@@ -4,10 +4,11 @@
 
 macro_rules! sql_history {
     ($adapter:ident, $db:ty) => {
-        /// A history row: a queue row with its body (the list shows the intent; exports carry it all).
+        /// A history row: a queue row with its body (the list shows the intent; exports carry it all), without
+        /// the receipt and the claim, which neither reads (the decision record reads the whole row).
         const HISTORY_COLUMNS: &str = "id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
             amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at, \
-            decided_at, approvals, outcome_reason, approved_value, decided_by, receipt, claimed_by, claimed_until";
+            decided_at, approvals, outcome_reason, approved_value, decided_by";
 
         fn push_history_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::HistoryQuery) {
             let f = &query.filter;

@@ -74,6 +74,7 @@ impl SqliteStore {
                 return Err(crate::store::StoreError::Corrupt(why));
             }
         };
+        super::sqlite_malloc::install();
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
