@@ -42,8 +42,8 @@ unsafe extern "C" fn init(_: *mut c_void) -> c_int {
 
 unsafe extern "C" fn shutdown(_: *mut c_void) {}
 
-/// Installs the allocator, once per process, before SQLite initialises (its first connection); later calls
-/// do nothing. Should SQLite have been initialised already, it keeps its own allocator and says so.
+/// Installs the allocator and initialises SQLite, once per process, before its first connection (every
+/// connection is opened by `SqliteStore::connect`, which calls this); later calls do nothing.
 pub fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -62,6 +62,12 @@ pub fn install() {
         let rc = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &methods as *const ffi::sqlite3_mem_methods) };
         if rc != ffi::SQLITE_OK {
             tracing::warn!(rc, "SQLite was already initialised: it keeps the C library's allocator");
+        }
+        // SAFETY: no arguments; idempotent. SQLite is built with SQLITE_OMIT_AUTOINIT (`.cargo/config.toml`), so
+        // it is initialised here, before the first connection, instead of checking on every allocation.
+        let rc = unsafe { ffi::sqlite3_initialize() };
+        if rc != ffi::SQLITE_OK {
+            tracing::error!(rc, "SQLite failed to initialise");
         }
     });
 }
