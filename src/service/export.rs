@@ -9,7 +9,8 @@ use crate::domain::export::{push_record, Format};
 use crate::domain::history::AuditFilterQuery;
 use crate::store::{AuditQuery, HeldAction, HistoryQuery, Store, StoreError};
 use app::history_model::{AuditFilter, HistoryFilter};
-use serde::Deserialize;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -301,20 +302,31 @@ fn history_row(
             push_record(out, cells);
         }
         Format::Ndjson => {
-            let mut object = serde_json::Map::new();
-            for (key, value) in HISTORY_HEADER.iter().zip(fields) {
-                object
-                    .insert((*key).to_string(), if value.is_empty() { serde_json::Value::Null } else { value.into() });
-            }
-            object.insert("content_hash".into(), a.content_hash.clone().into());
-            let mut line = serde_json::Value::Object(object).to_string();
             // The stored body is canonical JSON already: it goes in as it is, not parsed and printed again.
-            line.pop();
-            line.push_str(",\"submission\":");
-            line.push_str(&a.body);
-            line.push_str("}\n");
-            out.push_str(&line);
+            // (Serialising string keys and values cannot fail.)
+            if let Ok(mut line) = serde_json::to_string(&Columns(&fields, &a.content_hash)) {
+                line.pop();
+                out.push_str(&line);
+                out.push_str(",\"submission\":");
+                out.push_str(&a.body);
+                out.push_str("}\n");
+            }
         }
+    }
+}
+
+/// A history row's columns as a JSON object, by the CSV header's names, empty ones as null, then the
+/// content hash: written straight out, not gathered into a map of owned keys first.
+struct Columns<'a>(&'a [String], &'a str);
+
+impl Serialize for Columns<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len() + 1))?;
+        for (key, value) in HISTORY_HEADER.iter().zip(self.0) {
+            map.serialize_entry(key, &Some(value.as_str()).filter(|v| !v.is_empty()))?;
+        }
+        map.serialize_entry("content_hash", self.1)?;
+        map.end()
     }
 }
 

@@ -72,6 +72,9 @@ async fn exports_stream_every_row_and_neutralise_formulas(backend: Backend) {
     let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     assert_eq!(lines.len(), approved);
     assert!(lines.iter().all(|l| l["status"] == "approved" && l["submission"]["intent"].is_string()));
+    // Every column by name, an empty one as null, and the hash of the body carried.
+    assert!(lines.iter().all(|l| l["reason"].is_null() && l["action"].is_string() && l["approvals"].is_string()));
+    assert!(lines.iter().all(|l| l["content_hash"].as_str().is_some_and(|h| h.len() == 64)));
     // Every export is in the audit log, naming who exported what.
     let auditor = w.app.service.reader(&w.auditor).await.expect("reader");
     let filter = AuditFilter { kind: "export.history".into(), ..Default::default() };
