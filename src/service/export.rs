@@ -12,6 +12,7 @@ use app::history_model::{AuditFilter, HistoryFilter};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
@@ -67,7 +68,7 @@ pub struct Export {
 #[derive(Deserialize)]
 struct Texts<'a> {
     #[serde(borrow)]
-    intent: std::borrow::Cow<'a, str>,
+    intent: Cow<'a, str>,
     #[serde(borrow)]
     case: CaseTexts<'a>,
     #[serde(borrow, default)]
@@ -77,15 +78,15 @@ struct Texts<'a> {
 #[derive(Deserialize)]
 struct CaseTexts<'a> {
     #[serde(borrow, default)]
-    summary: Option<std::borrow::Cow<'a, str>>,
+    summary: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct TurnText<'a> {
     #[serde(borrow)]
-    role: std::borrow::Cow<'a, str>,
+    role: Cow<'a, str>,
     #[serde(borrow)]
-    text: std::borrow::Cow<'a, str>,
+    text: Cow<'a, str>,
 }
 
 impl Service {
@@ -244,8 +245,9 @@ async fn read_pages(store: Arc<dyn Store>, mut job: Job, pages: mpsc::Sender<Res
     }
 }
 
-fn name_of(map: &HashMap<Uuid, String>, id: Uuid) -> String {
-    map.get(&id).cloned().unwrap_or_else(|| id.to_string())
+/// A name from its map, borrowed; the id itself where the name is unknown.
+fn name_of(map: &HashMap<Uuid, String>, id: Uuid) -> Cow<'_, str> {
+    map.get(&id).map_or_else(|| Cow::Owned(id.to_string()), |name| Cow::Borrowed(name.as_str()))
 }
 
 fn history_row(
@@ -257,48 +259,47 @@ fn history_row(
     people: &HashMap<Uuid, String>,
 ) {
     let amount = a.amount.as_ref();
-    let approved = crate::delivery::outcome::approved_amount(a).map(|m| m.value.to_string()).unwrap_or_default();
-    let decided_by = a.decided_by.map(|u| name_of(people, u)).unwrap_or_default();
-    let fields = [
-        a.id.to_string(),
+    let approved = match a.status {
+        crate::domain::HeldStatus::Approved => {
+            crate::delivery::outcome::approved_amount(a).map(|m| m.value.to_string()).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    // Borrowed where the row or a name map already holds the text: only what must be formatted is allocated.
+    let fields: [Cow<str>; 17] = [
+        a.id.to_string().into(),
         name_of(tenants, a.tenant_id),
-        when(a.received_at),
-        a.status.as_str().to_string(),
-        a.decided_at.map(when).unwrap_or_default(),
-        decided_by,
-        a.action.as_str().to_string(),
-        amount.map(|m| m.value.to_string()).unwrap_or_default(),
-        amount.map(|m| m.currency.clone()).unwrap_or_default(),
-        if a.status == crate::domain::HeldStatus::Approved { approved } else { String::new() },
-        a.tier.as_str().to_string(),
+        when(a.received_at).into(),
+        a.status.as_str().into(),
+        a.decided_at.map(when).unwrap_or_default().into(),
+        a.decided_by.map(|u| name_of(people, u)).unwrap_or_default(),
+        a.action.as_str().into(),
+        amount.map(|m| m.value.to_string()).unwrap_or_default().into(),
+        amount.map_or("", |m| m.currency.as_str()).into(),
+        approved.into(),
+        a.tier.as_str().into(),
         name_of(agents, a.agent_id),
-        a.agent_id.to_string(),
-        a.customer_id.clone(),
-        a.case_id.clone(),
-        a.approvals.to_string(),
-        a.outcome_reason.clone().unwrap_or_default(),
+        a.agent_id.to_string().into(),
+        a.customer_id.as_str().into(),
+        a.case_id.as_str().into(),
+        a.approvals.to_string().into(),
+        a.outcome_reason.as_deref().unwrap_or_default().into(),
     ];
     match format {
         Format::Csv => {
             let texts: Option<Texts> = serde_json::from_str(&a.body).ok();
-            let (intent, summary, transcript) = match &texts {
-                Some(t) => (
-                    t.intent.as_ref(),
-                    t.case.summary.as_deref().unwrap_or(""),
-                    t.transcript
-                        .iter()
-                        .map(|turn| format!("{}: {}", turn.role, turn.text))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
-                None => ("", "", String::new()),
-            };
-            let cells = fields.iter().map(String::as_str).chain([
-                intent,
-                summary,
-                transcript.as_str(),
-                a.content_hash.as_str(),
-            ]);
+            let mut transcript = String::new();
+            for (i, turn) in texts.iter().flat_map(|t| &t.transcript).enumerate() {
+                if i > 0 {
+                    transcript.push('\n');
+                }
+                transcript.push_str(&turn.role);
+                transcript.push_str(": ");
+                transcript.push_str(&turn.text);
+            }
+            let intent = texts.as_ref().map_or("", |t| t.intent.as_ref());
+            let summary = texts.as_ref().and_then(|t| t.case.summary.as_deref()).unwrap_or("");
+            let cells = fields.iter().map(|f| f.as_ref()).chain([intent, summary, &transcript, &a.content_hash]);
             push_record(out, cells);
         }
         Format::Ndjson => {
@@ -317,13 +318,13 @@ fn history_row(
 
 /// A history row's columns as a JSON object, by the CSV header's names, empty ones as null, then the
 /// content hash: written straight out, not gathered into a map of owned keys first.
-struct Columns<'a>(&'a [String], &'a str);
+struct Columns<'a>(&'a [Cow<'a, str>], &'a str);
 
 impl Serialize for Columns<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len() + 1))?;
         for (key, value) in HISTORY_HEADER.iter().zip(self.0) {
-            map.serialize_entry(key, &Some(value.as_str()).filter(|v| !v.is_empty()))?;
+            map.serialize_entry(key, &Some(value.as_ref()).filter(|v| !v.is_empty()))?;
         }
         map.serialize_entry("content_hash", self.1)?;
         map.end()
@@ -355,7 +356,7 @@ fn audit_row(
     agents: &HashMap<Uuid, String>,
     people: &HashMap<Uuid, String>,
 ) {
-    let tenant = r.tenant.map(|t| name_of(tenants, t)).unwrap_or_default();
+    let tenant = r.tenant.map(|t| name_of(tenants, t).into_owned()).unwrap_or_default();
     let actor_name = reference_name(&r.actor, tenants, agents, people).unwrap_or_default();
     let subject_name = reference_name(&r.subject, tenants, agents, people).unwrap_or_default();
     match format {
