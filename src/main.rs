@@ -28,18 +28,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc v3 keeps freed memory a second before returning it, and commits whole arenas up front; with SQLite
 /// allocating through it too (`store::sqlite_malloc`), an export's peak memory grew by up to 30 MB and the
 /// intake's passed 100 MB. Returned at once, and committed as touched, both stay low at the same speed.
-/// A `MIMALLOC_*` variable set by the operator still wins.
+/// These are defaults: an operator's `MIMALLOC_*` variable still wins.
 fn tune_allocator() {
     // Indices of `mi_option_e` in mimalloc.h (libmimalloc-sys exports no constants for these two).
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    for (option, variable) in
-        [(ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT"), (PURGE_DELAY, "MIMALLOC_PURGE_DELAY")]
-    {
-        if std::env::var_os(variable).is_none() {
-            // SAFETY: sets one of mimalloc's options, a plain integer it reads when it next needs it.
-            unsafe { libmimalloc_sys::mi_option_set(option, 0) };
-        }
+    for option in [ARENA_EAGER_COMMIT, PURGE_DELAY] {
+        // SAFETY: sets the default of one of mimalloc's integer options, which it reads when it next needs it;
+        // an option set from the environment is left as it is.
+        unsafe { libmimalloc_sys::mi_option_set_default(option, 0) };
     }
 }
 

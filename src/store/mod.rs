@@ -44,6 +44,8 @@ pub use reviews::{
 };
 pub use sessions::SessionBackend;
 pub use sqlite::SqliteStore;
+/// For code that opens SQLite itself (the tests' raw SQL) to call first, as `SqliteStore::connect` does.
+pub use sqlite_malloc::install as install_sqlite_allocator;
 pub use workload::{Binding, WorkloadStore};
 
 use crate::domain::audit::{Event, Record};

@@ -42,8 +42,9 @@ unsafe extern "C" fn init(_: *mut c_void) -> c_int {
 
 unsafe extern "C" fn shutdown(_: *mut c_void) {}
 
-/// Installs the allocator and initialises SQLite, once per process, before its first connection (every
-/// connection is opened by `SqliteStore::connect`, which calls this); later calls do nothing.
+/// Installs the allocator, once per process, before SQLite initialises (on its first connection:
+/// `SqliteStore::connect` calls this first); later calls do nothing. Should SQLite have been initialised
+/// already (a connection opened elsewhere), it keeps the C library's allocator and says so.
 pub fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -62,12 +63,6 @@ pub fn install() {
         let rc = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &methods as *const ffi::sqlite3_mem_methods) };
         if rc != ffi::SQLITE_OK {
             tracing::warn!(rc, "SQLite was already initialised: it keeps the C library's allocator");
-        }
-        // SAFETY: no arguments; idempotent. SQLite is built with SQLITE_OMIT_AUTOINIT (`.cargo/config.toml`), so
-        // it is initialised here, before the first connection, instead of checking on every allocation.
-        let rc = unsafe { ffi::sqlite3_initialize() };
-        if rc != ffi::SQLITE_OK {
-            tracing::error!(rc, "SQLite failed to initialise");
         }
     });
 }

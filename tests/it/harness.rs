@@ -108,6 +108,8 @@ impl TestDb {
             let mut conn = sqlx::PgConnection::connect(&self.url).await?;
             sqlx::raw_sql(sql).execute(&mut conn).await?;
         } else {
+            // SQLite's allocator is set before its first connection, whichever test opens it.
+            countersign::store::install_sqlite_allocator();
             let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
             sqlx::raw_sql(sql).execute(&mut conn).await?;
         }
