@@ -81,10 +81,16 @@ impl SqliteStore {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+        // A file connection does not go stale as a network one can: no round trip to check it on each acquire.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         // Batches of every size are prepared once: the group commit's statements differ by their row count.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.statement_cache_capacity(WRITER_STATEMENTS))
             .await?;
         Ok(SqliteStore { pool, writer })

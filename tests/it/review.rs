@@ -78,7 +78,7 @@ async fn a_high_action_needs_one_approval_and_the_agent_learns_it(backend: Backe
     tokio::time::sleep(Duration::from_millis(300)).await;
     let narrowed = Money::parse("100.00", "EUR").expect("money");
     let started = Instant::now();
-    let after = s.app.service.decide(&s.ana, id, Vote::Approve { amount: Some(narrowed) }).await.expect("decide");
+    let after = s.app.service.decide(&s.ana, id, Vote::Approve { amount: Some(narrowed.clone()) }).await.expect("decide");
     assert_eq!((after.status, after.approvals), (HeldStatus::Approved, 1));
     let seen: Value = waiter.await.expect("join").expect("get").json().await.expect("json");
     assert!(started.elapsed() < Duration::from_secs(5), "the long-poll woke on the decision");
@@ -107,6 +107,12 @@ async fn a_high_action_needs_one_approval_and_the_agent_learns_it(backend: Backe
     // A widening is refused and a second vote meets the outcome.
     let late = s.app.service.decide(&s.ben, id, approve()).await;
     assert!(matches!(late, Err(DecideError::AlreadyDecided { status: "approved", .. })), "{late:?}");
+    // The next case of this customer and agent shows what was approved, at the narrowed amount; a pending one
+    // counts for nothing.
+    let next = submit(&s, example("k-1b")).await;
+    submit(&s, example("k-1c")).await;
+    let file = s.app.service.case_file(&s.ben, next).await.expect("case file");
+    assert_eq!(file.approved_24h, (vec![narrowed.clone()], vec![narrowed.clone()]));
     let kinds = s.app.audit_kinds().await;
     assert!(
         kinds.contains(&"held_action.approved".to_string())
