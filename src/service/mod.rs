@@ -2,6 +2,7 @@
 //! change with its audit event. The console (server functions), the CLI and the demo all come through here.
 
 mod accounts;
+mod agent_auth;
 mod agents;
 mod attestation;
 mod chain_check;
@@ -36,7 +37,8 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use accounts::SignInError;
-pub use agents::{AgentAuthError, AgentChanges, AgentDraft, AuthenticatedAgent, By, CaseBound};
+pub use agent_auth::{AgentAuthError, AuthenticatedAgent, CaseBound};
+pub use agents::{AgentChanges, AgentDraft, By};
 pub use attestation::{Evidence, TypeRecord};
 pub use export::{reference_name, Export, PAGE as EXPORT_PAGE};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};

@@ -2,7 +2,8 @@
 //! authenticated by a workload token, and just-in-time credentials bound to one case that the case's close
 //! (or the agent's suspension or retirement) ends.
 
-use super::agents::{AgentAuthError, AuthenticatedAgent, By};
+use super::agent_auth::{AgentAuthError, AuthenticatedAgent};
+use super::agents::By;
 use super::{Service, ServiceError};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::workload::{self, Issuer, Refusal};

@@ -5,6 +5,7 @@ mod harness;
 
 mod agents;
 mod api;
+mod api_input;
 mod audit;
 mod auth;
 mod background;

@@ -78,7 +78,8 @@ async fn a_high_action_needs_one_approval_and_the_agent_learns_it(backend: Backe
     tokio::time::sleep(Duration::from_millis(300)).await;
     let narrowed = Money::parse("100.00", "EUR").expect("money");
     let started = Instant::now();
-    let after = s.app.service.decide(&s.ana, id, Vote::Approve { amount: Some(narrowed.clone()) }).await.expect("decide");
+    let after =
+        s.app.service.decide(&s.ana, id, Vote::Approve { amount: Some(narrowed.clone()) }).await.expect("decide");
     assert_eq!((after.status, after.approvals), (HeldStatus::Approved, 1));
     let seen: Value = waiter.await.expect("join").expect("get").json().await.expect("json");
     assert!(started.elapsed() < Duration::from_secs(5), "the long-poll woke on the decision");
