@@ -6,8 +6,10 @@ use sqlx::Sqlite;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Three statements of the group commit for each batch size up to its 512, and room for the rest.
-const WRITER_STATEMENTS: usize = 2048;
+/// The writer's prepared statements. The group commit's three statements differ by their row count; keeping one
+/// of each for every batch size held ~10 MB under load (peak RSS 100–104 MB against 90–97 MB with 24) and bought
+/// no measurable speed: preparing a batch's statement costs far less than committing it.
+const WRITER_STATEMENTS: usize = 24;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -87,7 +89,6 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        // Batches of every size are prepared once: the group commit's statements differ by their row count.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
