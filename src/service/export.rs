@@ -259,12 +259,8 @@ fn history_row(
     people: &HashMap<Uuid, String>,
 ) {
     let amount = a.amount.as_ref();
-    let approved = match a.status {
-        crate::domain::HeldStatus::Approved => {
-            crate::delivery::outcome::approved_amount(a).map(|m| m.value.to_string()).unwrap_or_default()
-        }
-        _ => String::new(),
-    };
+    // Empty unless approved (`approved_amount` holds that rule for receipts and webhooks too).
+    let approved = crate::delivery::outcome::approved_amount(a).map(|m| m.value.to_string()).unwrap_or_default();
     // Borrowed where the row or a name map already holds the text: only what must be formatted is allocated.
     let fields: [Cow<str>; 17] = [
         a.id.to_string().into(),
