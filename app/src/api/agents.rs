@@ -3,28 +3,29 @@
 
 #[allow(unused_imports)] // used only in server builds
 use super::ssr_support::*;
+use crate::api::codec::TextJson;
 use crate::error::AppError;
 use crate::lifecycle_model::AgentsOverview;
 use crate::model::{AgentDetail, AgentFormOptions, CreatedAgent, MintedCredential};
 use leptos::prelude::*;
 
-#[server(endpoint = "agents/list")]
+#[server(endpoint = "agents/list", output = TextJson)]
 pub async fn list_agents() -> Result<AgentsOverview, AppError> {
     answer(async { agent_console()?.agents(&require_viewer()?).await }).await
 }
 
-#[server(endpoint = "agents/get")]
+#[server(endpoint = "agents/get", output = TextJson)]
 pub async fn get_agent(id: String) -> Result<AgentDetail, AppError> {
     answer(async { agent_console()?.agent(&require_viewer()?, &id).await }).await
 }
 
-#[server(endpoint = "agents/options")]
+#[server(endpoint = "agents/options", output = TextJson)]
 pub async fn load_agent_form() -> Result<AgentFormOptions, AppError> {
     answer(async { agent_console()?.form_options(&require_viewer()?).await }).await
 }
 
 /// `allowances`: one per line or comma-separated, e.g. `refund:500.00EUR`, `password_reset`.
-#[server(endpoint = "agents/create")]
+#[server(endpoint = "agents/create", output = TextJson)]
 pub async fn create_agent(
     tenant: String,
     name: String,
@@ -43,7 +44,7 @@ pub async fn create_agent(
 
 /// `subject` (the workload subject; empty unbinds) and `workload_only` (a checkbox, "on" or absent) are left
 /// as they are when `subject` is not sent.
-#[server(endpoint = "agents/update")]
+#[server(endpoint = "agents/update", output = TextJson)]
 pub async fn update_agent(
     id: String,
     purpose: String,
@@ -58,22 +59,22 @@ pub async fn update_agent(
         .await
 }
 
-#[server(endpoint = "agents/credentials/mint")]
+#[server(endpoint = "agents/credentials/mint", output = TextJson)]
 pub async fn mint_credential(agent: String, ttl: String) -> Result<MintedCredential, AppError> {
     answer(async { agent_console()?.mint_credential(&require_viewer()?, &agent, &ttl).await }).await
 }
 
-#[server(endpoint = "agents/credentials/revoke")]
+#[server(endpoint = "agents/credentials/revoke", output = TextJson)]
 pub async fn revoke_credential(credential: String) -> Result<(), AppError> {
     answer(async { agent_console()?.revoke_credential(&require_viewer()?, &credential).await }).await
 }
 
-#[server(endpoint = "agents/deliveries/redeliver")]
+#[server(endpoint = "agents/deliveries/redeliver", output = TextJson)]
 pub async fn redeliver(delivery: String) -> Result<(), AppError> {
     answer(async { agent_console()?.redeliver(&require_viewer()?, &delivery).await }).await
 }
 
-#[server(endpoint = "agents/issuers/add")]
+#[server(endpoint = "agents/issuers/add", output = TextJson)]
 pub async fn add_issuer(
     tenant: String,
     issuer: String,

@@ -3,6 +3,7 @@
 //! roles and tenants. Endpoints are named so their URLs under `/api/` stay stable.
 
 pub mod agents;
+pub mod codec;
 pub mod history;
 pub mod insights;
 pub mod lifecycle;
@@ -12,14 +13,15 @@ use crate::error::AppError;
 use crate::history_model::AuditFilter;
 use crate::history_model::ChainStatus;
 use crate::model::{AuditPage, People, Viewer};
+use codec::TextJson;
 use leptos::prelude::*;
 
-#[server(endpoint = "viewer")]
+#[server(endpoint = "viewer", output = TextJson)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(ssr::viewer())
 }
 
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = TextJson)]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     ssr::answer(async {
         let session = ssr::session().await?;
@@ -30,7 +32,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     .await
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = TextJson)]
 pub async fn logout() -> Result<(), AppError> {
     ssr::answer(async {
         let session = ssr::session().await?;
@@ -43,7 +45,7 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
-#[server(endpoint = "account/password")]
+#[server(endpoint = "account/password", output = TextJson)]
 pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     ssr::answer(async {
         let viewer = ssr::viewer().ok_or(AppError::Unauthenticated)?;
@@ -56,22 +58,22 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     .await
 }
 
-#[server(endpoint = "audit/page")]
+#[server(endpoint = "audit/page", output = TextJson)]
 pub async fn fetch_audit_page(#[server(default)] filter: AuditFilter) -> Result<AuditPage, AppError> {
     ssr::answer(async { ssr::console()?.audit_page(&ssr::require_viewer()?, filter).await }).await
 }
 
-#[server(endpoint = "audit/verify")]
+#[server(endpoint = "audit/verify", output = TextJson)]
 pub async fn start_chain_check() -> Result<ChainStatus, AppError> {
     ssr::answer(async { ssr::console()?.start_chain_check(&ssr::require_viewer()?).await }).await
 }
 
-#[server(endpoint = "audit/verify/status")]
+#[server(endpoint = "audit/verify/status", output = TextJson)]
 pub async fn chain_check_status() -> Result<ChainStatus, AppError> {
     ssr::answer(async { ssr::console()?.chain_status(&ssr::require_viewer()?).await }).await
 }
 
-#[server(endpoint = "people")]
+#[server(endpoint = "people", output = TextJson)]
 pub async fn list_people() -> Result<People, AppError> {
     ssr::answer(async { ssr::console()?.people(&ssr::require_viewer()?).await }).await
 }

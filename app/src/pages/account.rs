@@ -35,8 +35,9 @@ fn Details(viewer: Viewer) -> impl IntoView {
     }
 }
 
-#[component]
+#[island(lazy)]
 fn PasswordForm() -> impl IntoView {
+    super::mark_hydrated();
     let change = ServerAction::<ChangePassword>::new();
     let typed = RwSignal::new(0usize);
     let outcome = move || {

@@ -12,8 +12,16 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn AgentPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+    view! {
+        <Title text="Agent"/>
+        <AgentIsland id/>
+    }
+}
+
+#[island(lazy)]
+fn AgentIsland(id: String) -> impl IntoView {
+    super::mark_hydrated();
     let update = ServerAction::<UpdateAgent>::new();
     let mint = ServerAction::<MintCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
@@ -23,12 +31,11 @@ pub fn AgentPage() -> impl IntoView {
     let detail = Resource::new(
         move || {
             let versions = (update.version().get(), mint.version().get(), revoke.version().get(), life.version());
-            (id(), versions, redeliver.version().get())
+            (id.clone(), versions, redeliver.version().get())
         },
         |(id, ..)| get_agent(id),
     );
     view! {
-        <Title text="Agent"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -6,7 +6,6 @@ use crate::api::lifecycle::{ChangeAgentState, ProposeHandover, SetSponsor, Withd
 use crate::lifecycle_model::TimelineEntry;
 use crate::model::{AgentDetail, AgentState};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// The actions of the lifecycle forms, so the page re-reads the agent after each.
 #[derive(Clone, Copy)]
@@ -181,7 +180,7 @@ pub fn Timeline(
                 {reviewable.then(|| view! {
                     <span>
                         <span class=if review_status == "current" { "muted" } else { "status warn" }>{format!("access review {review_status}, due {review_due}")}</span>" "
-                        <A href=format!("/agents/{agent}/review") attr:class="button">"Review access"</A>
+                        <a href=format!("/agents/{agent}/review") class="button">"Review access"</a>
                     </span>
                 })}
             </div>

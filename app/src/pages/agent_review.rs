@@ -5,17 +5,23 @@ use crate::api::lifecycle::{review_evidence, AttestReview};
 use crate::lifecycle_model::EvidenceView;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn AgentReviewPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let attest = ServerAction::<AttestReview>::new();
-    let evidence = Resource::new(move || (id(), attest.version().get()), |(id, _)| review_evidence(id));
+    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
     view! {
         <Title text="Access review"/>
+        <AgentReview id/>
+    }
+}
+
+#[island(lazy)]
+fn AgentReview(id: String) -> impl IntoView {
+    super::mark_hydrated();
+    let attest = ServerAction::<AttestReview>::new();
+    let evidence = Resource::new(move || (id.clone(), attest.version().get()), |(id, _)| review_evidence(id));
+    view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the evidence…"</p> }>
             {move || Suspend::new(async move {
                 match evidence.await {
@@ -40,7 +46,7 @@ fn Review(evidence: EvidenceView, attest: ServerAction<AttestReview>) -> impl In
     view! {
         <div class="page-head">
             <h1>{format!("Access review: {}", e.agent_name)}</h1>
-            <A href=format!("/agents/{}", e.agent_id)>"Back to the agent"</A>
+            <a href=format!("/agents/{}", e.agent_id)>"Back to the agent"</a>
         </div>
         <p>
             <span class=if e.review_status == "current" { "status ok" } else { "status warn" }>{format!("review {}", e.review_status)}</span>

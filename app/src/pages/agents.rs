@@ -1,15 +1,15 @@
 //! The agent list and the form that registers an agent.
 
 use super::issuers::Issuers;
-use super::Problem;
+use super::{Problem, WithViewer};
 use crate::api::agents::{list_agents, load_agent_form, AddIssuer, CreateAgent};
 use crate::api::lifecycle::AnswerHandover;
 use crate::lifecycle_model::AgentsOverview;
 use crate::model::{AgentState, AgentSummary, AllowanceView, Role, Viewer};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 pub fn scope_text(allowances: &[AllowanceView]) -> String {
     if allowances.is_empty() {
@@ -27,44 +27,49 @@ pub fn scope_text(allowances: &[AllowanceView]) -> String {
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
+    let filter = AgentFilter::from_query(&use_query_map().read_untracked());
+    view! {
+        <Title text="Agents"/>
+        <WithViewer body=move |viewer: Viewer| view! { <Agents viewer filter=filter.clone()/> }/>
+    }
+}
+
+#[island(lazy)]
+fn Agents(viewer: Viewer, filter: AgentFilter) -> impl IntoView {
+    super::mark_hydrated();
     let answer = ServerAction::<AnswerHandover>::new();
     let add_issuer = ServerAction::<AddIssuer>::new();
     let agents = Resource::new(move || (answer.version().get(), add_issuer.version().get()), |_| list_agents());
-    let viewer = expect_context::<super::ViewerResource>();
-    let is_admin =
-        move || viewer.get().and_then(|v| v.ok()).flatten().is_some_and(|v: Viewer| v.roles.contains(&Role::Admin));
-    let tenants = move || viewer.get().and_then(|v| v.ok()).flatten().map(|v: Viewer| v.tenants).unwrap_or_default();
-    let query = use_query_map();
-    let filter = move || AgentFilter::from_query(&query.read());
+    let is_admin = viewer.roles.contains(&Role::Admin);
+    let tenants = viewer.tenants;
     view! {
-        <Title text="Agents"/>
         <div class="page-head">
             <h1>"Agents"</h1>
-            <Show when=is_admin>
-                <A href="/agents/new" attr:class="button">"Register an agent"</A>
-            </Show>
+            {is_admin.then(|| view! { <a href="/agents/new" class="button">"Register an agent"</a> })}
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
-            {move || Suspend::new(async move {
-                match agents.await {
-                    Ok(overview) => {
-                        let filter = filter();
-                        let (issuers, admin) = (overview.issuers.clone(), overview.is_admin);
-                        view! {
-                            <Attention overview=overview.clone() answer/>
-                            <AgentList overview filter/>
-                            <Issuers issuers tenants=tenants() is_admin=admin add=add_issuer/>
-                        }.into_any()
+            {move || {
+                let (filter, tenants) = (filter.clone(), tenants.clone());
+                Suspend::new(async move {
+                    match agents.await {
+                        Ok(overview) => {
+                            let (issuers, admin) = (overview.issuers.clone(), overview.is_admin);
+                            view! {
+                                <Attention overview=overview.clone() answer/>
+                                <AgentList overview filter/>
+                                <Issuers issuers tenants is_admin=admin add=add_issuer/>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
-                    Err(e) => view! { <Problem error=e/> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
 
 /// The admin's filters, read from the address so a filtered list is a link.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct AgentFilter {
     state: String,
     owner: String,
@@ -131,14 +136,14 @@ fn Attention(overview: AgentsOverview, answer: ServerAction<AnswerHandover>) -> 
                 {due.into_iter().map(|a| view! {
                     <li>
                         <span class=if a.review_status == "overdue" { "status bad" } else { "status warn" }>{format!("review {}", a.review_status)}</span>" "
-                        <A href=format!("/agents/{}/review", a.id)>{format!("Review {}'s access", a.name)}</A>
+                        <a href=format!("/agents/{}/review", a.id)>{format!("Review {}'s access", a.name)}</a>
                         <span class="muted">{format!(" — due {}", a.review_due)}</span>
                     </li>
                 }).collect_view()}
                 {orphans.into_iter().map(|a| view! {
                     <li>
                         <span class="status bad">"orphaned"</span>" "
-                        <A href=format!("/agents/{}", a.id)>{a.name.clone()}</A>
+                        <a href=format!("/agents/{}", a.id)>{a.name.clone()}</a>
                         <span class="muted">{format!(" — its owner {} can no longer own it; hand it to someone", a.owner)}</span>
                     </li>
                 }).collect_view()}
@@ -191,7 +196,7 @@ fn AgentTable(agents: Vec<AgentSummary>) -> impl IntoView {
                     let review_class = match a.review_status.as_str() { "overdue" => "status bad", "due soon" => "status warn", _ => "muted" };
                     view! {
                         <tr>
-                            <td><A href=format!("/agents/{}", a.id)>{a.name.clone()}</A>
+                            <td><a href=format!("/agents/{}", a.id)>{a.name.clone()}</a>
                                 {(a.relation == "sponsor").then(|| view! { " " <span class="muted small">"(you sponsor it)"</span> })}
                                 <div class="muted small">{a.purpose.clone()}</div></td>
                             <td>{a.tenant.clone()}</td>
@@ -214,13 +219,23 @@ fn AgentTable(agents: Vec<AgentSummary>) -> impl IntoView {
 
 #[component]
 pub fn NewAgentPage() -> impl IntoView {
+    view! {
+        <Title text="Register an agent"/>
+        <h1>"Register an agent"</h1>
+        <NewAgent/>
+    }
+}
+
+#[island(lazy)]
+fn NewAgent() -> impl IntoView {
+    super::mark_hydrated();
     let options = Resource::new(|| (), |_| load_agent_form());
     let create = ServerAction::<CreateAgent>::new();
     let outcome = move || {
         create.value().get().map(|result| match result {
             Ok(created) => view! {
                 <div class="card notice" role="status">
-                    <p>"Agent registered. " <A href=format!("/agents/{}", created.id)>"Open it to mint a credential"</A></p>
+                    <p>"Agent registered. " <a href=format!("/agents/{}", created.id)>"Open it to mint a credential"</a></p>
                     {created.webhook_secret.map(|secret| view! {
                         <p>"Webhook signing secret — shown only now; give it to the agent's operator:"</p>
                         <code class="secret">{secret}</code>
@@ -232,8 +247,6 @@ pub fn NewAgentPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Register an agent"/>
-        <h1>"Register an agent"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match options.await {

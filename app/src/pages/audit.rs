@@ -79,8 +79,9 @@ fn AuditFilters(page: AuditPage, filter: AuditFilter) -> impl IntoView {
 }
 
 /// Verification runs on the server in the background; while it runs, its progress is asked for each second.
-#[component]
+#[island(lazy)]
 fn ChainCheck() -> impl IntoView {
+    super::mark_hydrated();
     let kept = Resource::new(|| (), |_| chain_check_status());
     let start = ServerAction::<StartChainCheck>::new();
     let poll = ServerAction::<ChainCheckStatus>::new();
@@ -93,6 +94,9 @@ fn ChainCheck() -> impl IntoView {
         }
     });
     let running = move || latest.with(|l| matches!(l, Some(Ok(ChainStatus { running: Some(_), .. }))));
+    // Rendered disabled on the server: the button does something only once this island is live.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
     view! {
         <div class="chain-check" aria-live="polite">
             <Transition fallback=|| ()>
@@ -103,7 +107,7 @@ fn ChainCheck() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <button type="button" disabled=move || start.pending().get() || running() on:click=move |_| { start.dispatch(StartChainCheck {}); }>
+            <button type="button" disabled=move || !live.get() || start.pending().get() || running() on:click=move |_| { start.dispatch(StartChainCheck {}); }>
                 {move || if running() { "Verifying…" } else { "Verify chain" }}
             </button>
         </div>

@@ -24,8 +24,18 @@ pub(super) enum Step {
 
 #[component]
 pub fn CasePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+    view! {
+        <Title text="Held action"/>
+        <LiveCase id/>
+    }
+}
+
+#[island(lazy)]
+fn LiveCase(id: String) -> impl IntoView {
+    super::mark_hydrated();
+    let id = StoredValue::new(id);
+    let id = move || id.get_value();
     let changes = use_changes(Watch::Item(Signal::derive(id))).changes;
     let claim_action = ServerAction::<Claim>::new();
     let release_action = ServerAction::<Release>::new();
@@ -58,7 +68,6 @@ pub fn CasePage() -> impl IntoView {
         on_cleanup(move || renew.clear());
     }
     view! {
-        <Title text="Held action"/>
         <Transition fallback=|| view! { <p class="muted">"Loading the case…"</p> }>
             {move || Suspend::new(async move {
                 match case.await {

@@ -3,7 +3,7 @@
 
 use super::qa::QaSampling;
 use super::Problem;
-use crate::api::insights::{load_insights, DrawSample, RecordVerdict};
+use crate::api::insights::load_insights;
 use crate::insights_model::{Chart, InsightsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,18 +16,13 @@ pub fn InsightsPage() -> impl IntoView {
         let q = query.read();
         (q.get("tenant").unwrap_or_default(), q.get("days").unwrap_or_default())
     };
-    let draw = ServerAction::<DrawSample>::new();
-    let verdict = ServerAction::<RecordVerdict>::new();
-    let view = Resource::new(
-        move || (args(), draw.version().get(), verdict.version().get()),
-        |((tenant, days), ..)| load_insights(tenant, days),
-    );
+    let view = Resource::new(args, |(tenant, days)| load_insights(tenant, days));
     view! {
         <Title text="Insights"/>
         <Transition fallback=|| view! { <h1>"Insights"</h1><p class="muted">"Drawing…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(v) => view! { <Insights view=v draw verdict/> }.into_any(),
+                    Ok(v) => view! { <Insights view=v/> }.into_any(),
                     Err(e) => view! { <h1>"Insights"</h1><Problem error=e/><p><a href="/insights">"Back to the last 30 days"</a></p> }.into_any(),
                 }
             })}
@@ -36,7 +31,7 @@ pub fn InsightsPage() -> impl IntoView {
 }
 
 #[component]
-fn Insights(view: InsightsView, draw: ServerAction<DrawSample>, verdict: ServerAction<RecordVerdict>) -> impl IntoView {
+fn Insights(view: InsightsView) -> impl IntoView {
     let InsightsView {
         tenants,
         tenant,
@@ -91,7 +86,7 @@ fn Insights(view: InsightsView, draw: ServerAction<DrawSample>, verdict: ServerA
                 </tbody>
             </table>
         </section>
-        <QaSampling samples disagreement tenant=sample_tenant days max_sample draw verdict/>
+        <QaSampling samples disagreement tenant=sample_tenant days max_sample/>
     }
 }
 

@@ -4,12 +4,21 @@ use leptos_meta::Title;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    view! {
+        <Title text="Sign in"/>
+        <main id="main" class="login">
+            <LoginForm/>
+        </main>
+    }
+}
+
+#[island(lazy)]
+fn LoginForm() -> impl IntoView {
+    super::mark_hydrated();
     let login = ServerAction::<Login>::new();
     let reveal = RwSignal::new(false);
     let failure = move || login.value().get().and_then(|result| result.err());
     view! {
-        <Title text="Sign in"/>
-        <main id="main" class="login">
             <ActionForm action=login attr:class="card login-card" attr:aria-labelledby="login-title">
                 <h1 id="login-title">"Countersign"</h1>
                 <p class="muted">"Sign in to review and countersign your agents' held actions."</p>
@@ -39,6 +48,5 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
-        </main>
     }
 }

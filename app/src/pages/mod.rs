@@ -26,44 +26,7 @@ use crate::model::{Role, Viewer};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute};
-
-/// Each page is a route of its own, split into its own WebAssembly chunk (`cargo leptos build --split`):
-/// a visit downloads the frame and the page it opens, not the whole console.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:path),* $(,)?) => {$(
-        pub struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                mark_hydrated();
-                untrack($page).into_any()
-            }
-        }
-    )*};
-}
-
-lazy_pages! {
-    LoginRoute => login::LoginPage,
-    OverviewRoute => overview::OverviewPage,
-    AccountRoute => account::AccountPage,
-    QueueRoute => queue::QueuePage,
-    CaseRoute => case::CasePage,
-    HistoryRoute => history::HistoryPage,
-    RecordRoute => record::RecordPage,
-    InsightsRoute => insights::InsightsPage,
-    AgentsRoute => agents::AgentsPage,
-    NewAgentRoute => agents::NewAgentPage,
-    AgentRoute => agent::AgentPage,
-    AgentReviewRoute => agent_review::AgentReviewPage,
-    AuditRoute => audit::AuditPage,
-    PeopleRoute => people::PeoplePage,
-}
+use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -76,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -113,33 +76,48 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Countersign".to_string() } else { format!("{page} · Countersign") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
+                <Route path=path!("/login") view=login::LoginPage/>
                 <ParentRoute path=path!("") view=Frame>
-                    <Route path=path!("") view={Lazy::<OverviewRoute>::new()}/>
-                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/queue") view={Lazy::<QueueRoute>::new()}/>
-                    <Route path=path!("/queue/:id") view={Lazy::<CaseRoute>::new()}/>
-                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
-                    <Route path=path!("/history/:id") view={Lazy::<RecordRoute>::new()}/>
-                    <Route path=path!("/insights") view={Lazy::<InsightsRoute>::new()}/>
-                    <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()}/>
-                    <Route path=path!("/agents/new") view={Lazy::<NewAgentRoute>::new()}/>
-                    <Route path=path!("/agents/:id") view={Lazy::<AgentRoute>::new()}/>
-                    <Route path=path!("/agents/:id/review") view={Lazy::<AgentReviewRoute>::new()}/>
-                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()}/>
-                    <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()}/>
+                    <Route path=path!("") view=overview::OverviewPage/>
+                    <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/queue") view=queue::QueuePage/>
+                    <Route path=path!("/queue/:id") view=case::CasePage/>
+                    <Route path=path!("/history") view=history::HistoryPage/>
+                    <Route path=path!("/history/:id") view=record::RecordPage/>
+                    <Route path=path!("/insights") view=insights::InsightsPage/>
+                    <Route path=path!("/agents") view=agents::AgentsPage/>
+                    <Route path=path!("/agents/new") view=agents::NewAgentPage/>
+                    <Route path=path!("/agents/:id") view=agent::AgentPage/>
+                    <Route path=path!("/agents/:id/review") view=agent_review::AgentReviewPage/>
+                    <Route path=path!("/audit") view=audit::AuditPage/>
+                    <Route path=path!("/people") view=people::PeoplePage/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
 
-/// Marks the page as live once its own chunk is loaded and hydrated (effects run only in the browser, after
-/// the view is in place): tests, and curious people, can tell the WASM is in charge of what they see.
+/// Marks the page as live once every island on it has hydrated (effects run only in the browser, after the
+/// island is in place): tests, and curious people, can tell the WASM is in charge of what they see. Every
+/// island calls it; a page without islands is marked by `hydrate` itself.
 pub(crate) fn mark_hydrated() {
     Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
+        #[cfg(feature = "hydrate")]
+        crate::island_hydrated();
+    });
+}
+
+/// Reads the page again from the server once `action` succeeds: what the island changed is shown by the
+/// server-rendered parts around it, which have no code in the browser to refresh themselves.
+pub(crate) fn reload_after<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            let _ = window().location().reload();
         }
     });
 }

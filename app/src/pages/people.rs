@@ -19,6 +19,16 @@ struct Actions {
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
+    view! {
+        <Title text="People"/>
+        <h1>"People"</h1>
+        <People/>
+    }
+}
+
+#[island(lazy)]
+fn People() -> impl IntoView {
+    super::mark_hydrated();
     let actions = Actions {
         add: ServerAction::new(),
         edit: ServerAction::new(),
@@ -46,8 +56,6 @@ pub fn PeoplePage() -> impl IntoView {
             .map(|e| view! { <Problem error=e/> })
     };
     view! {
-        <Title text="People"/>
-        <h1>"People"</h1>
         {failed}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -6,16 +6,20 @@ use crate::api::insights::{DrawSample, RecordVerdict};
 use crate::insights_model::{DisagreementRow, SampleRow};
 use leptos::prelude::*;
 
-#[component]
+/// An island: drawing and recording are done here, and the page is read again from the server after each.
+#[island(lazy)]
 pub fn QaSampling(
     samples: Vec<SampleRow>,
     disagreement: Vec<DisagreementRow>,
     tenant: String,
     days: i64,
     max_sample: i64,
-    draw: ServerAction<DrawSample>,
-    verdict: ServerAction<RecordVerdict>,
 ) -> impl IntoView {
+    super::mark_hydrated();
+    let draw = ServerAction::<DrawSample>::new();
+    let verdict = ServerAction::<RecordVerdict>::new();
+    super::reload_after(draw);
+    super::reload_after(verdict);
     let drawn_error = move || draw.value().get().and_then(Result::err).map(|e| view! { <Problem error=e/> });
     let verdict_error = move || verdict.value().get().and_then(Result::err).map(|e| view! { <Problem error=e/> });
     let open = samples.iter().filter(|s| s.verdict.is_none()).count();

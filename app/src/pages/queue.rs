@@ -8,7 +8,7 @@ use crate::model::{ActionType, RiskTier};
 use crate::review_model::{QueueFilter, QueuePage, QueueRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 pub fn tier_label(tier: RiskTier) -> &'static str {
     match tier {
@@ -20,8 +20,8 @@ pub fn tier_label(tier: RiskTier) -> &'static str {
 #[component]
 pub fn QueuePage() -> impl IntoView {
     let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
+    let filter = {
+        let q = query.read_untracked();
         let get = |k: &str| q.get(k).unwrap_or_default();
         QueueFilter {
             tenant: get("tenant"),
@@ -31,12 +31,22 @@ pub fn QueuePage() -> impl IntoView {
             after: get("after"),
         }
     };
+    view! {
+        <Title text="Queue"/>
+        <LiveQueue filter/>
+    }
+}
+
+#[island(lazy)]
+fn LiveQueue(filter: QueueFilter) -> impl IntoView {
+    super::mark_hydrated();
+    let filter = StoredValue::new(filter);
+    let filter = move || filter.get_value();
     // The selection follows the item, not its position, as rows come and go.
     let selected = RwSignal::new(0usize);
     let rows = RwSignal::new(Vec::<String>::new());
     let live = use_changes(Watch::Rows(rows));
     let page = Resource::new(move || (filter(), live.changes.get()), |(f, _)| load_queue(f));
-    let navigate = use_navigate();
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
@@ -54,7 +64,7 @@ pub fn QueuePage() -> impl IntoView {
             "Enter" if !on_control(&ev) => {
                 if let Some(id) = rows.with_untracked(|r| r.get(selected.get_untracked()).cloned()) {
                     ev.prevent_default();
-                    navigate(&format!("/queue/{id}"), Default::default());
+                    let _ = window().location().set_href(&format!("/queue/{id}"));
                 }
             }
             _ => {}
@@ -62,7 +72,6 @@ pub fn QueuePage() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     view! {
-        <Title text="Queue"/>
         <div class="page-head">
             <h1>"Queue"</h1>
             <p class="muted keys">
