@@ -21,9 +21,39 @@ pub use pages::{shell, App};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    provide_form_error();
     if islands_on_page() == 0 {
         mark_page_hydrated();
     }
+}
+
+/// A form posted before its island was live, and refused, comes back to the page with the error in the address
+/// (`__err`, for the server function at `__path`). The server rendered that error through its router, which
+/// islands do not have in the browser: provide it here as well, so the island's action starts with the same
+/// error and hydrates the view the server sent.
+#[cfg(feature = "hydrate")]
+fn provide_form_error() {
+    let Some(params) = search_params() else { return };
+    if let (Some(err), Some(path)) = (params.get("__err"), params.get("__path")) {
+        leptos::prelude::provide_context(leptos::server::ServerActionError::new(&path, &err));
+    }
+}
+
+/// Reads the page again, without a refused form's error in the address (it is answered now).
+#[cfg(feature = "hydrate")]
+pub(crate) fn reload_page() {
+    let location = leptos::prelude::window().location();
+    let (Ok(path), Some(params)) = (location.pathname(), search_params()) else { return };
+    params.delete("__err");
+    params.delete("__path");
+    let query = String::from(params.to_string());
+    let _ = location.set_href(&if query.is_empty() { path } else { format!("{path}?{query}") });
+}
+
+#[cfg(feature = "hydrate")]
+fn search_params() -> Option<web_sys::UrlSearchParams> {
+    let search = leptos::prelude::window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()
 }
 
 /// Counts an island as hydrated; the page is marked once all of them are.

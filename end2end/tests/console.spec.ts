@@ -68,6 +68,25 @@ test("the sign-in form works from the keyboard alone", async ({ page }) => {
   await page.screenshot({ path: "test-results/audit.png", fullPage: true });
 });
 
+test("a sign-in posted before the page is live comes back with its error, and the page still hydrates", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // What the form sends when it is submitted before its island has hydrated: a plain post, answered with a
+  // redirect back to the form carrying the error in the address.
+  const posted = await page.request.post(`${base()}/api/login`, {
+    form: { email: "nobody@countersign.demo", password: "not-the-password" },
+    headers: { accept: "text/html", referer: `${base()}/login` },
+    maxRedirects: 0,
+  });
+  expect([302, 303]).toContain(posted.status());
+  await page.goto(new URL(posted.headers()["location"], base()).toString());
+  await expect(page.getByRole("alert")).toContainText("Sign-in failed");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByLabel("Password", { exact: true })).toHaveAttribute("type", "text");
+  expect(errors).toEqual([]);
+});
+
 test("the browser bundle arrives compressed, and the page still hydrates from it", async ({ page }) => {
   const bundle = page.waitForResponse((r) => new URL(r.url()).pathname === "/pkg/countersign.wasm");
   await page.goto(`${base()}/login`);

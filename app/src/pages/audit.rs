@@ -94,9 +94,7 @@ fn ChainCheck() -> impl IntoView {
         }
     });
     let running = move || latest.with(|l| matches!(l, Some(Ok(ChainStatus { running: Some(_), .. }))));
-    // Rendered disabled on the server: the button does something only once this island is live.
-    let live = RwSignal::new(false);
-    Effect::new(move |_| live.set(true));
+    let waiting = super::until_live();
     view! {
         <div class="chain-check" aria-live="polite">
             <Transition fallback=|| ()>
@@ -107,7 +105,7 @@ fn ChainCheck() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <button type="button" disabled=move || !live.get() || start.pending().get() || running() on:click=move |_| { start.dispatch(StartChainCheck {}); }>
+            <button type="button" disabled=move || waiting() || start.pending().get() || running() on:click=move |_| { start.dispatch(StartChainCheck {}); }>
                 {move || if running() { "Verifying…" } else { "Verify chain" }}
             </button>
         </div>

@@ -244,6 +244,7 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>, step: RwSignal<Step>) -
     });
     on_cleanup(move || keys.remove());
     let error = move || submit.value().get().and_then(Result::err).map(|e: AppError| view! { <Problem error=e/> });
+    let waiting = super::until_live();
     let requested = case.amount_value.clone().unwrap_or_default();
     let currency = case.currency.clone();
     let reasons = case.deny_reasons.clone();
@@ -256,8 +257,8 @@ fn DecisionPanel(case: CaseView, decided: RwSignal<u64>, step: RwSignal<Step>) -
                 Some(why) => view! { <p class="flag" role="note">{why}</p> }.into_any(),
                 None => view! {
                     <div class="choose" hidden=move || step.get() != Step::Choose>
-                        <button type="button" class="approve" on:click=move |_| step.set(Step::Approve)>"Approve " <kbd>"a"</kbd></button>
-                        <button type="button" class="deny" on:click=move |_| step.set(Step::Deny)>"Deny " <kbd>"d"</kbd></button>
+                        <button type="button" class="approve" disabled=waiting on:click=move |_| step.set(Step::Approve)>"Approve " <kbd>"a"</kbd></button>
+                        <button type="button" class="deny" disabled=waiting on:click=move |_| step.set(Step::Deny)>"Deny " <kbd>"d"</kbd></button>
                     </div>
                     <Show when=move || step.get() == Step::Approve>
                         <ApproveForm submit requested=requested.clone() currency=currency.clone() needs_step_up step/>
@@ -300,13 +301,14 @@ fn ClaimPanel(
         return ().into_any();
     }
     let confirming = RwSignal::new(false);
+    let waiting = super::until_live();
     let id = case.id.clone();
     let body = match case.claim.clone() {
         Some(c) if c.mine => {
             let id = id.clone();
             view! {
                 <p>"You are reviewing this."</p>
-                <button type="button" class="quiet" on:click=move |_| { release_action.dispatch(Release { id: id.clone() }); }>"Release"</button>
+                <button type="button" class="quiet" disabled=waiting on:click=move |_| { release_action.dispatch(Release { id: id.clone() }); }>"Release"</button>
             }
             .into_any()
         }
@@ -325,7 +327,7 @@ fn ClaimPanel(
                         }
                     }
                 }>
-                    <button type="button" class="quiet" on:click=move |_| confirming.set(true)>"Take over…"</button>
+                    <button type="button" class="quiet" disabled=waiting on:click=move |_| confirming.set(true)>"Take over…"</button>
                 </Show>
             }
             .into_any()

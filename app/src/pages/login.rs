@@ -37,6 +37,7 @@ fn LoginForm() -> impl IntoView {
                         type="button"
                         class="quiet"
                         aria-controls="password"
+                        disabled=super::until_live()
                         aria-pressed=move || reveal.get().to_string()
                         on:click=move |_| reveal.update(|shown| *shown = !*shown)
                     >

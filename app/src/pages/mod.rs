@@ -99,12 +99,27 @@ pub fn App() -> impl IntoView {
 
 /// Marks the page as live once every island on it has hydrated (effects run only in the browser, after the
 /// island is in place): tests, and curious people, can tell the WASM is in charge of what they see. Every
-/// island calls it; a page without islands is marked by `hydrate` itself.
+/// island calls it first; a page without islands is marked by `hydrate` itself.
 pub(crate) fn mark_hydrated() {
-    Effect::new(|_| {
+    let (live, set_live) = signal(false);
+    provide_context(Live(live));
+    Effect::new(move |_| {
+        set_live.set(true);
         #[cfg(feature = "hydrate")]
         crate::island_hydrated();
     });
+}
+
+/// Whether the island around a component has hydrated: never on the server, and in the browser only once the
+/// island's code has run.
+#[derive(Clone, Copy)]
+struct Live(ReadSignal<bool>);
+
+/// A `disabled` for controls that work only through their island's code (a `type="button"`): they render
+/// disabled, and come alive with the island, so a click before the WebAssembly arrives is not silently lost.
+pub(crate) fn until_live() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let live = use_context::<Live>().map(|l| l.0);
+    move || !live.is_some_and(|l| l.get())
 }
 
 /// Reads the page again from the server once `action` succeeds: what the island changed is shown by the
@@ -117,7 +132,8 @@ where
 {
     Effect::new(move |_| {
         if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            let _ = window().location().reload();
+            #[cfg(feature = "hydrate")]
+            crate::reload_page();
         }
     });
 }
