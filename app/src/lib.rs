@@ -39,17 +39,6 @@ fn provide_form_error() {
     }
 }
 
-/// Reads the page again, without a refused form's error in the address (it is answered now).
-#[cfg(feature = "hydrate")]
-pub(crate) fn reload_page() {
-    let location = leptos::prelude::window().location();
-    let (Ok(path), Some(params)) = (location.pathname(), search_params()) else { return };
-    params.delete("__err");
-    params.delete("__path");
-    let query = String::from(params.to_string());
-    let _ = location.set_href(&if query.is_empty() { path } else { format!("{path}?{query}") });
-}
-
 #[cfg(feature = "hydrate")]
 fn search_params() -> Option<web_sys::UrlSearchParams> {
     let search = leptos::prelude::window().location().search().ok()?;

@@ -9,6 +9,7 @@ pub use console::ConsoleService;
 mod csrf;
 mod export;
 mod flood;
+mod form_posts;
 mod guard;
 mod headers;
 mod health;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/history/export", get(export::history))
         .route("/audit/export", get(export::audit))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
+        .layer(middleware::from_fn(form_posts::mark_done))
         .layer(middleware::from_fn(guard::guard_pages))
         .layer(middleware::from_fn_with_state(flood::Floods::default(), flood::limit_attempts))
         // Server functions read whole bodies; nothing the console sends comes near this.

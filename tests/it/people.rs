@@ -13,6 +13,7 @@ crate::on_both_stores!(
     admins_reach_only_their_tenants_and_keep_one_admin,
     disabling_ends_sessions_and_orphans_by_each_cause,
     the_console_forms_go_through_the_same_rules,
+    a_form_posted_from_a_page_comes_back_saying_what_became_of_it,
 );
 
 async fn an_added_person_must_change_the_one_time_password(backend: Backend) {
@@ -172,5 +173,41 @@ async fn the_console_forms_go_through_the_same_rules(backend: Backend) {
     let whats: Vec<&str> =
         detail["timeline"].as_array().into_iter().flatten().filter_map(|e| e["what"].as_str()).collect();
     assert!(whats.starts_with(&["Retired", "Suspended"]) && whats.contains(&"Registered"), "{whats:?}");
+    app.stop().await;
+}
+
+/// The console's forms are plain posts: the server answers with a redirect back to the page, marked
+/// `done=<function>` after a success (the page says "Saved." from it) and carrying the error otherwise.
+async fn a_form_posted_from_a_page_comes_back_saying_what_became_of_it(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.tenant("acme").await;
+    app.person("ada@example.com", &[Role::Admin], &["acme"]).await;
+    let browser = app.browser();
+    assert!(app.sign_in(&browser, "ada@example.com", PASSWORD).await.status().is_success());
+    let post = |form: &'static [(&'static str, &'static str)], back: &str| {
+        browser
+            .post(app.url("/api/tenants/add"))
+            .header("accept", "text/html")
+            .header("referer", app.url(back))
+            .form(form)
+            .send()
+    };
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap_or_default().to_owned();
+
+    let added = post(&[("slug", "globex"), ("name", "Globex")], "/people?done=people%2Fedit").await.expect("post");
+    assert_eq!(added.status(), StatusCode::FOUND);
+    assert_eq!(location(&added), app.url("/people?done=tenants%2Fadd"), "the old mark is replaced");
+
+    let refused =
+        post(&[("slug", "globex"), ("name", "Globex again")], "/people?done=tenants%2Fadd").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    let back = location(&refused);
+    assert!(back.contains("__err=") && back.contains("__path=%2Fapi%2Ftenants%2Fadd"), "{back}");
+    assert!(!back.contains("done="), "a refusal is not marked done: {back}");
+
+    // A call from an island's code gets its answer, not a redirect.
+    let called = app.call(&browser, "tenants/add", &[("slug", "initech"), ("name", "Initech")]).await;
+    assert!(called.status().is_success());
+    assert!(called.headers().get("location").is_none());
     app.stop().await;
 }

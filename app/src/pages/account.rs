@@ -1,4 +1,4 @@
-use super::{roles_text, WithViewer};
+use super::{roles_text, Outcome, WithViewer};
 use crate::api::ChangePassword;
 use crate::model::Viewer;
 use leptos::prelude::*;
@@ -35,25 +35,10 @@ fn Details(viewer: Viewer) -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+/// A plain post; the browser itself holds back a new password shorter than the minimum (`minlength`).
+#[component]
 fn PasswordForm() -> impl IntoView {
-    super::mark_hydrated();
     let change = ServerAction::<ChangePassword>::new();
-    let typed = RwSignal::new(0usize);
-    let outcome = move || {
-        change.value().get().map(|result| match result {
-            Ok(()) => view! { <p class="ok" role="status">"Password changed."</p> }.into_any(),
-            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-        })
-    };
-    let length_hint = move || {
-        let n = typed.get();
-        if n >= MIN_PASSWORD_CHARS {
-            format!("{n} characters — long enough")
-        } else {
-            format!("{n} of {MIN_PASSWORD_CHARS} characters minimum")
-        }
-    };
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
@@ -68,13 +53,13 @@ fn PasswordForm() -> impl IntoView {
                     autocomplete="new-password"
                     aria-describedby="new-hint"
                     required
-                    on:input=move |ev| typed.set(event_target_value(&ev).chars().count())
+                    minlength=MIN_PASSWORD_CHARS
                 />
-                <p id="new-hint" class="hint" aria-live="polite">{length_hint}</p>
+                <p id="new-hint" class="hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
                 <label for="confirm">"New password again"</label>
                 <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
-                {outcome}
-                <button type="submit" class="primary" disabled=move || change.pending().get()>"Change password"</button>
+                <Outcome action=change ok="Password changed."/>
+                <button type="submit" class="primary">"Change password"</button>
             </ActionForm>
         </section>
     }

@@ -3,43 +3,25 @@
 use super::agent_life::{LifeActions, LifeBanner, Lifecycle, Ownership, Timeline};
 use super::agents::scope_text;
 use super::deliveries::Deliveries;
-use super::Problem;
-use crate::api::agents::{get_agent, MintCredential, Redeliver, RevokeCredential, UpdateAgent};
+use super::{Outcome, Problem};
+use crate::api::agents::{get_agent, MintCredential, RevokeCredential, UpdateAgent};
 use crate::model::{AgentDetail, AgentState, CredentialView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// Rendered on the server, its forms plain posts: after each the page is read again. Only minting runs
+/// code in the browser, to show the secret once without it ever being in an address or a stored page.
 #[component]
 pub fn AgentPage() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+    let detail = Resource::new(move || id.clone(), get_agent);
     view! {
         <Title text="Agent"/>
-        <AgentIsland id/>
-    }
-}
-
-#[island(lazy)]
-fn AgentIsland(id: String) -> impl IntoView {
-    super::mark_hydrated();
-    let update = ServerAction::<UpdateAgent>::new();
-    let mint = ServerAction::<MintCredential>::new();
-    let revoke = ServerAction::<RevokeCredential>::new();
-    let redeliver = ServerAction::<Redeliver>::new();
-    let life = LifeActions::new();
-    // Re-read the agent whenever one of its actions completes.
-    let detail = Resource::new(
-        move || {
-            let versions = (update.version().get(), mint.version().get(), revoke.version().get(), life.version());
-            (id.clone(), versions, redeliver.version().get())
-        },
-        |(id, ..)| get_agent(id),
-    );
-    view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Agent detail=d update mint revoke redeliver life/> }.into_any(),
+                    Ok(d) => view! { <Agent detail=d/> }.into_any(),
                     Err(e) => view! { <h1>"Agent"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -48,14 +30,9 @@ fn AgentIsland(id: String) -> impl IntoView {
 }
 
 #[component]
-fn Agent(
-    detail: AgentDetail,
-    update: ServerAction<UpdateAgent>,
-    mint: ServerAction<MintCredential>,
-    revoke: ServerAction<RevokeCredential>,
-    redeliver: ServerAction<Redeliver>,
-    life: LifeActions,
-) -> impl IntoView {
+fn Agent(detail: AgentDetail) -> impl IntoView {
+    let update = ServerAction::<UpdateAgent>::new();
+    let life = LifeActions::new();
     let a = detail.agent.clone();
     let (subject, only) = (detail.workload_subject.clone(), detail.workload_only);
     let manage = detail.may_edit;
@@ -69,12 +46,6 @@ fn Agent(
         .collect::<Vec<_>>()
         .join("\n");
     let (id_for_form, id_for_credentials, id_shown) = (a.id.clone(), a.id.clone(), a.id.clone());
-    let update_result = move || {
-        update.value().get().map(|r| match r {
-            Ok(()) => view! { <p class="ok" role="status">"Saved."</p> }.into_any(),
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
     let state_class = match a.state {
         AgentState::Active => "status ok",
         AgentState::Suspended => "status warn",
@@ -126,7 +97,7 @@ fn Agent(
                     <p id="subject-hint" class="hint">"Tokens for this subject from an issuer the tenant trusts authenticate the agent; empty unbinds."</p>
                     <label class="check"><input type="checkbox" name="workload_only" checked=only/>
                         " Workload identity only (refuse owner-minted credentials)"</label>
-                    {update_result}
+                    <Outcome action=update ok="Saved."/>
                     <button type="submit" class="primary">"Save"</button>
                 </ActionForm>
             </section>
@@ -134,63 +105,23 @@ fn Agent(
         </div>
         {manage.then(|| view! { <Lifecycle detail=detail.clone() actions=life/> })}
         {(a.state != AgentState::Retired).then(|| view! { <Ownership detail=detail.clone() actions=life/> })}
-        <Credentials agent=id_for_credentials credentials=detail.credentials.clone() mint revoke manage/>
-        {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone() redeliver/> })}
+        <Credentials agent=id_for_credentials credentials=detail.credentials.clone() manage/>
+        {manage.then(|| view! { <Deliveries deliveries=detail.deliveries.clone()/> })}
         <Timeline entries=detail.timeline.clone() agent=agent_id review_due review_status reviewable=manage/>
     }
 }
 
 #[component]
-fn Credentials(
-    agent: String,
-    credentials: Vec<CredentialView>,
-    mint: ServerAction<MintCredential>,
-    revoke: ServerAction<RevokeCredential>,
-    manage: bool,
-) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let minted = move || {
-        mint.value().get().map(|r| match r {
-            Ok(m) => {
-                let secret = m.secret.clone();
-                view! {
-                    <div class="notice" role="status">
-                        <p><strong>"New credential " {m.credential.prefix.clone()} "…"</strong>
-                           " — copy it now; it is shown only once and stored only as a hash."</p>
-                        <div class="with-button">
-                            <code class="secret" id="new-secret">{m.secret.clone()}</code>
-                            <button type="button" on:click=move |_| { copy(&secret); copied.set(true); }>
-                                {move || if copied.get() { "Copied" } else { "Copy" }}
-                            </button>
-                        </div>
-                    </div>
-                }
-                .into_any()
-            }
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
-    let revoked = move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
+fn Credentials(agent: String, credentials: Vec<CredentialView>, manage: bool) -> impl IntoView {
+    let revoke = ServerAction::<RevokeCredential>::new();
     view! {
         <section class="card" aria-labelledby="credentials-title">
-            <div class="page-head">
-                <h2 id="credentials-title">"Credentials"</h2>
-                {manage.then(|| view! {
-                <ActionForm action=mint attr:class="inline-form" on:submit=move |_| copied.set(false)>
-                    <input type="hidden" name="agent" value=agent.clone()/>
-                    <label for="ttl">"Lives for"</label>
-                    <select id="ttl" name="ttl">
-                        <option value="1h">"1 hour"</option>
-                        <option value="24h" selected>"24 hours"</option>
-                        <option value="7d">"7 days"</option>
-                        <option value="30d">"30 days"</option>
-                    </select>
-                    <button type="submit" class="primary">"Mint credential"</button>
-                </ActionForm>
-                })}
-            </div>
-            {minted}
-            {revoked}
+            {if manage {
+                view! { <Mint agent/> }.into_any()
+            } else {
+                view! { <h2 id="credentials-title">"Credentials"</h2> }.into_any()
+            }}
+            <Outcome action=revoke/>
             {if credentials.is_empty() {
                 view! { <p class="muted">"No credentials yet."</p> }.into_any()
             } else {
@@ -227,6 +158,55 @@ fn Credentials(
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// The heading and the mint form, with the new secret below it: an island, because the secret is shown
+/// once from the answer and never travels through an address. The table shows the credential on the next
+/// reading of the page.
+#[island(lazy)]
+fn Mint(agent: String) -> impl IntoView {
+    super::mark_hydrated();
+    let mint = ServerAction::<MintCredential>::new();
+    let copied = RwSignal::new(false);
+    let minted = move || {
+        mint.value().get().map(|r| match r {
+            Ok(m) => {
+                let secret = m.secret.clone();
+                view! {
+                    <div class="notice" role="status">
+                        <p><strong>"New credential " {m.credential.prefix.clone()} "…"</strong>
+                           " — copy it now; it is shown only once and stored only as a hash."</p>
+                        <div class="with-button">
+                            <code class="secret" id="new-secret">{m.secret.clone()}</code>
+                            <button type="button" on:click=move |_| { copy(&secret); copied.set(true); }>
+                                {move || if copied.get() { "Copied" } else { "Copy" }}
+                            </button>
+                        </div>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <Problem error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <div class="page-head">
+            <h2 id="credentials-title">"Credentials"</h2>
+            <ActionForm action=mint attr:class="inline-form" on:submit=move |_| copied.set(false)>
+                <input type="hidden" name="agent" value=agent/>
+                <label for="ttl">"Lives for"</label>
+                <select id="ttl" name="ttl">
+                    <option value="1h">"1 hour"</option>
+                    <option value="24h" selected>"24 hours"</option>
+                    <option value="7d">"7 days"</option>
+                    <option value="30d">"30 days"</option>
+                </select>
+                // Disabled until the island is live: a plain post would mint a secret nobody is shown.
+                <button type="submit" class="primary" disabled=super::until_live()>"Mint credential"</button>
+            </ActionForm>
+        </div>
+        {minted}
     }
 }
 

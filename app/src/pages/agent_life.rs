@@ -1,13 +1,13 @@
 //! An agent's life on its page: the state banner, suspend/resume/retire with what retirement will end,
 //! ownership (hand-over and sponsor), and the timeline read from the audit log.
 
-use super::Problem;
+use super::Outcome;
 use crate::api::lifecycle::{ChangeAgentState, ProposeHandover, SetSponsor, WithdrawHandover};
 use crate::lifecycle_model::TimelineEntry;
 use crate::model::{AgentDetail, AgentState};
 use leptos::prelude::*;
 
-/// The actions of the lifecycle forms, so the page re-reads the agent after each.
+/// The actions of the lifecycle forms (plain posts: the page is read again after each).
 #[derive(Clone, Copy)]
 pub struct LifeActions {
     pub change: ServerAction<ChangeAgentState>,
@@ -24,14 +24,6 @@ impl LifeActions {
             withdraw: ServerAction::new(),
             sponsor: ServerAction::new(),
         }
-    }
-
-    /// Changes whenever one of them completes.
-    pub fn version(&self) -> usize {
-        self.change.version().get()
-            + self.propose.version().get()
-            + self.withdraw.version().get()
-            + self.sponsor.version().get()
     }
 }
 
@@ -64,7 +56,6 @@ pub fn LifeBanner(detail: AgentDetail) -> impl IntoView {
 pub fn Lifecycle(detail: AgentDetail, actions: LifeActions) -> impl IntoView {
     let (id, id2) = (detail.agent.id.clone(), detail.agent.id.clone());
     let r = detail.retirement;
-    let outcome = move || actions.change.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
     let (verb, label) = match detail.agent.state {
         AgentState::Suspended => ("resume", "Resume agent"),
         _ => ("suspend", "Suspend agent"),
@@ -72,7 +63,7 @@ pub fn Lifecycle(detail: AgentDetail, actions: LifeActions) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="life-title">
             <h2 id="life-title">"Suspend, resume or retire"</h2>
-            {outcome}
+            <Outcome action=actions.change/>
             <div class="panels">
                 <ActionForm action=actions.change>
                     <input type="hidden" name="agent" value=id/>
@@ -109,18 +100,13 @@ pub fn Lifecycle(detail: AgentDetail, actions: LifeActions) -> impl IntoView {
 pub fn Ownership(detail: AgentDetail, actions: LifeActions) -> impl IntoView {
     let (id, id2) = (detail.agent.id.clone(), detail.agent.id.clone());
     let sponsor = detail.sponsor.clone().unwrap_or_default();
-    let failed = move || {
-        [actions.propose.value().get(), actions.withdraw.value().get(), actions.sponsor.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.err())
-            .map(|e| view! { <Problem error=e/> })
-    };
     let manage = detail.may_edit;
     view! {
         <section class="card" aria-labelledby="owner-title">
             <h2 id="owner-title">"Ownership"</h2>
-            {failed}
+            <Outcome action=actions.propose ok="Hand-over proposed."/>
+            <Outcome action=actions.withdraw ok="Hand-over withdrawn."/>
+            <Outcome action=actions.sponsor ok="Sponsor saved."/>
             {(!detail.handovers.is_empty()).then(|| view! {
                 <table class="grid">
                     <thead><tr><th scope="col">"Hand-over"</th><th scope="col">"State"</th><th scope="col">"Proposed"</th>

@@ -1,6 +1,6 @@
 //! An access review: the evidence since the last one, and the owner's attestation.
 
-use super::Problem;
+use super::{Outcome, Problem};
 use crate::api::lifecycle::{review_evidence, AttestReview};
 use crate::lifecycle_model::EvidenceView;
 use leptos::prelude::*;
@@ -16,16 +16,14 @@ pub fn AgentReviewPage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+#[component]
 fn AgentReview(id: String) -> impl IntoView {
-    super::mark_hydrated();
-    let attest = ServerAction::<AttestReview>::new();
-    let evidence = Resource::new(move || (id.clone(), attest.version().get()), |(id, _)| review_evidence(id));
+    let evidence = Resource::new(move || id.clone(), review_evidence);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the evidence…"</p> }>
             {move || Suspend::new(async move {
                 match evidence.await {
-                    Ok(e) => view! { <Review evidence=e attest/> }.into_any(),
+                    Ok(e) => view! { <Review evidence=e/> }.into_any(),
                     Err(e) => view! { <h1>"Access review"</h1><Problem error=e/> }.into_any(),
                 }
             })}
@@ -34,15 +32,9 @@ fn AgentReview(id: String) -> impl IntoView {
 }
 
 #[component]
-fn Review(evidence: EvidenceView, attest: ServerAction<AttestReview>) -> impl IntoView {
+fn Review(evidence: EvidenceView) -> impl IntoView {
     let e = evidence;
-    let outcome = move || {
-        attest.value().get().map(|r| match r {
-            Ok(()) => view! { <p class="ok" role="status">"Review recorded."</p> }.into_any(),
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
-    let decision = RwSignal::new("keep".to_string());
+    let attest = ServerAction::<AttestReview>::new();
     view! {
         <div class="page-head">
             <h1>{format!("Access review: {}", e.agent_name)}</h1>
@@ -84,16 +76,16 @@ fn Review(evidence: EvidenceView, attest: ServerAction<AttestReview>) -> impl In
                     <input type="hidden" name="agent" value=e.agent_id.clone()/>
                     <fieldset>
                         <legend>"Decision"</legend>
-                        <label><input type="radio" name="decision" value="keep" checked on:change=move |_| decision.set("keep".into())/>" Keep as it is"</label>
-                        <label><input type="radio" name="decision" value="narrow" on:change=move |_| decision.set("narrow".into())/>" Keep with a narrower scope"</label>
-                        <label><input type="radio" name="decision" value="retire" on:change=move |_| decision.set("retire".into())/>" Retire it"</label>
+                        <label><input type="radio" name="decision" value="keep" checked/>" Keep as it is"</label>
+                        <label><input type="radio" name="decision" value="narrow"/>" Keep with a narrower scope"</label>
+                        <label><input type="radio" name="decision" value="retire"/>" Retire it"</label>
                     </fieldset>
                     <label for="review-allowances">"Scope to keep (one per line; used when narrowing)"</label>
                     <textarea id="review-allowances" name="allowances" rows="4">{e.allowances.clone()}</textarea>
                     <label for="review-note">"Note"</label>
                     <input id="review-note" name="note" type="text" required minlength="3" placeholder="why it is still needed, or not"/>
-                    {outcome}
-                    <button type="submit" class=move || if decision.get() == "retire" { "danger" } else { "primary" }>"Record review"</button>
+                    <Outcome action=attest ok="Review recorded."/>
+                    <button type="submit" class="primary">"Record review"</button>
                 </ActionForm>
             </section>
         </div>

@@ -1,15 +1,14 @@
 //! The agent list and the form that registers an agent.
 
 use super::issuers::Issuers;
-use super::{Problem, WithViewer};
-use crate::api::agents::{list_agents, load_agent_form, AddIssuer, CreateAgent};
+use super::{Outcome, Problem, WithViewer};
+use crate::api::agents::{list_agents, load_agent_form, CreateAgent};
 use crate::api::lifecycle::AnswerHandover;
 use crate::lifecycle_model::AgentsOverview;
 use crate::model::{AgentState, AgentSummary, AllowanceView, Role, Viewer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 pub fn scope_text(allowances: &[AllowanceView]) -> String {
     if allowances.is_empty() {
@@ -34,12 +33,9 @@ pub fn AgentsPage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+#[component]
 fn Agents(viewer: Viewer, filter: AgentFilter) -> impl IntoView {
-    super::mark_hydrated();
-    let answer = ServerAction::<AnswerHandover>::new();
-    let add_issuer = ServerAction::<AddIssuer>::new();
-    let agents = Resource::new(move || (answer.version().get(), add_issuer.version().get()), |_| list_agents());
+    let agents = Resource::new(|| (), |_| list_agents());
     let is_admin = viewer.roles.contains(&Role::Admin);
     let tenants = viewer.tenants;
     view! {
@@ -55,9 +51,9 @@ fn Agents(viewer: Viewer, filter: AgentFilter) -> impl IntoView {
                         Ok(overview) => {
                             let (issuers, admin) = (overview.issuers.clone(), overview.is_admin);
                             view! {
-                                <Attention overview=overview.clone() answer/>
+                                <Attention overview=overview.clone()/>
                                 <AgentList overview filter/>
-                                <Issuers issuers tenants is_admin=admin add=add_issuer/>
+                                <Issuers issuers tenants is_admin=admin/>
                             }.into_any()
                         }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
@@ -69,7 +65,7 @@ fn Agents(viewer: Viewer, filter: AgentFilter) -> impl IntoView {
 }
 
 /// The admin's filters, read from the address so a filtered list is a link.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default)]
 struct AgentFilter {
     state: String,
     owner: String,
@@ -97,7 +93,8 @@ impl AgentFilter {
 
 /// What needs the viewer first: hand-overs waiting for them, reviews due, orphans.
 #[component]
-fn Attention(overview: AgentsOverview, answer: ServerAction<AnswerHandover>) -> impl IntoView {
+fn Attention(overview: AgentsOverview) -> impl IntoView {
+    let answer = ServerAction::<AnswerHandover>::new();
     let due: Vec<AgentSummary> = overview
         .agents
         .iter()
@@ -106,12 +103,11 @@ fn Attention(overview: AgentsOverview, answer: ServerAction<AnswerHandover>) -> 
         .collect();
     let orphans: Vec<AgentSummary> =
         overview.agents.iter().filter(|a| a.orphaned && a.state != AgentState::Retired).cloned().collect();
-    let failed = move || answer.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
     let nothing = overview.incoming.is_empty() && due.is_empty() && orphans.is_empty();
     view! {
         <section class="card attention" aria-labelledby="attention-title">
             <h2 id="attention-title">"Needs your attention"</h2>
-            {failed}
+            <Outcome action=answer ok="Hand-over answered."/>
             {nothing.then(|| view! { <p class="muted">"Nothing waits for you."</p> })}
             <ul class="plain">
                 {overview.incoming.into_iter().map(|h| {
@@ -274,7 +270,9 @@ fn NewAgent() -> impl IntoView {
                             <p id="allow-hint" class="hint">"Action types: refund, password_reset, mfa_reset, account_closure, data_export, payment_method_change, address_change. Money limits as refund:500.00EUR."</p>
                             <label for="webhook_url">"Webhook URL (optional)"</label>
                             <input id="webhook_url" name="webhook_url" type="url" placeholder="https://agent.example.com/countersign"/>
-                            <button type="submit" class="primary">"Register"</button>
+                            // Disabled until the island is live: a plain post would register the agent
+                            // without showing its webhook secret.
+                            <button type="submit" class="primary" disabled=super::until_live()>"Register"</button>
                         </ActionForm>
                     }
                     .into_any(),

@@ -1,17 +1,17 @@
 //! An agent's webhook delivery log, with a button to send a message again.
 
-use super::Problem;
+use super::Outcome;
 use crate::api::agents::Redeliver;
 use crate::review_model::DeliveryView;
 use leptos::prelude::*;
 
 #[component]
-pub fn Deliveries(deliveries: Vec<DeliveryView>, redeliver: ServerAction<Redeliver>) -> impl IntoView {
-    let failed = move || redeliver.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
+pub fn Deliveries(deliveries: Vec<DeliveryView>) -> impl IntoView {
+    let redeliver = ServerAction::<Redeliver>::new();
     view! {
         <section class="card" aria-labelledby="deliveries-title">
             <h2 id="deliveries-title">"Webhook deliveries"</h2>
-            {failed}
+            <Outcome action=redeliver ok="Queued to be sent again."/>
             {if deliveries.is_empty() {
                 view! { <p class="muted">"No outcomes delivered yet."</p> }.into_any()
             } else {

@@ -1,25 +1,15 @@
 //! Issuers a tenant trusts for its agents' workload identity: listed for owners and admins, registered
 //! by admins.
 
-use super::Problem;
+use super::Outcome;
 use crate::api::agents::AddIssuer;
 use crate::lifecycle_model::IssuerView;
 use crate::model::TenantRef;
 use leptos::prelude::*;
 
 #[component]
-pub fn Issuers(
-    issuers: Vec<IssuerView>,
-    tenants: Vec<TenantRef>,
-    is_admin: bool,
-    add: ServerAction<AddIssuer>,
-) -> impl IntoView {
-    let result = move || {
-        add.value().get().map(|r| match r {
-            Ok(()) => view! { <p class="ok" role="status">"Issuer registered."</p> }.into_any(),
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
+pub fn Issuers(issuers: Vec<IssuerView>, tenants: Vec<TenantRef>, is_admin: bool) -> impl IntoView {
+    let add = ServerAction::<AddIssuer>::new();
     view! {
         <section class="card" aria-labelledby="issuers-title">
             <h2 id="issuers-title">"Trusted issuers"</h2>
@@ -44,6 +34,8 @@ pub fn Issuers(
                     </table>
                 }.into_any()
             }}
+            // Outside the form's <details>, which the page read again after the post shows closed.
+            <Outcome action=add ok="Issuer registered."/>
             {is_admin.then(|| view! {
                 <details>
                     <summary>"Register an issuer"</summary>
@@ -61,7 +53,6 @@ pub fn Issuers(
                         <label for="jwks">"Or paste its JWKS"</label>
                         <textarea id="jwks" name="jwks" rows="4" class="mono" aria-describedby="jwks-hint"></textarea>
                         <p id="jwks-hint" class="hint">"One of the two: a URL the server fetches (and fetches again for an unknown key), or the keys pasted for networks that cannot reach the issuer."</p>
-                        {result}
                         <button type="submit" class="primary">"Register issuer"</button>
                     </ActionForm>
                 </details>

@@ -122,22 +122,6 @@ pub(crate) fn until_live() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
     move || !live.is_some_and(|l| l.get())
 }
 
-/// Reads the page again from the server once `action` succeeds: what the island changed is shown by the
-/// server-rendered parts around it, which have no code in the browser to refresh themselves.
-pub(crate) fn reload_after<S>(action: ServerAction<S>)
-where
-    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            #[cfg(feature = "hydrate")]
-            crate::reload_page();
-        }
-    });
-}
-
 /// The signed-in viewer, fetched once per frame and shared with the pages inside it.
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
@@ -211,6 +195,24 @@ where
                 }
             }
         </Suspense>
+    }
+}
+
+/// What became of the page's last post through `action`, for the forms that post without code in the
+/// browser: its refusal, which the server renders from the address (`__err`), or `ok` once the address
+/// says it was just done (`done=<endpoint>`, added by the server to its redirect back after a success).
+#[component]
+pub fn Outcome<S>(action: ServerAction<S>, #[prop(optional)] ok: Option<&'static str>) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let refused = action.value().with_untracked(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    let done = leptos_router::hooks::use_query_map().read_untracked().get("done");
+    let done = ok.filter(|_| refused.is_none() && done.as_deref() == Some(S::PATH.trim_start_matches("/api/")));
+    view! {
+        {refused.map(|error| view! { <Problem error/> })}
+        {done.map(|text| view! { <p class="ok" role="status">{text}</p> })}
     }
 }
 

@@ -1,7 +1,7 @@
 //! The admins' people workplace: add a person with a one-time password, edit roles and memberships,
 //! disable and enable, unlock, and add tenants.
 
-use super::{roles_text, Problem};
+use super::{roles_text, Outcome, Problem};
 use crate::api::lifecycle::{load_people_admin, AddPerson, AddTenant, EditPerson, SetPersonActive, UnlockPerson};
 use crate::lifecycle_model::{PeopleAdmin, PersonAdminRow};
 use crate::model::{Role, TenantRef};
@@ -26,9 +26,8 @@ pub fn PeoplePage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+#[component]
 fn People() -> impl IntoView {
-    super::mark_hydrated();
     let actions = Actions {
         add: ServerAction::new(),
         edit: ServerAction::new(),
@@ -36,27 +35,11 @@ fn People() -> impl IntoView {
         unlock: ServerAction::new(),
         tenant: ServerAction::new(),
     };
-    let data = Resource::new(
-        move || {
-            let a = actions;
-            a.add.version().get()
-                + a.edit.version().get()
-                + a.active.version().get()
-                + a.unlock.version().get()
-                + a.tenant.version().get()
-        },
-        |_| load_people_admin(),
-    );
-    let failed = move || {
-        let a = actions;
-        [a.edit.value().get(), a.active.value().get(), a.unlock.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.err())
-            .map(|e| view! { <Problem error=e/> })
-    };
+    let data = Resource::new(|| (), |_| load_people_admin());
     view! {
-        {failed}
+        <Outcome action=actions.edit ok="Saved."/>
+        <Outcome action=actions.active ok="Saved."/>
+        <Outcome action=actions.unlock ok="Unlocked."/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -96,13 +79,6 @@ fn tenant_boxes(prefix: &str, tenants: &[TenantRef], checked: &[String]) -> impl
 
 #[component]
 fn Workplace(people: PeopleAdmin, actions: Actions) -> impl IntoView {
-    let added = move || {
-        actions.add.value().get().map(|r| match r {
-            Ok(()) => view! { <p class="ok" role="status">"Added. Give them the one-time password; they must change it when they first sign in."</p> }.into_any(),
-            Err(e) => view! { <Problem error=e/> }.into_any(),
-        })
-    };
-    let tenant_added = move || actions.tenant.value().get().and_then(|r| r.err()).map(|e| view! { <Problem error=e/> });
     let tenants = people.tenants.clone();
     let (add_boxes, listed) = (tenant_boxes("add", &people.tenants, &[]), people.tenants.clone());
     view! {
@@ -128,7 +104,7 @@ fn Workplace(people: PeopleAdmin, actions: Actions) -> impl IntoView {
                     <fieldset><legend>"Tenants"</legend>{add_boxes}</fieldset>
                     <label for="add-password">"One-time password (at least 12 characters)"</label>
                     <input id="add-password" name="password" type="text" required minlength="12" autocomplete="off"/>
-                    {added}
+                    <Outcome action=actions.add ok="Added. Give them the one-time password; they must change it when they first sign in."/>
                     <button type="submit" class="primary">"Add person"</button>
                 </ActionForm>
             </section>
@@ -142,7 +118,7 @@ fn Workplace(people: PeopleAdmin, actions: Actions) -> impl IntoView {
                     <input id="tenant-slug" name="slug" type="text" required placeholder="acme-eu"/>
                     <label for="tenant-name">"Name"</label>
                     <input id="tenant-name" name="name" type="text" required/>
-                    {tenant_added}
+                    <Outcome action=actions.tenant ok="Tenant added."/>
                     <button type="submit">"Add tenant"</button>
                 </ActionForm>
             </section>

@@ -1,13 +1,13 @@
 //! QA sampling on `/insights`: draw a random sample of the period's decisions, record a verdict on each,
 //! and see how often re-review disagreed with each reviewer.
 
-use super::Problem;
+use super::Outcome;
 use crate::api::insights::{DrawSample, RecordVerdict};
 use crate::insights_model::{DisagreementRow, SampleRow};
 use leptos::prelude::*;
 
-/// An island: drawing and recording are done here, and the page is read again from the server after each.
-#[island(lazy)]
+/// Drawing and recording are plain posts: the page, charts and all, is read again from the server after each.
+#[component]
 pub fn QaSampling(
     samples: Vec<SampleRow>,
     disagreement: Vec<DisagreementRow>,
@@ -15,13 +15,8 @@ pub fn QaSampling(
     days: i64,
     max_sample: i64,
 ) -> impl IntoView {
-    super::mark_hydrated();
     let draw = ServerAction::<DrawSample>::new();
     let verdict = ServerAction::<RecordVerdict>::new();
-    super::reload_after(draw);
-    super::reload_after(verdict);
-    let drawn_error = move || draw.value().get().and_then(Result::err).map(|e| view! { <Problem error=e/> });
-    let verdict_error = move || verdict.value().get().and_then(Result::err).map(|e| view! { <Problem error=e/> });
     let open = samples.iter().filter(|s| s.verdict.is_none()).count();
     let none = samples.is_empty();
     view! {
@@ -34,7 +29,7 @@ pub fn QaSampling(
                 <label>"Decisions to draw " <input type="number" name="size" value="10" min="1" max=max_sample.to_string() class="narrow-number"/></label>
                 <button type="submit">"Draw a sample"</button>
             </ActionForm>
-            {drawn_error}
+            <Outcome action=draw ok="Sample drawn."/>
             <h3>{format!("Samples ({open} awaiting a verdict)")}</h3>
             <table class="grid small" hidden=none>
                 <thead><tr><th scope="col">"Held action"</th><th scope="col">"Outcome"</th><th scope="col">"Decided by"</th>
@@ -43,7 +38,7 @@ pub fn QaSampling(
                     {samples.into_iter().map(|s| view! { <SampleLine sample=s verdict/> }).collect_view()}
                 </tbody>
             </table>
-            {verdict_error}
+            <Outcome action=verdict ok="Verdict recorded."/>
             <h3>"Disagreement per reviewer"</h3>
             <table class="grid small">
                 <thead><tr><th scope="col">"Reviewer"</th><th scope="col" class="num">"Re-reviewed"</th>
