@@ -3,6 +3,7 @@
 //! adapter supplies its pool, its migrations and how it serialises writers.
 
 // The shared SQL macros must be declared before the adapters that expand them.
+pub(crate) mod bulk;
 #[macro_use]
 mod sql;
 #[macro_use]

@@ -22,6 +22,8 @@ impl PostgresStore {
     /// Words of the free text, against the generated `search` column and its GIN index.
     const TEXT_MATCH: &'static str = "search @@ plainto_tsquery('english', ";
     const AMOUNT_NUMBER: &'static str = "CAST(amount_value AS DOUBLE PRECISION)";
+    /// Rows come off the socket, many at a time.
+    const ROWS_FROM_A_THREAD: bool = false;
 
     /// PostgreSQL's planner picks the index itself.
     async fn history_source(&self, _: &crate::domain::history::Filter) -> sqlx::Result<&'static str> {

@@ -1,6 +1,6 @@
 //! The history and the filtered audit log, in the SQL both adapters share (see `sql.rs` for why a macro).
-//! The adapter supplies how free text is matched (`TEXT_MATCH`, `text_query`) and how a stored amount
-//! compares as a number (`AMOUNT_NUMBER`).
+//! The adapter supplies how free text is matched (`TEXT_MATCH`, `text_query`), how a stored amount
+//! compares as a number (`AMOUNT_NUMBER`), and whether large pages are read in batches (`ROWS_FROM_A_THREAD`).
 
 macro_rules! sql_history {
     ($adapter:ident, $db:ty) => {
@@ -131,7 +131,9 @@ macro_rules! sql_history {
                     q.push(" AND (received_at, id) < (").push_bind(at).push(", ").push_bind(id).push(")");
                 }
                 q.push(" ORDER BY received_at DESC, id DESC LIMIT ").push_bind(query.limit);
-                held(q.build_query_as().fetch_all(&self.pool).await?)
+                let expected = usize::try_from(query.limit).unwrap_or(0);
+                let rows = q.build_query_as().fetch(&self.pool);
+                held(crate::store::bulk::collect(rows, expected, $adapter::ROWS_FROM_A_THREAD).await?)
             }
 
             async fn audit_events(&self, query: &crate::store::AuditQuery) -> __Result<Vec<__Record>> {

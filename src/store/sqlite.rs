@@ -30,6 +30,8 @@ impl SqliteStore {
     /// Words of the free text, against the contentless FTS5 index kept by the intake trigger.
     const TEXT_MATCH: &'static str = "rowid IN (SELECT rowid FROM held_actions_text WHERE held_actions_text MATCH ";
     const AMOUNT_NUMBER: &'static str = "CAST(amount_value AS REAL)";
+    /// Rows come from the driver's own thread, one message each: read large pages in batches (`bulk`).
+    const ROWS_FROM_A_THREAD: bool = true;
 
     /// The index a history page walks. With statistics, SQLite's planner prefers a tenant-first index and sorts
     /// every row of the tenants (seconds at a million rows); newest-first must walk an index in that order,
@@ -84,10 +86,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         // A file connection does not go stale as a network one can: no round trip to check it on each acquire.
+        // A whole export page fits the channel rows come through (see `bulk`).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(options.clone().row_buffer_size(crate::service::EXPORT_PAGE as usize))
             .await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
