@@ -2,8 +2,11 @@
 //! demo tenants and people. Every row is a submission the intake would accept (it goes through the same
 //! parser), decided rows carry valid receipts, and each row has its audit event.
 //!
-//! Pending actions arrived in the last half hour and fall due over the next day; decided ones are spread
-//! over the last 30 days. They are spread over 10 agents per tenant and 5,000 customers per tenant.
+//! Decided actions are spread over the last 30 days, pending ones arrived in the last half hour and fall due
+//! over the next day; they come from 10 agents per tenant and 5,000 customers per tenant. Rows are written in
+//! the order they arrived, as the intake writes them: a table's rows then sit in time order on disk, so reading
+//! history newest-first reads neighbouring pages. (Written in random time order, every row of an export was a
+//! page read of its own, and the export ran at a quarter of the speed.)
 
 use crate::delivery::outcome::attested;
 use crate::demo;
@@ -75,6 +78,10 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
     let templates: Vec<Value> = (0..256).map(|_| generator.next(now)).collect();
     let mut rng = StdRng::seed_from_u64(now.unix_timestamp() as u64);
     let total = pending + decided;
+    // Arrival times rise with the row: one step per row, at a random point within its step.
+    let (history, recent) = (Duration::days(30) - Duration::minutes(10), Duration::minutes(30));
+    let history_step = history.as_seconds_f64() / decided.max(1) as f64;
+    let recent_step = recent.as_seconds_f64() / pending.max(1) as f64;
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..total {
         let agent = &fleet[rng.gen_range(0..fleet.len())];
@@ -87,7 +94,7 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
         if let Some(o) = body.as_object_mut() {
             o.remove("expires_at");
         }
-        let is_pending = i < pending;
+        let is_pending = i >= decided;
         if !is_pending {
             // History needs less of the conversation; it keeps the database small.
             if let Some(turns) = body["transcript"].as_array_mut() {
@@ -98,9 +105,10 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
         let s = submission::parse(&raw).map_err(|e| anyhow::anyhow!("seeded submission refused: {e:?}"))?;
         let tier = service.catalog.effective_tier(s.action, s.requested_tier);
         let (received_at, expires_at) = if is_pending {
-            (now - Duration::seconds(rng.gen_range(0..1_800)), now + Duration::seconds(rng.gen_range(3_600..82_800)))
+            let at = now - recent + Duration::seconds_f64(recent_step * ((i - decided) as f64 + rng.gen::<f64>()));
+            (at, now + Duration::seconds(rng.gen_range(3_600..82_800)))
         } else {
-            let at = now - Duration::seconds(rng.gen_range(600..30 * 86_400));
+            let at = now - Duration::days(30) + Duration::seconds_f64(history_step * (i as f64 + rng.gen::<f64>()));
             (at, at + Duration::hours(1))
         };
         let mut action = pending_action(agent, s, tier, received_at, expires_at);

@@ -85,7 +85,7 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
         println!("using the held actions already there");
     }
     // Values to filter by, taken from the data.
-    let sample_rows = store.history(&HistoryQuery { limit: 500, ..everything.clone() }).await?;
+    let sample_rows = store.history(&HistoryQuery { limit: 2_000, ..everything.clone() }).await?;
     let row = sample_rows.iter().find(|a| a.decided_by.is_some()).context("no decided rows")?;
     let reviewer = row.decided_by.map(|u| u.to_string()).unwrap_or_default();
     let owner = fleet[0].owner_id.to_string();

@@ -24,7 +24,8 @@ pub async fn collect<T, E>(rows: impl Stream<Item = Result<T, E>>, expected: usi
         for row in batch {
             out.push(row?);
         }
-        if pause && few && expected >= BULK {
+        // A full page has no more rows to wait for: the next query can go at once.
+        if pause && few && expected >= BULK && out.len() < expected {
             tokio::time::sleep(PAUSE).await;
         }
     }
