@@ -36,6 +36,19 @@ pub fn nats_url() -> Option<String> {
     std::env::var("COUNTERSIGN_TEST_NATS_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// Keeps one small stream on the shared NATS server for good. When an account's last stream is deleted, the
+/// server removes the account's storage directory, and a test creating its stream at that moment fails with
+/// "could not create storage directory" (seen in CI, 2026-12-06, while another test removed its streams).
+pub async fn keep_account_storage(js: &jetstream::Context) {
+    let anchor = jetstream::stream::Config {
+        name: "COUNTERSIGN_TEST_ANCHOR".into(),
+        subjects: vec!["countersign-test-anchor".into()],
+        max_messages: 1,
+        ..Default::default()
+    };
+    js.get_or_create_stream(anchor).await.expect("the anchor stream");
+}
+
 fn config(url: &str, prefix: &str) -> Config {
     Config {
         nats_url: Some(url.to_string()),
@@ -51,6 +64,8 @@ async fn bus(backend: Backend) -> Option<Bus> {
         eprintln!("COUNTERSIGN_TEST_NATS_URL not set: NATS run skipped");
         return None;
     };
+    let js = jetstream::new(async_nats::connect(&url).await.expect("nats"));
+    keep_account_storage(&js).await;
     let prefix = format!("t{}", Uuid::now_v7().simple());
     let config = config(&url, &prefix);
     let app = TestApp::start_with(backend, config.clone()).await;
@@ -58,7 +73,6 @@ async fn bus(backend: Backend) -> Option<Bus> {
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let (agent, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR", "mfa_reset"]).await;
     consume(&app.service, &config).await;
-    let js = jetstream::new(async_nats::connect(&url).await.expect("nats"));
     Some(Bus { app, js, stream: config.nats_stream.clone(), prefix, token, agent })
 }
 

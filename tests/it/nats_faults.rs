@@ -6,7 +6,7 @@
 use crate::cli::{countersign, countersign_with, text};
 use crate::durability::{agent_with_credential, serve_with};
 use crate::harness::{Backend, TestDb};
-use crate::nats::nats_url;
+use crate::nats::{keep_account_storage, nats_url};
 use async_nats::jetstream::{self, consumer};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,10 +32,11 @@ async fn two_servers_lose_and_double_nothing_through_kills_and_a_database_outage
         ("COUNTERSIGN_NATS_STREAM", format!("{}_HELD", prefix.to_uppercase())),
         ("COUNTERSIGN_NATS_SUBJECT_PREFIX", prefix.clone()),
     ];
+    let js = jetstream::new(async_nats::connect(&nats).await.expect("nats"));
+    keep_account_storage(&js).await;
     let start = || serve_with(&db, &proxy.url, &env);
     let (mut first, _) = start().await;
     let (mut second, _) = start().await;
-    let js = jetstream::new(async_nats::connect(&nats).await.expect("nats"));
 
     let publisher = tokio::spawn(publish_all(js.clone(), format!("{prefix}.held.acme"), token));
     let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
