@@ -3,7 +3,8 @@
 //! duplicate keys a downstream reader could resolve differently from the one that showed the reviewer.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::collections::HashSet;
+use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::fmt;
 
 /// Direction overrides, embeddings and isolates ("Trojan Source"): they reorder what is displayed.
@@ -56,76 +57,123 @@ pub fn code(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
-/// The path of the first key that appears twice in one object of `raw` (`None`: no duplicates, or not
-/// JSON at all, which the parser reports on its own).
-pub fn duplicate_key(raw: &str) -> Option<String> {
+/// Why a body could not be read as JSON whose objects name each key once.
+#[derive(Debug)]
+pub enum Unreadable {
+    NotJson(serde_json::Error),
+    /// The path of the first key that appears twice in one object (`b.c[0].d`).
+    DuplicateKey(String),
+}
+
+/// Parses `raw` as JSON, refusing an object that names a key twice: the reviewer would be shown one value,
+/// and an executor reading the same bytes could take the other. One pass builds the value and checks it; the
+/// path of a duplicate is put together only when there is one.
+pub fn parse_unique(raw: &str) -> Result<Value, Unreadable> {
+    let trail = RefCell::new(Trail::default());
     let mut de = serde_json::Deserializer::from_str(raw);
-    match (Walk { path: String::new() }).deserialize(&mut de) {
-        Err(e) => {
-            e.to_string().strip_prefix(DUPLICATE).map(|rest| rest.split(" at line").next().unwrap_or(rest).to_string())
+    let parsed = Unique(&trail).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    parsed.map_err(|e| {
+        let trail = trail.into_inner();
+        if !trail.duplicate {
+            return Unreadable::NotJson(e);
         }
-        Ok(()) => None,
-    }
+        let path = trail.steps.iter().rev().fold(String::new(), |mut path, step| {
+            match step {
+                Step::Key(k) if path.is_empty() => path.push_str(k),
+                Step::Key(k) => path.extend([".", k.as_str()]),
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+            path
+        });
+        Unreadable::DuplicateKey(path)
+    })
 }
 
-const DUPLICATE: &str = "duplicate key: ";
-
-struct Walk {
-    path: String,
+/// Where an error arose, innermost step first: each level adds its own as the error passes through it.
+#[derive(Default)]
+struct Trail {
+    duplicate: bool,
+    steps: Vec<Step>,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk {
-    type Value = ();
+enum Step {
+    Key(String),
+    Index(usize),
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+struct Unique<'t>(&'t RefCell<Trail>);
+
+impl<'de> DeserializeSeed<'de> for Unique<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Walk {
-    type Value = ();
+impl<'de> Visitor<'de> for Unique<'_> {
+    type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0;
-        while seq.next_element_seed(Walk { path: format!("{}[{i}]", self.path) })?.is_some() {
-            i += 1;
-        }
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
-            if !seen.insert(key) {
-                return Err(de::Error::custom(format!("{DUPLICATE}{path}")));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            match seq.next_element_seed(Unique(self.0)) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => {
+                    self.0.borrow_mut().steps.push(Step::Index(items.len()));
+                    return Err(e);
+                }
             }
-            map.next_value_seed(Walk { path })?;
         }
-        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                let mut trail = self.0.borrow_mut();
+                trail.duplicate = true;
+                trail.steps.push(Step::Key(key));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            match access.next_value_seed(Unique(self.0)) {
+                Ok(value) => {
+                    map.insert(key, value);
+                }
+                Err(e) => {
+                    self.0.borrow_mut().steps.push(Step::Key(key));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(map))
     }
 }
 
@@ -156,11 +204,28 @@ mod tests {
         assert!(oversized([&serde_json::json!(vec![0; MAX_ELEMENTS])]).is_some());
     }
 
+    fn duplicate(raw: &str) -> Option<String> {
+        match parse_unique(raw) {
+            Err(Unreadable::DuplicateKey(path)) => Some(path),
+            _ => None,
+        }
+    }
+
     #[test]
     fn a_duplicate_key_is_named_by_its_path() {
-        assert_eq!(duplicate_key(r#"{"a":1,"b":{"c":[{"d":1,"d":2}]}}"#).as_deref(), Some("b.c[0].d"));
-        assert_eq!(duplicate_key(r#"{"amount":"1","amount":"900"}"#).as_deref(), Some("amount"));
-        assert_eq!(duplicate_key(r#"{"a":{"x":1},"b":{"x":1}}"#), None, "the same key in two objects is fine");
-        assert_eq!(duplicate_key("{nope"), None);
+        assert_eq!(duplicate(r#"{"a":1,"b":{"c":[{"d":1,"d":2}]}}"#).as_deref(), Some("b.c[0].d"));
+        assert_eq!(duplicate(r#"{"x":[1,[2,{"y":0,"y":1}]]}"#).as_deref(), Some("x[1][1].y"));
+        assert_eq!(duplicate(r#"{"amount":"1","amount":"900"}"#).as_deref(), Some("amount"));
+        assert_eq!(duplicate(r#"{"a":{"x":1},"b":{"x":1}}"#), None, "the same key in two objects is fine");
+        assert!(matches!(parse_unique("{nope"), Err(Unreadable::NotJson(_))));
+        assert!(matches!(parse_unique(r#"{"a":[1,{"b":2}"#), Err(Unreadable::NotJson(_))));
+        assert!(matches!(parse_unique("{} {}"), Err(Unreadable::NotJson(_))), "trailing content is refused");
+    }
+
+    #[test]
+    fn a_unique_document_parses_as_serde_json_does() {
+        let raw = r#"{"s":"t\u00e9","n":[1,-2,3.5,1e300,18446744073709551615],"o":{"b":true,"z":null},"e":[]}"#;
+        let ours = parse_unique(raw).map_err(|e| format!("{e:?}"));
+        assert_eq!(ours, Ok(serde_json::from_str::<Value>(raw).expect("valid")));
     }
 }

@@ -38,12 +38,16 @@ pub struct Submission {
 
 /// Reads a submission from the body as received.
 pub fn parse(raw: &str) -> Result<Submission, Vec<FieldError>> {
-    let value: Value = serde_json::from_str(raw)
-        .map_err(|e| vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }])?;
-    // The reviewer is shown one value; an executor reading the same bytes could take the other.
-    if let Some(field) = hostile::duplicate_key(raw) {
-        return Err(vec![FieldError { field, message: "appears twice in one object".into() }]);
-    }
+    let value = hostile::parse_unique(raw).map_err(|e| {
+        vec![match e {
+            hostile::Unreadable::NotJson(e) => {
+                FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }
+            }
+            hostile::Unreadable::DuplicateKey(field) => {
+                FieldError { field, message: "appears twice in one object".into() }
+            }
+        }]
+    })?;
     check(&value, raw)
 }
 

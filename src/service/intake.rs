@@ -26,7 +26,33 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a credential's use waits for a submission's commit to carry it before it is written alone.
 const USE_FLUSH: Duration = Duration::from_secs(15);
 
-type Job = (NewHeldAction, oneshot::Sender<Result<Submitted, String>>);
+type Reply = oneshot::Sender<Result<Submitted, String>>;
+type Job = (NewHeldAction, Reply);
+/// A committed batch waiting for its commit to reach the disk.
+type Committed = (Vec<Submitted>, Vec<Reply>);
+
+/// Answers committed batches once they are on disk: one flush for every batch that waited on the last one.
+fn settler(store: Arc<dyn Store>) -> mpsc::Sender<Committed> {
+    let (tx, mut rx) = mpsc::channel::<Committed>(8);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batches = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                batches.push(more);
+            }
+            let settled = store.settle().await.map_err(|e| e.to_string());
+            if let Err(e) = &settled {
+                tracing::error!(error = %e, "committed held actions could not be put on disk");
+            }
+            for (outcomes, replies) in batches {
+                outcomes.into_iter().zip(replies).for_each(|(outcome, reply)| {
+                    let _ = reply.send(settled.clone().map(|()| outcome));
+                });
+            }
+        }
+    });
+    tx
+}
 
 /// The group-commit writer's mailbox, and the credential uses waiting for its next commit.
 #[derive(Clone)]
@@ -40,6 +66,7 @@ impl IntakeWriter {
         let (jobs, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let writer = IntakeWriter { jobs, uses: Default::default() };
         let (uses, task) = (writer.clone(), tasks.register("intake", None));
+        let settled = settler(store.clone());
         tokio::spawn(async move {
             let mut flush = tokio::time::interval(USE_FLUSH);
             loop {
@@ -61,15 +88,20 @@ impl IntakeWriter {
                 // Its own task: a panic fails this batch's requests, not the writer.
                 let (store, carried) = (store.clone(), used.clone());
                 let committed =
-                    tokio::spawn(async move { store.submit(items, &carried).await.map_err(|e| e.to_string()) })
-                        .await
-                        .unwrap_or_else(|e| Err(panicked(&e)));
+                    tokio::spawn(
+                        async move { store.submit_unsettled(items, &carried).await.map_err(|e| e.to_string()) },
+                    )
+                    .await
+                    .unwrap_or_else(|e| Err(panicked(&e)));
                 match committed {
                     Ok(outcomes) => {
                         task.settle(Duration::ZERO, Ok(vec![]));
-                        outcomes.into_iter().zip(replies).for_each(|(o, reply)| {
-                            let _ = reply.send(Ok(o));
-                        })
+                        // Answered once on disk; meanwhile the next batch is written.
+                        if let Err(mpsc::error::SendError((_, replies))) = settled.send((outcomes, replies)).await {
+                            replies.into_iter().for_each(|reply| {
+                                let _ = reply.send(Err("the intake writer stopped".into()));
+                            });
+                        }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "a batch of held actions failed to commit");

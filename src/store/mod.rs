@@ -327,7 +327,17 @@ pub struct NewHeldAction {
 pub trait HeldActionStore: Send + Sync + 'static {
     /// Stores a batch in one transaction (one commit for many concurrent requests), deciding idempotency
     /// for each against what is stored and against the batch itself; records `used` in the same commit.
-    async fn submit(&self, batch: Vec<NewHeldAction>, used: &[CredentialUse]) -> Result<Vec<Submitted>>;
+    /// On disk when it returns.
+    async fn submit(&self, batch: Vec<NewHeldAction>, used: &[CredentialUse]) -> Result<Vec<Submitted>> {
+        let outcomes = self.submit_unsettled(batch, used).await?;
+        self.settle().await?;
+        Ok(outcomes)
+    }
+    /// `submit`, except that the commit may not be on disk until `settle` returns: the group commit answers
+    /// after `settle` while the next batch already writes.
+    async fn submit_unsettled(&self, batch: Vec<NewHeldAction>, used: &[CredentialUse]) -> Result<Vec<Submitted>>;
+    /// Puts every commit made so far on disk.
+    async fn settle(&self) -> Result<()>;
     async fn held_action(&self, id: Uuid) -> Result<Option<HeldAction>>;
 }
 

@@ -49,6 +49,15 @@ impl PostgresStore {
         Ok(tx)
     }
 
+    /// A PostgreSQL commit is on disk when it returns.
+    async fn begin_unsettled(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin_write().await
+    }
+
+    async fn settle_log(&self) -> crate::store::Result<()> {
+        Ok(())
+    }
+
     /// Sent when the transaction commits, to every app server listening (this one included).
     async fn notify_in(tx: &mut sqlx::Transaction<'static, Postgres>, changes: &[Change]) -> sqlx::Result<()> {
         for payload in live::payloads(changes) {

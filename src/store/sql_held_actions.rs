@@ -31,7 +31,11 @@ macro_rules! sql_held_actions {
 
         #[async_trait::async_trait]
         impl crate::store::HeldActionStore for $adapter {
-            async fn submit(
+            async fn settle(&self) -> crate::store::Result<()> {
+                self.settle_log().await
+            }
+
+            async fn submit_unsettled(
                 &self,
                 batch: Vec<crate::store::NewHeldAction>,
                 used: &[crate::store::CredentialUse],
@@ -42,7 +46,7 @@ macro_rules! sql_held_actions {
                 if batch.is_empty() && used.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut tx = self.begin_write().await?;
+                let mut tx = self.begin_unsettled().await?;
                 // Here, not on the request: a write of its own would queue for the write lock behind this batch.
                 for (id, at) in used {
                     sqlx::query(
