@@ -80,7 +80,7 @@ fn key_file(path: &Path) -> anyhow::Result<SecretKey> {
 
 pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let service = service(&config, store, clock).await?;
-    Ok(AppState {
+    Ok(AppState::new(crate::web::StateParts {
         leptos: Arc::new(web::leptos_options(&config)),
         console: Arc::new(web::ConsoleService(service.clone())),
         agent_console: Arc::new(web::ConsoleService(service.clone())),
@@ -91,7 +91,7 @@ pub async fn state(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>)
         insights_console: Arc::new(web::ConsoleService(service.clone())),
         service,
         config: Arc::new(config),
-    })
+    }))
 }
 
 /// Serves until interrupted; `on_listening` runs once the address is bound (the demo's stream starts there).

@@ -45,9 +45,26 @@ use tower_http::trace::TraceLayer;
 
 pub use session::session_layer;
 
+/// What every handler reads. Behind one `Arc`: axum clones the state for each request and each extractor,
+/// and a clone of the parts is some thirty reference counts.
 #[derive(Clone)]
-pub struct AppState {
-    /// Behind an Arc: handlers take the state by value, and the options are many strings.
+pub struct AppState(Arc<StateParts>);
+
+impl AppState {
+    pub fn new(parts: StateParts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+pub struct StateParts {
     pub leptos: Arc<LeptosOptions>,
     pub service: Service,
     pub console: Arc<dyn Console>,
