@@ -173,3 +173,33 @@ sql_apply!(SqliteStore, Sqlite);
 sql_lifecycle!(SqliteStore, Sqlite);
 sql_people!(SqliteStore, Sqlite);
 sql_history!(SqliteStore, Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(tx: &mut sqlx::Transaction<'static, Sqlite>) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **tx).await.expect("PRAGMA synchronous")
+    }
+
+    /// The group commit leaves flushing the log to `settle`; every other write flushes as configured, whatever
+    /// the order they come in (1 is NORMAL, 2 FULL).
+    #[tokio::test]
+    async fn only_the_group_commit_leaves_the_flush_to_settle() {
+        let dir = std::env::temp_dir().join(format!("countersign-settle-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        for (configured, unsettled, flushed) in [("full", 1, 2), ("normal", 1, 1)] {
+            let url = format!("sqlite://{}", dir.join(format!("{configured}.db")).display());
+            let store = SqliteStore::connect(&url, configured).await.expect("open");
+            for group_commit in [true, true, false, true, false, false, true] {
+                let mut tx = if group_commit { store.begin_unsettled().await } else { store.begin_write().await }
+                    .expect("begin");
+                let expected = if group_commit { unsettled } else { flushed };
+                assert_eq!(synchronous(&mut tx).await, expected, "{configured}, group commit: {group_commit}");
+                tx.commit().await.expect("commit");
+                store.settle_log().await.expect("settle");
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
