@@ -38,15 +38,10 @@ pub struct Submission {
 
 /// Reads a submission from the body as received.
 pub fn parse(raw: &str) -> Result<Submission, Vec<FieldError>> {
-    let value = hostile::parse_unique(raw).map_err(|e| {
-        vec![match e {
-            hostile::Unreadable::NotJson(e) => {
-                FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }
-            }
-            hostile::Unreadable::DuplicateKey(field) => {
-                FieldError { field, message: "appears twice in one object".into() }
-            }
-        }]
+    use hostile::Unreadable::{DuplicateKey, NotJson};
+    let value = hostile::parse_unique(raw).map_err(|e| match e {
+        NotJson(e) => vec![FieldError { field: "(body)".into(), message: format!("not valid JSON: {e}") }],
+        DuplicateKey(field) => vec![FieldError { field, message: "appears twice in one object".into() }],
     })?;
     check(&value, raw)
 }
