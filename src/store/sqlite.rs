@@ -20,10 +20,13 @@ pub struct SqliteStore {
     /// queue in order here rather than poll for the lock in SQLite's busy handler.
     writer: SqlitePool,
     /// The write-ahead log, which `settle` flushes for commits made without flushing it (`None` when
-    /// `sqlite_synchronous = normal` was chosen: nothing is flushed then).
+    /// `sqlite_synchronous = normal` was chosen, or in memory: nothing is flushed then).
     log: Option<PathBuf>,
-    /// Whether the writer connection is set to commit without flushing the log (see `begin_unsettled`).
+    /// Whether the writer connection may be set to commit without flushing the log (see `begin_unsettled`).
     unsettled: AtomicBool,
+    /// A flush of the log failed. Linux then marks the pages that failed as written, so a later flush would
+    /// succeed without them: no more writes until the server restarts, as PostgreSQL does on a failed fsync.
+    flush_failed: AtomicBool,
 }
 
 impl SqliteStore {
@@ -99,14 +102,20 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone().row_buffer_size(crate::service::EXPORT_PAGE as usize))
             .await?;
-        let mut log = options.get_filename().as_os_str().to_owned();
-        log.push("-wal");
+        // Never closed: while it is open the log stays where `log` says.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .test_before_acquire(false)
             .connect_with(options.statement_cache_capacity(WRITER_STATEMENTS))
             .await?;
-        Ok(SqliteStore { pool, writer, log: flushed.then(|| log.into()), unsettled: AtomicBool::new(false) })
+        // The file as SQLite named it (a `file:` URI resolved, symbolic links followed): its log is beside it.
+        let (file,): (String,) =
+            sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&writer).await?;
+        let log = (flushed && !file.is_empty()).then(|| PathBuf::from(format!("{file}-wal")));
+        Ok(SqliteStore { pool, writer, log, unsettled: AtomicBool::new(false), flush_failed: AtomicBool::new(false) })
     }
 
     /// SQLite has one writer; `BEGIN IMMEDIATE` takes the lock up front, so a transaction never fails
@@ -124,29 +133,39 @@ impl SqliteStore {
     }
 
     /// `PRAGMA synchronous` cannot change inside a transaction, so it is set before one, and only when it
-    /// differs: under load, batch follows batch with no change at all.
+    /// differs: under load, batch follows batch with no change at all. The flag errs towards flushing: it says
+    /// "may not flush" before NORMAL is sent and "flushes" only once FULL is in place, so a call dropped
+    /// half-way leaves at worst a needless `PRAGMA`.
     async fn begin_flushing(&self, flush: bool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+        if self.flush_failed.load(Ordering::Acquire) {
+            return Err(sqlx::Error::Io(std::io::Error::other(
+                "a flush of the database log failed; restart the server to write again",
+            )));
+        }
         let mut conn = self.writer.acquire().await?;
         if self.log.is_some() && self.unsettled.load(Ordering::Acquire) == flush {
-            let mode = if flush { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
-            sqlx::query(mode).execute(&mut *conn).await?;
-            self.unsettled.store(!flush, Ordering::Release);
+            if flush {
+                sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                self.unsettled.store(false, Ordering::Release);
+            } else {
+                self.unsettled.store(true, Ordering::Release);
+                sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+            }
         }
         // What `Pool::begin_with` does, on the connection just set.
         sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into())).await
     }
 
-    /// Flushes the log: every commit made before this call is then on disk. No log is no commit to flush
-    /// (the last connection to close checkpoints the log into the file and removes it).
+    /// Flushes the log: every commit made before this call is then on disk. The writer keeps the log open, so
+    /// a log that cannot be opened is an error like any other.
     async fn settle_log(&self) -> crate::store::Result<()> {
         let Some(log) = self.log.clone() else { return Ok(()) };
-        let flushed = tokio::task::spawn_blocking(move || match std::fs::File::open(&log) {
-            Ok(file) => file.sync_data(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let flushed = tokio::task::spawn_blocking(move || std::fs::File::open(&log)?.sync_data())
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if flushed.is_err() {
+            self.flush_failed.store(true, Ordering::Release);
+        }
         Ok(flushed.map_err(sqlx::Error::Io)?)
     }
 
@@ -200,6 +219,24 @@ mod tests {
                 store.settle_log().await.expect("settle");
             }
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// After a failed flush no write is taken: a later flush could succeed without the pages that failed.
+    #[tokio::test]
+    async fn a_failed_flush_stops_every_write() {
+        let dir = std::env::temp_dir().join(format!("countersign-settle-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let store =
+            SqliteStore::connect(&format!("sqlite://{}", dir.join("s.db").display()), "full").await.expect("open");
+        let tx = store.begin_unsettled().await.expect("begin");
+        tx.commit().await.expect("commit");
+        store.settle_log().await.expect("settle");
+        // The log gone from under the writer stands for a disk that refuses the flush.
+        std::fs::remove_file(dir.join("s.db-wal")).expect("the log exists beside the file");
+        assert!(store.settle_log().await.is_err());
+        assert!(store.begin_write().await.is_err(), "no write after a failed flush");
+        assert!(store.begin_unsettled().await.is_err(), "nor a group commit");
         let _ = std::fs::remove_dir_all(dir);
     }
 }
