@@ -12,20 +12,24 @@ macro_rules! sql_reviews {
         fn push_tenants(q: &mut sqlx::QueryBuilder<'_, $db>, tenants: &[Uuid]) {
             q.push("tenant_id IN (");
             let mut ids = q.separated(", ");
-            tenants.iter().for_each(|t| {
-                ids.push_bind(*t);
-            });
+            for tenant in tenants {
+                ids.push_bind(*tenant);
+            }
             q.push(")");
         }
 
         fn push_filters(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery) {
             q.push(" WHERE status = 'pending' AND ");
             push_tenants(q, &query.tenants);
-            if let Some(action) = query.action {
-                q.push(" AND action_type = ").push_bind(action.as_str());
-            }
             if let Some(tier) = query.tier {
                 q.push(" AND risk_tier = ").push_bind(tier.as_str());
+            }
+            push_action_and_agent(q, query);
+        }
+
+        fn push_action_and_agent(q: &mut sqlx::QueryBuilder<'_, $db>, query: &crate::store::QueueQuery) {
+            if let Some(action) = query.action {
+                q.push(" AND action_type = ").push_bind(action.as_str());
             }
             if let Some(agent) = query.agent {
                 q.push(" AND agent_id = ").push_bind(agent);
@@ -66,12 +70,7 @@ macro_rules! sql_reviews {
                 }
                 let mut q = QueryBuilder::<$db>::new("SELECT risk_tier, CAST(SUM(pending) AS BIGINT) FROM queue_counts WHERE ");
                 push_tenants(&mut q, &query.tenants);
-                if let Some(action) = query.action {
-                    q.push(" AND action_type = ").push_bind(action.as_str());
-                }
-                if let Some(agent) = query.agent {
-                    q.push(" AND agent_id = ").push_bind(agent);
-                }
+                push_action_and_agent(&mut q, query);
                 q.push(" GROUP BY risk_tier HAVING SUM(pending) > 0");
                 let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().filter_map(|(t, n)| crate::domain::RiskTier::parse(&t).map(|t| (t, n))).collect())
@@ -79,7 +78,6 @@ macro_rules! sql_reviews {
 
             async fn related(&self, tenant: Uuid, customer: &str, agent: Uuid, limit: i64) -> __Result<Vec<crate::store::HeldAction>> {
                 // Two index walks, merged: each is cheap however much history there is.
-                let mut found = Vec::new();
                 let customer_rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
                     "SELECT {LIST_COLUMNS} FROM held_actions WHERE tenant_id = $1 AND customer_id = $2 \
                      ORDER BY received_at DESC LIMIT $3"
@@ -96,7 +94,7 @@ macro_rules! sql_reviews {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                found.extend(held(customer_rows)?);
+                let mut found = held(customer_rows)?;
                 for a in held(agent_rows)? {
                     if !found.iter().any(|f: &crate::store::HeldAction| f.id == a.id) {
                         found.push(a);
@@ -135,12 +133,12 @@ macro_rules! sql_reviews {
             }
 
             async fn reviews(&self, action: Uuid) -> __Result<Vec<crate::store::Review>> {
-                let currency: Option<(Option<String>,)> =
-                    sqlx::query_as("SELECT amount_currency FROM held_actions WHERE id = $1")
+                let currency: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT amount_currency FROM held_actions WHERE id = $1")
                         .bind(action)
                         .fetch_optional(&self.pool)
                         .await?;
-                let currency = currency.and_then(|(c,)| c);
+                let currency = currency.flatten();
                 let rows: Vec<crate::store::rows::ReviewRow> =
                     sqlx::query_as("SELECT * FROM reviews WHERE held_action_id = $1 ORDER BY at")
                         .bind(action)

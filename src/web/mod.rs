@@ -20,6 +20,7 @@ mod live;
 mod people_console;
 mod review_console;
 mod session;
+mod whole_page;
 
 use crate::config::Config;
 use crate::service::Service;
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/history/export", get(export::history))
         .route("/audit/export", get(export::audit))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
+        .layer(middleware::from_fn(whole_page::render_whole))
         .layer(middleware::from_fn(form_posts::mark_done))
         .layer(middleware::from_fn(guard::guard_pages))
         .layer(middleware::from_fn_with_state(flood::Floods::default(), flood::limit_attempts))

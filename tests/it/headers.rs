@@ -1,6 +1,6 @@
 //! Security headers: every page's policy lets only this origin's scripts and the response's own nonce run;
 //! everything else runs nothing; nothing may frame the console; HTTPS adds HSTS and the `__Host-` cookie;
-//! the browser bundle goes out in the build's precompressed copies.
+//! the browser bundle goes out in the build's precompressed copies; a page is sent whole.
 
 use crate::harness::{Backend, TestApp, PASSWORD};
 use countersign::config::Config;
@@ -9,7 +9,8 @@ use countersign::domain::Role;
 crate::on_both_stores!(
     pages_run_only_their_own_scripts,
     https_deployments_pin_transport_and_cookie,
-    the_bundle_goes_out_compressed
+    the_bundle_goes_out_compressed,
+    pages_are_rendered_whole_before_they_are_sent
 );
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -38,6 +39,20 @@ async fn pages_run_only_their_own_scripts(backend: Backend) {
         let r = reqwest::get(app.url(path)).await.expect("response");
         assert!(header(&r, "content-security-policy").starts_with("default-src 'none'"), "{path}");
         assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+    }
+    app.stop().await;
+}
+
+/// A page leaves in one piece with its length (see `src/web/whole_page.rs`), found or not.
+async fn pages_are_rendered_whole_before_they_are_sent(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    for path in ["/login", "/no-such-page"] {
+        let page = reqwest::get(app.url(path)).await.expect("page");
+        assert!(header(&page, "content-type").starts_with("text/html"), "{path}");
+        let length = page.content_length();
+        let html = page.text().await.expect("html");
+        assert!(html.contains("</html>"), "{path}");
+        assert_eq!(length, Some(html.len() as u64), "{path}");
     }
     app.stop().await;
 }
