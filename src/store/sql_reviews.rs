@@ -36,6 +36,12 @@ macro_rules! sql_reviews {
             }
         }
 
+        /// Pending actions past their deadline, the earliest first; the expiry pass asks every second.
+        fn overdue_sql() -> String {
+            let from = $adapter::PENDING_BY_DEADLINE;
+            format!("SELECT {LIST_COLUMNS} FROM {from} WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2")
+        }
+
         fn held(rows: Vec<crate::store::rows::HeldActionRow>) -> crate::store::Result<Vec<crate::store::HeldAction>> {
             rows.into_iter().map(TryInto::try_into).collect()
         }
@@ -202,14 +208,8 @@ macro_rules! sql_reviews {
                 now: OffsetDateTime,
                 limit: i64,
             ) -> __Result<crate::store::Readable<crate::store::HeldAction>> {
-                let rows: Vec<crate::store::rows::HeldActionRow> = sqlx::query_as(&format!(
-                    "SELECT {LIST_COLUMNS} FROM held_actions WHERE status = 'pending' AND expires_at <= $1 \
-                     ORDER BY expires_at, id LIMIT $2"
-                ))
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+                let rows: Vec<crate::store::rows::HeldActionRow> =
+                    sqlx::query_as(&overdue_sql()).bind(now).bind(limit).fetch_all(&self.pool).await?;
                 Ok(crate::store::Readable::from_rows(rows))
             }
 
@@ -282,10 +282,7 @@ macro_rules! sql_reviews {
                 let rows: Vec<crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT * FROM webhook_deliveries WHERE agent_id = $1 AND channel = 'webhook' ORDER BY created_at DESC, id DESC LIMIT $2",
                 )
-                .bind(agent)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+                .bind(agent).bind(limit).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

@@ -32,8 +32,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
     /// Sampled, so it takes a moment even on gigabytes.
-    /// With statistics, SQLite's planner prefers a tenant index and sorts every pending row of the tenant;
-    /// the queue must walk the pending index in deadline order instead.
+    /// SQLite's planner prefers an index with `status` or the tenant first and sorts every pending row; the
+    /// queue and the expiry pass must walk the pending index in deadline order instead.
     const PENDING_BY_DEADLINE: &'static str = "held_actions INDEXED BY held_actions_pending";
     const ANALYZE: &'static str = "PRAGMA analysis_limit = 1000; ANALYZE;";
     const MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -238,5 +238,26 @@ mod tests {
         assert!(store.begin_write().await.is_err(), "no write after a failed flush");
         assert!(store.begin_unsettled().await.is_err(), "nor a group commit");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The expiry pass runs every second: it must start at the earliest deadline, with statistics or without,
+    /// not read and sort every pending action (it did, until the pending index was named).
+    #[tokio::test]
+    async fn the_expiry_pass_walks_the_deadline_index() {
+        let store = SqliteStore::connect("sqlite::memory:", "full").await.expect("open");
+        SqliteStore::MIGRATOR.run(&store.writer).await.expect("migrate");
+        for statistics in [false, true] {
+            if statistics {
+                sqlx::raw_sql(SqliteStore::ANALYZE).execute(&store.writer).await.expect("analyze");
+            }
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", overdue_sql()))
+                .bind(time::OffsetDateTime::now_utc())
+                .bind(100)
+                .fetch_all(&store.writer)
+                .await
+                .expect("plan");
+            let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
+            assert_eq!(steps, ["SEARCH held_actions USING INDEX held_actions_pending (expires_at<?)"], "{statistics}");
+        }
     }
 }
