@@ -84,12 +84,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Bench(BenchCommand::Review { pending, decided, database_url, samples }) => {
-            let options = countersign::bench::review::Options { pending, decided, database_url, samples };
+            let config_file = cli.config.clone();
+            let options = countersign::bench::review::Options { pending, decided, config_file, database_url, samples };
             countersign::bench::review(options).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Bench(BenchCommand::History { decided, database_url, samples }) => {
-            let options = countersign::bench::history::Options { decided, database_url, samples };
+            let config_file = cli.config.clone();
+            let options = countersign::bench::history::Options { decided, database_url, samples, config_file };
             countersign::bench::history(options).await?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -21,6 +21,8 @@ pub struct Options {
     pub decided: u64,
     pub database_url: Option<String>,
     pub samples: usize,
+    /// The configuration file, read for a named database's secret key.
+    pub config_file: std::path::PathBuf,
 }
 
 /// Resident memory of a process, in MB.
@@ -69,7 +71,7 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     let config = Config { database_url: database_url.into(), ..Config::default() };
     let store = crate::server::open_store(&config).await?;
     println!("bench history on {} ({})", config.database_url_redacted(), store.backend());
-    let (keys, key_variable) = server::keys(options.database_url.is_some())?;
+    let (keys, key_variable) = server::keys(options.database_url.is_some(), &options.config_file)?;
     let mut service = Service::start(store.clone(), Arc::new(SystemClock), Default::default()).await?;
     service.set_secrets(keys);
     let fleet = crate::seed::fleet(&service).await?;

@@ -100,12 +100,20 @@ pub fn verdict(met: bool) -> &'static str {
     }
 }
 
-/// The keys that seal a bench database's secrets — those of `countersign seed` for a database named on the
-/// command line (found as every command finds them), a fresh one for a database made for the run — and the
-/// variable that hands the server under test the same key, so that what the bench sealed the server opens.
-pub fn keys(named_database: bool) -> anyhow::Result<(crate::domain::sealing::Keyring, (&'static str, String))> {
-    let fresh = (!named_database).then(|| crate::domain::sealing::SecretKey::generate().encode());
-    let config = crate::config::Config { secret_key: fresh, ..crate::config::Config::default() };
+/// The keys that seal a bench database's secrets — for a database named on the command line, those of
+/// `countersign seed`, found as every command finds them (`config_file`, then `COUNTERSIGN_*` variables); a
+/// fresh one for a database made for the run — and the variable that hands the server under test the same
+/// key, so that what the bench sealed the server opens.
+pub fn keys(
+    named_database: bool,
+    config_file: &std::path::Path,
+) -> anyhow::Result<(crate::domain::sealing::Keyring, (&'static str, String))> {
+    let config = if named_database {
+        crate::config::Config::load(config_file).map_err(|e| anyhow::anyhow!("configuration: {e}"))?
+    } else {
+        let fresh = crate::domain::sealing::SecretKey::generate().encode();
+        crate::config::Config { secret_key: Some(fresh), ..crate::config::Config::default() }
+    };
     let keys = crate::server::keyring(&config)?;
     let variable = ("COUNTERSIGN_SECRET_KEY", keys.current().encode());
     Ok((keys, variable))
