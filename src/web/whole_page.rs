@@ -2,8 +2,9 @@
 //! page's reactive owner lives in the response body: a client that drops the response part-way (a browser
 //! leaving the page, a check that reads only the status) drops the owner on one thread while the render
 //! goes on on another, and reactive_graph 0.2 can then deadlock that worker thread for good
-//! (leptos-rs/leptos#4673; seen once in CI). Waiting for the whole page ends the render inside the handler,
-//! and gives the page a `Content-Length`. Event streams and exports are not pages and pass through.
+//! (leptos-rs/leptos#4673; seen once in CI). The page is read to its end in a task of its own, which a client
+//! leaving cannot cancel, so the render always ends before the owner goes; and the page gets a
+//! `Content-Length`. Event streams and exports are not pages and pass through.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -19,14 +20,20 @@ pub async fn render_whole(request: Request, next: Next) -> Response {
     if !is_page(&response) {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    match axum::body::to_bytes(body, PAGE_LIMIT).await {
-        Ok(page) => Response::from_parts(parts, Body::from(page)),
-        Err(e) => {
-            tracing::error!(error = %e, "a page could not be rendered whole");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+    let (mut parts, body) = response.into_parts();
+    // Whatever framing the stream had, the whole page is sent with its own length.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    match tokio::spawn(axum::body::to_bytes(body, PAGE_LIMIT)).await {
+        Ok(Ok(page)) => Response::from_parts(parts, Body::from(page)),
+        Ok(Err(e)) => failed(&e),
+        Err(e) => failed(&e),
     }
+}
+
+fn failed(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "a page could not be rendered whole");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 fn is_page(response: &Response) -> bool {

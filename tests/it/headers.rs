@@ -46,8 +46,12 @@ async fn pages_run_only_their_own_scripts(backend: Backend) {
 /// A page leaves in one piece with its length (see `src/web/whole_page.rs`), found or not.
 async fn pages_are_rendered_whole_before_they_are_sent(backend: Backend) {
     let app = TestApp::start(backend).await;
-    for path in ["/login", "/no-such-page"] {
-        let page = reqwest::get(app.url(path)).await.expect("page");
+    app.person("sam@example.com", &[Role::Supervisor], &[]).await;
+    let (visitor, signed_in) = (app.browser(), app.browser());
+    app.sign_in(&signed_in, "sam@example.com", PASSWORD).await;
+    for (browser, path, status) in [(&visitor, "/login", 200), (&signed_in, "/", 200), (&signed_in, "/nowhere", 404)] {
+        let page = browser.get(app.url(path)).send().await.expect("page");
+        assert_eq!(page.status(), status, "{path}");
         assert!(header(&page, "content-type").starts_with("text/html"), "{path}");
         let length = page.content_length();
         let html = page.text().await.expect("html");
