@@ -232,7 +232,8 @@ async fn run(dir: &Path, seconds: u64, clients: usize, nats: Option<&super::inta
         Some(bus) => {
             let db = dir.join("nats.db");
             let (_setup, agent, token) = prepare(&db).await?;
-            let mut running = super::server::start_with(&format!("sqlite://{}", db.display()), &bus.env()).await?;
+            let mut running =
+                super::server::start_with(&format!("sqlite://{}", db.display()), &bus.env(), None).await?;
             let l = super::intake_nats::load(bus, &token, agent.agent.id, running.pid, &pool, seconds, clients).await;
             running.child.kill().await.ok();
             Some(l?)

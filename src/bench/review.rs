@@ -62,7 +62,8 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     let config = Config { database_url: database_url.into(), ..Config::default() };
     let store = crate::server::open_store(&config).await?;
     println!("bench review on {} ({})", config.database_url_redacted(), store.backend());
-    let (keys, key_variable) = server::keys(options.database_url.is_some(), &options.config_file)?;
+    let named = options.database_url.is_some();
+    let (keys, key_variable) = server::keys(named, &options.config_file)?;
     let mut service = Service::start(store.clone(), Arc::new(SystemClock), Default::default()).await?;
     service.set_secrets(keys);
     let fleet = crate::seed::fleet(&service).await?;
@@ -87,7 +88,7 @@ async fn run(options: &Options, database_url: &str) -> anyhow::Result<()> {
     drop(service);
     drop(store);
 
-    let srv = server::start_with(database_url, &[key_variable]).await?;
+    let srv = server::start_with(database_url, &[key_variable], named.then_some(options.config_file.as_path())).await?;
     let base = srv.url.clone();
     let browser = server::signed_in(&base, 1).await?;
     let n = options.samples;

@@ -12,12 +12,21 @@ pub struct Running {
 
 /// Starts `countersign serve` on `database_url` and waits until it listens.
 pub async fn start(database_url: &str) -> anyhow::Result<Running> {
-    start_with(database_url, &[]).await
+    start_with(database_url, &[], None).await
 }
 
-/// As [`start`], with more configuration (`COUNTERSIGN_*` variables).
-pub async fn start_with(database_url: &str, env: &[(&str, String)]) -> anyhow::Result<Running> {
-    let mut child = Command::new(std::env::current_exe()?)
+/// As [`start`], with more configuration: `COUNTERSIGN_*` variables, and the configuration file a named
+/// database's other commands read (its previous secret keys, say).
+pub async fn start_with(
+    database_url: &str,
+    env: &[(&str, String)],
+    config_file: Option<&std::path::Path>,
+) -> anyhow::Result<Running> {
+    let mut command = Command::new(std::env::current_exe()?);
+    if let Some(file) = config_file {
+        command.arg("--config").arg(file);
+    }
+    let mut child = command
         .arg("serve")
         // A database made for the run gets a key of its own; a named one comes with the key that sealed it.
         .env("COUNTERSIGN_SECRET_KEY", crate::domain::sealing::SecretKey::generate().encode())
