@@ -197,6 +197,12 @@ sql_history!(SqliteStore, Sqlite);
 mod tests {
     use super::*;
 
+    fn temporary_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("countersign-settle-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        dir
+    }
+
     async fn synchronous(tx: &mut sqlx::Transaction<'static, Sqlite>) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **tx).await.expect("PRAGMA synchronous")
     }
@@ -205,8 +211,7 @@ mod tests {
     /// the order they come in (1 is NORMAL, 2 FULL).
     #[tokio::test]
     async fn only_the_group_commit_leaves_the_flush_to_settle() {
-        let dir = std::env::temp_dir().join(format!("countersign-settle-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let dir = temporary_dir();
         for (configured, unsettled, flushed) in [("full", 1, 2), ("normal", 1, 1)] {
             let url = format!("sqlite://{}", dir.join(format!("{configured}.db")).display());
             let store = SqliteStore::connect(&url, configured).await.expect("open");
@@ -225,8 +230,7 @@ mod tests {
     /// After a failed flush no write is taken: a later flush could succeed without the pages that failed.
     #[tokio::test]
     async fn a_failed_flush_stops_every_write() {
-        let dir = std::env::temp_dir().join(format!("countersign-settle-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let dir = temporary_dir();
         let store =
             SqliteStore::connect(&format!("sqlite://{}", dir.join("s.db").display()), "full").await.expect("open");
         let tx = store.begin_unsettled().await.expect("begin");
