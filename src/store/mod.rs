@@ -32,6 +32,7 @@ mod reviews;
 mod rows;
 mod sessions;
 mod sqlite;
+mod sqlite_checkpoints;
 mod sqlite_malloc;
 mod workload;
 

@@ -1,5 +1,6 @@
 //! The embedded default: one file, WAL, `synchronous=FULL` so an acknowledged change survives a power cut.
 
+use super::sqlite_checkpoints::{Checkpoints, WRITER_AUTOCHECKPOINT};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Sqlite;
@@ -27,6 +28,8 @@ pub struct SqliteStore {
     /// A flush of the log failed. Linux then marks the pages that failed as written, so a later flush would
     /// succeed without them: no more writes until the server restarts, as PostgreSQL does on a failed fsync.
     flush_failed: AtomicBool,
+    /// Copies the log back into the file beside the writer (none in memory).
+    checkpoints: Option<Checkpoints>,
 }
 
 impl SqliteStore {
@@ -102,20 +105,27 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone().row_buffer_size(crate::service::EXPORT_PAGE as usize))
             .await?;
-        // Never closed: while it is open the log stays where `log` says.
+        // Never closed: while it is open the log stays where `log` says. A group commit's INSERT may abort
+        // (foreign keys, the full-text trigger), so SQLite keeps a statement journal of every page it changes;
+        // past 64 KB that went to a temporary file, written page by page and unlinked, in every commit.
+        let writer_options = (options.clone().statement_cache_capacity(WRITER_STATEMENTS))
+            .pragma("temp_store", "MEMORY")
+            .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .test_before_acquire(false)
-            .connect_with(options.statement_cache_capacity(WRITER_STATEMENTS))
+            .connect_with(writer_options)
             .await?;
         // The file as SQLite named it (a `file:` URI resolved, symbolic links followed): its log is beside it.
         let (file,): (String,) =
             sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&writer).await?;
         let log = (flushed && !file.is_empty()).then(|| PathBuf::from(format!("{file}-wal")));
-        Ok(SqliteStore { pool, writer, log, unsettled: AtomicBool::new(false), flush_failed: AtomicBool::new(false) })
+        let checkpoints = if file.is_empty() { None } else { Some(Checkpoints::start(options).await?) };
+        let (unsettled, flush_failed) = (AtomicBool::new(false), AtomicBool::new(false));
+        Ok(SqliteStore { pool, writer, log, unsettled, flush_failed, checkpoints })
     }
 
     /// SQLite has one writer; `BEGIN IMMEDIATE` takes the lock up front, so a transaction never fails
@@ -143,6 +153,9 @@ impl SqliteStore {
             )));
         }
         let mut conn = self.writer.acquire().await?;
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.before_write(&mut conn).await;
+        }
         if self.log.is_some() && self.unsettled.load(Ordering::Acquire) == flush {
             if flush {
                 sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
@@ -224,6 +237,69 @@ mod tests {
                 store.settle_log().await.expect("settle");
             }
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The writer keeps statement journals in memory (2); readers, which sort in temporary storage, keep the
+    /// default (0, a file).
+    #[tokio::test]
+    async fn only_the_writer_keeps_statement_journals_in_memory() {
+        let dir = temporary_dir();
+        let store =
+            SqliteStore::connect(&format!("sqlite://{}", dir.join("t.db").display()), "full").await.expect("open");
+        let mut tx = store.begin_unsettled().await.expect("begin");
+        let writer: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&mut *tx).await.expect("writer");
+        tx.commit().await.expect("commit");
+        let reader: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&store.pool).await.expect("reader");
+        assert_eq!((writer, reader), (2, 0));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Writes about `pages` pages of log in one transaction of the writer.
+    async fn write_pages(store: &SqliteStore, pages: usize) {
+        let mut tx = store.begin_write().await.expect("begin");
+        sqlx::query("CREATE TABLE IF NOT EXISTS t (b BLOB)").execute(&mut *tx).await.expect("table");
+        let bytes = (pages * 4_000) as i64;
+        sqlx::query("INSERT INTO t VALUES (zeroblob($1))").bind(bytes).execute(&mut *tx).await.expect("row");
+        tx.commit().await.expect("commit");
+    }
+
+    /// The log reaches the file from a connection of its own, while the writer, far below its own
+    /// threshold, copies nothing.
+    #[tokio::test]
+    async fn the_log_is_copied_beside_the_writer() {
+        let dir = temporary_dir();
+        let file = dir.join("c.db");
+        let store = SqliteStore::connect(&format!("sqlite://{}", file.display()), "full").await.expect("open");
+        let before = std::fs::metadata(&file).expect("file").len();
+        write_pages(&store, 500).await;
+        let mut copied = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            copied = std::fs::metadata(&file).expect("file").len() >= before + 500 * 4_000;
+            if copied {
+                break;
+            }
+        }
+        assert!(copied, "the log's pages reached the file");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Past 4,000 pages the log starts over, though the writer's own checkpoint would wait for twice as many.
+    #[tokio::test]
+    async fn the_log_starts_over_past_its_cap() {
+        let dir = temporary_dir();
+        let url = format!("sqlite://{}", dir.join("c.db").display());
+        let store = SqliteStore::connect(&url, "full").await.expect("open");
+        for _ in 0..25 {
+            write_pages(&store, 200).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        write_pages(&store, 1).await;
+        let other = SqlitePoolOptions::new().max_connections(1).connect(&url).await.expect("open");
+        let (_, pages, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&other).await.expect("checkpoint");
+        assert!((0..1_000).contains(&pages), "the log holds {pages} pages");
         let _ = std::fs::remove_dir_all(dir);
     }
 
