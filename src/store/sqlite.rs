@@ -285,9 +285,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// Past 4,000 pages the log starts over, though the writer's own checkpoint would wait for twice as many.
+    /// The log starts over while the writer writes, though the writer's own checkpoint would wait for 32,000 pages.
     #[tokio::test]
-    async fn the_log_starts_over_past_its_cap() {
+    async fn the_log_starts_over_while_the_writer_writes() {
         let dir = temporary_dir();
         let url = format!("sqlite://{}", dir.join("c.db").display());
         let store = SqliteStore::connect(&url, "full").await.expect("open");
