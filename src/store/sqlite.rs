@@ -1,12 +1,13 @@
 //! The embedded default: one file, WAL, `synchronous=FULL` so an acknowledged change survives a power cut.
 
-use super::sqlite_checkpoints::{Checkpoints, WRITER_AUTOCHECKPOINT};
+use super::sqlite_checkpoints::{Checkpoints, AUTOCHECKPOINT};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Sqlite;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The writer's prepared statements. The group commit's three statements differ by their row count; keeping one
@@ -27,7 +28,7 @@ pub struct SqliteStore {
     unsettled: AtomicBool,
     /// A flush of the log failed. Linux then marks the pages that failed as written, so a later flush would
     /// succeed without them: no more writes until the server restarts, as PostgreSQL does on a failed fsync.
-    flush_failed: AtomicBool,
+    flush_failed: Arc<AtomicBool>,
     /// Copies the log back into the file beside the writer (none in memory).
     checkpoints: Option<Checkpoints>,
 }
@@ -97,7 +98,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("wal_autocheckpoint", AUTOCHECKPOINT.to_string());
         // A file connection does not go stale as a network one can: no round trip to check it on each acquire.
         // A whole export page fits the channel rows come through (see `bulk`).
         let pool = SqlitePoolOptions::new()
@@ -105,12 +107,10 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone().row_buffer_size(crate::service::EXPORT_PAGE as usize))
             .await?;
-        // Never closed: while it is open the log stays where `log` says. A group commit's INSERT may abort
-        // (foreign keys, the full-text trigger), so SQLite keeps a statement journal of every page it changes;
-        // past 64 KB that went to a temporary file, written page by page and unlinked, in every commit.
-        let writer_options = (options.clone().statement_cache_capacity(WRITER_STATEMENTS))
-            .pragma("temp_store", "MEMORY")
-            .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string());
+        // A group commit's INSERT may abort (foreign keys, the full-text trigger), so SQLite keeps a statement
+        // journal of every page it changes: past 64 KB that went to a temporary file in every commit.
+        let writer_options = options.clone().statement_cache_capacity(WRITER_STATEMENTS).pragma("temp_store", "MEMORY");
+        // Never closed: while it is open the log stays where `log` says.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -123,8 +123,9 @@ impl SqliteStore {
         let (file,): (String,) =
             sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&writer).await?;
         let log = (flushed && !file.is_empty()).then(|| PathBuf::from(format!("{file}-wal")));
-        let checkpoints = if file.is_empty() { None } else { Some(Checkpoints::start(options).await?) };
-        let (unsettled, flush_failed) = (AtomicBool::new(false), AtomicBool::new(false));
+        let (unsettled, flush_failed) = (AtomicBool::new(false), Arc::new(AtomicBool::new(false)));
+        let checkpoints =
+            if file.is_empty() { None } else { Some(Checkpoints::start(options, flush_failed.clone()).await?) };
         Ok(SqliteStore { pool, writer, log, unsettled, flush_failed, checkpoints })
     }
 
@@ -154,7 +155,7 @@ impl SqliteStore {
         }
         let mut conn = self.writer.acquire().await?;
         if let Some(checkpoints) = &self.checkpoints {
-            checkpoints.before_write(&mut conn).await;
+            checkpoints.before_write(&mut conn).await?;
         }
         if self.log.is_some() && self.unsettled.load(Ordering::Acquire) == flush {
             if flush {
@@ -274,7 +275,7 @@ mod tests {
         let before = std::fs::metadata(&file).expect("file").len();
         write_pages(&store, 500).await;
         let mut copied = false;
-        for _ in 0..100 {
+        for _ in 0..500 {
             tokio::time::sleep(Duration::from_millis(20)).await;
             copied = std::fs::metadata(&file).expect("file").len() >= before + 500 * 4_000;
             if copied {
@@ -285,7 +286,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// The log starts over while the writer writes, though the writer's own checkpoint would wait for 32,000 pages.
+    /// The log starts over while the writer writes, though SQLite's own checkpoints would wait for 32,000 pages.
+    /// (Under steady load the writer finishes the copy at 16,000; `bench intake` shows the log staying there.)
     #[tokio::test]
     async fn the_log_starts_over_while_the_writer_writes() {
         let dir = temporary_dir();
@@ -294,11 +296,19 @@ mod tests {
         for _ in 0..25 {
             write_pages(&store, 200).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        write_pages(&store, 1).await;
         let other = SqlitePoolOptions::new().max_connections(1).connect(&url).await.expect("open");
-        let (_, pages, _): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&other).await.expect("checkpoint");
+        let mut pages = -1;
+        // Each small write starts the log over if the copier has copied all of it by then.
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            write_pages(&store, 1).await;
+            let (busy, log, _): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&other).await.expect("checkpoint");
+            pages = log;
+            if busy == 0 && (0..1_000).contains(&log) {
+                break;
+            }
+        }
         assert!((0..1_000).contains(&pages), "the log holds {pages} pages");
         let _ = std::fs::remove_dir_all(dir);
     }
