@@ -51,11 +51,11 @@ impl Checkpoints {
         let copier = tokio::spawn(async move {
             let mut every = tokio::time::interval(EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let (mut seen, mut quiet, mut caught_up) = (0, 0, true);
+            let (mut seen, mut quiet, mut caught_up) = (0, 0u32, true);
             loop {
                 every.tick().await;
                 let now = written.0.load(Ordering::Acquire);
-                quiet = if now == seen { quiet + 1 } else { 0 };
+                quiet = if now == seen { quiet.saturating_add(1) } else { 0 };
                 seen = now;
                 if quiet > PASSES_AFTER_WRITE && caught_up {
                     written.1.notified().await;
