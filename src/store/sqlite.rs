@@ -274,6 +274,8 @@ mod tests {
         let store = SqliteStore::connect(&format!("sqlite://{}", file.display()), "full").await.expect("open");
         let before = std::fs::metadata(&file).expect("file").len();
         write_pages(&store, 500).await;
+        // The next write tells the copier that the one before it committed.
+        write_pages(&store, 1).await;
         let mut copied = false;
         for _ in 0..500 {
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -21,8 +21,10 @@ const LOG_CAP: i64 = 16_000;
 /// Every connection's own automatic checkpoint: it acts only if the copier stalls.
 pub(super) const AUTOCHECKPOINT: i64 = 2 * LOG_CAP;
 const EVERY: Duration = Duration::from_millis(20);
-/// Passes made after the last write began; then, once everything is copied, the copier waits for a write.
-const PASSES_AFTER_WRITE: u32 = 50;
+/// Passes made after the last write began (for its commit); then, once everything is copied, the copier waits
+/// for the next write. The writer is one connection, so a transaction begun means the one before it committed:
+/// on a quiet server, the last commit is copied when the next write comes (the outbox writes every second).
+const PASSES_AFTER_WRITE: u32 = 2;
 
 pub(super) struct Checkpoints {
     /// Set once the log has passed `LOG_CAP` pages; taken by the writer's next transaction.
