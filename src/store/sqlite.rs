@@ -1,6 +1,6 @@
 //! The embedded default: one file, WAL, `synchronous=FULL` so an acknowledged change survives a power cut.
 
-use super::sqlite_checkpoints::{Checkpoints, AUTOCHECKPOINT};
+use super::sqlite_checkpoints::{one_connection, Checkpoints, AUTOCHECKPOINT};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Sqlite;
@@ -111,14 +111,7 @@ impl SqliteStore {
         // journal of every page it changes: past 64 KB that went to a temporary file in every commit.
         let writer_options = options.clone().statement_cache_capacity(WRITER_STATEMENTS).pragma("temp_store", "MEMORY");
         // Never closed: while it is open the log stays where `log` says.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(writer_options)
-            .await?;
+        let writer = one_connection().connect_with(writer_options).await?;
         // The file as SQLite named it (a `file:` URI resolved, symbolic links followed): its log is beside it.
         let (file,): (String,) =
             sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&writer).await?;

@@ -26,11 +26,28 @@ const EVERY: Duration = Duration::from_millis(20);
 /// on a quiet server, the last commit is copied when the next write comes (the outbox writes every second).
 const PASSES_AFTER_WRITE: u32 = 2;
 
+/// A pool of one connection that stays open: the writer, the copier.
+pub(super) fn one_connection() -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+}
+
+/// The writer's transactions, counted, and the copier woken from its rest by the next one.
+#[derive(Default)]
+struct Writes {
+    begun: AtomicU64,
+    wake: Notify,
+}
+
 pub(super) struct Checkpoints {
     /// Set once the log has passed `LOG_CAP` pages; taken by the writer's next transaction.
     due: Arc<AtomicBool>,
     /// Counts the writer's transactions, and wakes the copier from its rest.
-    writes: Arc<(AtomicU64, Notify)>,
+    writes: Arc<Writes>,
     /// The store's: a checkpoint begins with an `fsync` of the log, and once Linux has reported a failed one
     /// to this connection it tells no later one, so `settle` would go on answering commits as on disk.
     flush_failed: Arc<AtomicBool>,
@@ -40,15 +57,8 @@ pub(super) struct Checkpoints {
 impl Checkpoints {
     /// Starts copying the log of the database `options` open, on a connection of its own.
     pub async fn start(options: SqliteConnectOptions, flush_failed: Arc<AtomicBool>) -> sqlx::Result<Checkpoints> {
-        let connection = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        let (due, writes) = (Arc::new(AtomicBool::new(false)), Arc::new((AtomicU64::new(0), Notify::new())));
+        let connection = one_connection().connect_with(options).await?;
+        let (due, writes) = (Arc::new(AtomicBool::new(false)), Arc::new(Writes::default()));
         let (flag, written, failed) = (due.clone(), writes.clone(), flush_failed.clone());
         let copier = tokio::spawn(async move {
             let mut every = tokio::time::interval(EVERY);
@@ -56,11 +66,11 @@ impl Checkpoints {
             let (mut seen, mut quiet, mut caught_up) = (0, 0u32, true);
             loop {
                 every.tick().await;
-                let now = written.0.load(Ordering::Acquire);
+                let now = written.begun.load(Ordering::Acquire);
                 quiet = if now == seen { quiet.saturating_add(1) } else { 0 };
                 seen = now;
                 if quiet > PASSES_AFTER_WRITE && caught_up {
-                    written.1.notified().await;
+                    written.wake.notified().await;
                     continue;
                 }
                 match passive(&connection).await {
@@ -84,8 +94,8 @@ impl Checkpoints {
     /// Before each of the writer's transactions: when the log is long, copies what is left of it, so that
     /// the transaction starts the log over. A copy already under way makes this one a no-op.
     pub async fn before_write(&self, writer: &mut SqliteConnection) -> sqlx::Result<()> {
-        self.writes.0.fetch_add(1, Ordering::Release);
-        self.writes.1.notify_one();
+        self.writes.begun.fetch_add(1, Ordering::Release);
+        self.writes.wake.notify_one();
         if self.due.swap(false, Ordering::AcqRel) {
             if let Err(e) = passive(&mut *writer).await {
                 if failed_flush(&e) {
