@@ -17,6 +17,9 @@ pub const CONSUMER: &str = "countersign-intake";
 const ACK_WAIT: Duration = Duration::from_secs(30);
 /// Retries within this window carry the same `Nats-Msg-Id` and are dropped by JetStream as duplicates.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// How long an intake result stays in its stream: enough for a publisher to match it to its request (a
+/// held action's state stays readable over HTTP for good).
+const RESULTS_KEPT: Duration = DUPLICATE_WINDOW;
 
 /// A connection with the streams in place.
 #[derive(Clone)]
@@ -43,19 +46,31 @@ impl Broker {
         let client = options.connect(url).await.with_context(|| format!("cannot connect to NATS at {url}"))?;
         let jetstream = jetstream::new(client);
         let upper = prefix.to_uppercase().replace(['.', '-'], "_");
+        // Held actions leave the stream once acknowledged: Countersign's database is their record, and a
+        // transcript kept in the broker as well would be kept for ever. Intake results are kept a day.
+        // Outcomes are kept under the stream's limits, for the agents' gateways to read at their pace.
         let streams = [
-            (held_stream.to_string(), "held"),
-            (format!("{upper}_INTAKE"), "intake"),
-            (format!("{upper}_OUTCOMES"), "outcome"),
+            (held_stream.to_string(), "held", stream::RetentionPolicy::WorkQueue, Duration::ZERO),
+            (format!("{upper}_INTAKE"), "intake", stream::RetentionPolicy::Limits, RESULTS_KEPT),
+            (format!("{upper}_OUTCOMES"), "outcome", stream::RetentionPolicy::Limits, Duration::ZERO),
         ];
-        for (name, subjects) in streams {
+        for (name, subjects, retention, max_age) in streams {
             let config = stream::Config {
                 name: name.clone(),
                 subjects: vec![format!("{prefix}.{subjects}.>")],
                 duplicate_window: DUPLICATE_WINDOW,
+                retention,
+                max_age,
                 ..Default::default()
             };
-            jetstream.get_or_create_stream(config).await.with_context(|| format!("cannot create stream {name}"))?;
+            let made =
+                jetstream.get_or_create_stream(config).await.with_context(|| format!("cannot create stream {name}"))?;
+            // A stream made before keeps its own settings: say so rather than change what an operator chose.
+            let kept = &made.cached_info().config;
+            if kept.retention != retention || kept.max_age != max_age {
+                tracing::warn!(stream = %name, retention = ?kept.retention, max_age = ?kept.max_age,
+                    "the stream exists with other retention than Countersign makes ({retention:?}, max age {max_age:?})");
+            }
         }
         Ok(Broker { jetstream, held_stream: held_stream.to_string(), prefix: prefix.to_string() })
     }

@@ -145,6 +145,12 @@ impl Bus {
         self.app.stop().await;
     }
 
+    /// Messages still in the held-action stream.
+    async fn in_held_stream(&self) -> u64 {
+        let mut stream = self.js.get_stream(&self.stream).await.expect("stream");
+        stream.info().await.map_or(u64::MAX, |i| i.state.messages)
+    }
+
     async fn held(&self) -> usize {
         self.app.audit_kinds().await.iter().filter(|k| *k == "held_action.submitted").count()
     }
@@ -196,6 +202,8 @@ async fn messages_are_accepted_rejected_and_redelivered_harmlessly(backend: Back
     let (keys, unknown): (Vec<_>, Vec<_>) = bus.keyed_results("rejected", "unknown").await.into_iter().unzip();
     assert_eq!(unknown.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), [401]);
     assert_eq!(keys, [Some("nats-1".to_string())], "a refused body's key, when it can be read");
+    // Acknowledged and terminated messages leave the stream: the database is the record of a held action.
+    eventually("the held-action stream emptied", || async { bus.in_held_stream().await == 0 }).await;
     bus.stop().await;
 }
 
