@@ -9,9 +9,10 @@ use crate::api::{ApiError, HeldActionStatus, Problem};
 use crate::service::{IntakeOutcome, Service};
 use crate::store::HeldAction;
 use async_nats::jetstream::{AckKind, Message};
-use std::sync::Arc;
+use futures_util::stream::FuturesUnordered;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tokio_stream::StreamExt;
 use uuid::Uuid;
 
@@ -45,20 +46,36 @@ pub fn spawn(service: Service, broker: Broker, body_limit: usize) {
 
 async fn consume(service: &Service, broker: &Broker, body_limit: usize) -> anyhow::Result<()> {
     let mut messages = broker.consumer().await?.messages().await?;
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        let slot = slots.clone().acquire_owned().await?;
-        let (service, broker) = (service.clone(), broker.clone());
-        tokio::spawn(async move {
-            if let Err(e) = handle(&service, &broker, &message, body_limit).await {
-                // Not acknowledged: JetStream delivers it again after the ack wait.
-                tracing::warn!(error = %e, "a held-action message could not be settled");
+    // Handled on this task rather than one spawned each: a message starts its way to the group commit as soon
+    // as it arrives, instead of queueing once more for a worker thread behind every other task.
+    let mut handling = FuturesUnordered::new();
+    let stopped: anyhow::Error = loop {
+        tokio::select! {
+            message = messages.next(), if handling.len() < IN_FLIGHT => {
+                let message = match message {
+                    Some(Ok(message)) => message,
+                    Some(Err(e)) => break e.into(),
+                    None => break anyhow::anyhow!("the consumer's message stream ended"),
+                };
+                let (service, broker) = (service.clone(), broker.clone());
+                handling.push(AssertUnwindSafe(async move {
+                    if let Err(e) = handle(&service, &broker, &message, body_limit).await {
+                        // Not acknowledged: JetStream delivers it again after the ack wait.
+                        tracing::warn!(error = %e, "a held-action message could not be settled");
+                    }
+                }).catch_unwind());
             }
-            drop(slot);
-        });
-    }
-    anyhow::bail!("the consumer's message stream ended")
+            Some(done) = handling.next(), if !handling.is_empty() => {
+                if done.is_err() {
+                    // Not acknowledged either; the other messages carry on.
+                    tracing::error!("handling a held-action message panicked");
+                }
+            }
+        }
+    };
+    // The messages taken finish their way (their commits may be under way) before the consumer is made again.
+    while handling.next().await.is_some() {}
+    Err(stopped)
 }
 
 /// Takes one message through intake, publishes the result, then acknowledges, terminates or delays it.
