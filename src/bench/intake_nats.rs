@@ -8,10 +8,7 @@ use async_nats::jetstream;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio_stream::StreamExt;
 use uuid::Uuid;
 
@@ -50,6 +47,8 @@ impl Bus {
 }
 
 /// Publishes for `seconds`, keeping `window` messages between publish and result, then waits for the rest.
+/// One loop both publishes and collects, so a result frees its slot for the next publish at once, as an HTTP
+/// client's response lets it send its next request.
 pub async fn load(
     bus: &Bus,
     token: &str,
@@ -65,45 +64,6 @@ pub async fn load(
     let mut results = client.subscribe(format!("{}.intake.*.{agent}", bus.prefix)).await?;
     client.flush().await?;
     let pool = serialised(pool);
-    let sent: Arc<Mutex<HashMap<String, Instant>>> = Default::default();
-    let slots = Arc::new(Semaphore::new(window));
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
-
-    let finished = Arc::new(AtomicBool::new(false));
-
-    let (collector_sent, collector_slots, publishing) = (sent.clone(), slots.clone(), finished.clone());
-    let collector = tokio::spawn(async move {
-        let (mut ok, mut failed, mut histogram) = (0u64, 0u64, Histogram::<u64>::new(3).ok());
-        let mut last = Instant::now();
-        loop {
-            match tokio::time::timeout(Duration::from_millis(50), results.next()).await {
-                Ok(Some(message)) => {
-                    last = Instant::now();
-                    let key = message.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|k| k.to_string());
-                    let at = key.and_then(|k| collector_sent.lock().ok()?.remove(&k));
-                    match (message.subject.contains(".intake.accepted."), at) {
-                        (true, Some(at)) => {
-                            ok += 1;
-                            if let Some(h) = histogram.as_mut() {
-                                let _ = h.record(at.elapsed().as_micros() as u64);
-                            }
-                        }
-                        _ => failed += 1,
-                    }
-                    collector_slots.add_permits(1);
-                }
-                Ok(None) => break,
-                Err(_) if last.elapsed() > Duration::from_secs(30) => break,
-                Err(_) => {}
-            }
-            let drained = collector_sent.lock().map(|s| s.is_empty()).unwrap_or(true);
-            if publishing.load(Ordering::Acquire) && drained {
-                break;
-            }
-        }
-        (ok, failed, histogram, last)
-    });
     // JetStream's acknowledgements of the publishes are checked as they come, off the timed path.
     let (acks, mut unchecked) = tokio::sync::mpsc::unbounded_channel::<jetstream::context::PublishAckFuture>();
     let checker = tokio::spawn(async move {
@@ -114,31 +74,55 @@ pub async fn load(
         refused
     });
 
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
     let sampler = peak_rss(pid, deadline);
     let subject = format!("{}.held.bench", bus.prefix);
-    let mut i = 0u64;
-    while Instant::now() < deadline {
-        slots.acquire().await?.forget();
-        let (template, at) = &pool[(i as usize) % pool.len()];
-        let mut body = template.clone();
-        let k = key(i);
-        body[*at..*at + k.len()].copy_from_slice(k.as_bytes());
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Authorization", format!("Bearer {token}").as_str());
-        sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.insert(k, Instant::now());
-        acks.send(js.publish_with_headers(subject.clone(), headers, body.into()).await?)?;
-        i += 1;
+    let mut sent: HashMap<String, Instant> = HashMap::new();
+    let (mut ok, mut failed, mut histogram) = (0u64, 0u64, Histogram::<u64>::new(3)?);
+    let (mut i, mut last) = (0u64, Instant::now());
+    loop {
+        let publishing = Instant::now() < deadline;
+        if publishing && sent.len() < window {
+            let (template, at) = &pool[(i as usize) % pool.len()];
+            let mut body = template.clone();
+            let k = key(i);
+            body[*at..*at + k.len()].copy_from_slice(k.as_bytes());
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Authorization", format!("Bearer {token}").as_str());
+            sent.insert(k, Instant::now());
+            acks.send(js.publish_with_headers(subject.clone(), headers, body.into()).await?)?;
+            i += 1;
+            continue;
+        }
+        if !publishing && sent.is_empty() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(50), results.next()).await {
+            Ok(Some(message)) => {
+                last = Instant::now();
+                let key = message.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|k| k.to_string());
+                let at = key.and_then(|k| sent.remove(&k));
+                match (message.subject.contains(".intake.accepted."), at) {
+                    (true, Some(at)) => {
+                        ok += 1;
+                        let _ = histogram.record(at.elapsed().as_micros() as u64);
+                    }
+                    _ => failed += 1,
+                }
+            }
+            Ok(None) => break,
+            Err(_) if last.elapsed() > Duration::from_secs(30) => break,
+            Err(_) => {}
+        }
     }
-    finished.store(true, Ordering::Release);
     drop(acks);
     let refused = checker.await?;
-    let (ok, failed, histogram, last) = collector.await?;
-    let lost = sent.lock().map(|s| s.len() as u64).unwrap_or(0);
     Ok(Load {
         ok,
-        failed: failed + lost + refused,
+        failed: failed + sent.len() as u64 + refused,
         elapsed: last - started,
-        latency_us: histogram.context("histogram")?,
+        latency_us: histogram,
         max_rss_kib: sampler.await?,
     })
 }
