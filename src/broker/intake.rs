@@ -58,22 +58,25 @@ async fn consume(service: &Service, broker: &Broker, body_limit: usize) -> anyho
                     None => break anyhow::anyhow!("the consumer's message stream ended"),
                 };
                 let (service, broker) = (service.clone(), broker.clone());
-                handling.push(AssertUnwindSafe(async move {
-                    if let Err(e) = handle(&service, &broker, &message, body_limit).await {
-                        // Not acknowledged: JetStream delivers it again after the ack wait.
-                        tracing::warn!(error = %e, "a held-action message could not be settled");
+                handling.push(async move {
+                    let handled = AssertUnwindSafe(handle(&service, &broker, &message, body_limit)).catch_unwind();
+                    // Neither is acknowledged: JetStream delivers the message again after the ack wait.
+                    match handled.await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::warn!(error = %e, "a held-action message could not be settled"),
+                        Err(_) => {
+                            let sequence = message.info().map(|i| i.stream_sequence).ok();
+                            tracing::error!(?sequence, "handling a held-action message panicked");
+                        }
                     }
-                }).catch_unwind());
+                });
             }
-            Some(done) = handling.next(), if !handling.is_empty() => {
-                if done.is_err() {
-                    // Not acknowledged either; the other messages carry on.
-                    tracing::error!("handling a held-action message panicked");
-                }
-            }
+            Some(()) = handling.next(), if !handling.is_empty() => {}
         }
     };
-    // The messages taken finish their way (their commits may be under way) before the consumer is made again.
+    // Pull no more, then let the messages taken finish (their commits may be under way) before the consumer is
+    // made again.
+    drop(messages);
     while handling.next().await.is_some() {}
     Err(stopped)
 }

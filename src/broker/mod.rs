@@ -65,11 +65,12 @@ impl Broker {
             };
             let made =
                 jetstream.get_or_create_stream(config).await.with_context(|| format!("cannot create stream {name}"))?;
-            // A stream made before keeps its own settings: say so rather than change what an operator chose.
-            let kept = &made.cached_info().config;
-            if kept.retention != retention || kept.max_age != max_age {
-                tracing::warn!(stream = %name, retention = ?kept.retention, max_age = ?kept.max_age,
-                    "the stream exists with other retention than Countersign makes ({retention:?}, max age {max_age:?})");
+            // A stream made before keeps its settings (retention cannot change in place): say what that keeps.
+            let kept = made.cached_info().config.retention;
+            if subjects == "held" && kept != stream::RetentionPolicy::WorkQueue {
+                tracing::warn!(stream = %name, retention = ?kept,
+                    "the held-action stream keeps acknowledged messages; to have them removed, delete it once \
+                     its consumer has nothing pending and start the server again, which makes it a work queue");
             }
         }
         Ok(Broker { jetstream, held_stream: held_stream.to_string(), prefix: prefix.to_string() })
