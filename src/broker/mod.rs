@@ -67,7 +67,7 @@ impl Broker {
                 jetstream.get_or_create_stream(config).await.with_context(|| format!("cannot create stream {name}"))?;
             // A stream made before keeps its settings (retention cannot change in place): say what that keeps.
             let kept = made.cached_info().config.retention;
-            if subjects == "held" && kept != stream::RetentionPolicy::WorkQueue {
+            if retention == stream::RetentionPolicy::WorkQueue && kept != retention {
                 tracing::warn!(stream = %name, retention = ?kept,
                     "the held-action stream keeps acknowledged messages; to have them removed, delete it once \
                      its consumer has nothing pending and start the server again, which makes it a work queue");
