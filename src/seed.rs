@@ -135,7 +135,7 @@ pub async fn seed(service: &Service, pending: u64, decided: u64) -> anyhow::Resu
             .tenant(action.tenant_id)
             .data(json!({ "seeded": true, "status": action.status.as_str(), "risk_tier": tier.as_str(),
                            "action_type": action.action.as_str() }));
-        batch.push(NewHeldAction { action, event });
+        batch.push(NewHeldAction { action, event, issuer: None });
         if batch.len() == BATCH || i + 1 == total {
             service.store.submit(std::mem::take(&mut batch), &[]).await?;
         }

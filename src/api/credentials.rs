@@ -58,6 +58,7 @@ pub struct CaseClosed {
         (status = 401, description = "Missing, unknown or expired token or credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent suspended or retired", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An action type the agent may not request, a bad lifetime, or a case credential asking", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "More requests than the agent's rate limit allows; retry after the Retry-After header", body = Problem, content_type = "application/problem+json"),
     ),
     security(("workload_token" = []), ("agent_credential" = [])))]
 pub async fn issue(
@@ -65,6 +66,7 @@ pub async fn issue(
     Agent(agent): Agent,
     body: Result<Json<CaseCredentialRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CaseCredential>), ApiError> {
+    let _admitted = state.service.admit_credential_request(&agent)?;
     let Json(body) =
         body.map_err(|e| ApiError::Invalid(vec![FieldError { field: "(body)".into(), message: e.body_text() }]))?;
     let request = CaseRequest {

@@ -112,7 +112,7 @@ async fn submit(service: &Service, agent: &Agent, n: usize, ttl: time::Duration,
             format!("held_action:{}", action.id),
         )
         .tenant(agent.tenant_id);
-        batch.push(NewHeldAction { action, event });
+        batch.push(NewHeldAction { action, event, issuer: None });
         if batch.len() == BATCH || i + 1 == n {
             service.store.submit(std::mem::take(&mut batch), &[]).await?;
         }

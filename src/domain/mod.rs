@@ -19,6 +19,7 @@ pub mod insights;
 pub mod lifecycle;
 pub mod password;
 pub mod people;
+pub mod provenance;
 pub mod receipt;
 pub mod review;
 pub mod scope;

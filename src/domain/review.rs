@@ -2,6 +2,7 @@
 //! approval may narrow the amount, and who holds an item while reading it. Pure rules; the service loads
 //! the facts and the store commits what these functions return.
 
+use super::provenance::{independent, Producer, Provisioned, Tie};
 use super::scope::Money;
 use super::{AgentState, HeldStatus, RiskTier, Role};
 use time::{Duration, OffsetDateTime};
@@ -43,14 +44,11 @@ pub struct Facts<'a> {
     pub approvals: &'a [(Uuid, Option<Money>)],
     /// A suspended (or retired) agent's actions may be denied, never approved: fail closed.
     pub agent: AgentState,
-    /// Who could have produced the request (see `may_decide`): who issued the credential that submitted it,
-    /// who registered the agent, who last changed its scope.
-    pub issuer: Option<Uuid>,
-    pub registered_by: Option<Uuid>,
-    pub scope_changed_by: Option<Uuid>,
-    /// Who registered the issuers that vouch for the agent's workload identity: whoever holds such an
-    /// issuer's key could have produced a request that no owner-minted credential submitted.
-    pub vouched_by: &'a [Uuid],
+    /// Everyone who could have produced the request, from its recorded provenance and the agent's
+    /// authority history (see `provenance`).
+    pub producers: &'a [Producer],
+    /// How the approvers (and the person deciding) were provisioned.
+    pub provisioned: &'a [Provisioned],
     /// The credential that submitted it has been revoked since.
     pub credential_revoked: bool,
     /// Why the action falls outside the agent's scope as it is *now* (an owner may have narrowed it).
@@ -64,14 +62,11 @@ impl Facts<'_> {
     /// were when they voted (a hand-over accepted mid-review must not let the new owner's vote count).
     pub fn counting(&self) -> impl Iterator<Item = &(Uuid, Option<Money>)> {
         self.approvals.iter().filter(|(user, _)| {
-            *user != self.owner && Some(*user) != self.sponsor && !self.lapsed.contains(user) && !self.produced(*user)
+            *user != self.owner
+                && Some(*user) != self.sponsor
+                && !self.lapsed.contains(user)
+                && independent(*user, self.producers, self.provisioned).is_ok()
         })
-    }
-
-    /// Whether `user` could have produced this request: they hold authority over what the agent may ask.
-    fn produced(&self, user: Uuid) -> bool {
-        [self.issuer, self.registered_by, self.scope_changed_by].contains(&Some(user))
-            || self.vouched_by.contains(&user)
     }
 }
 
@@ -97,19 +92,9 @@ pub enum Refusal {
     OwnsAgent,
     #[error("you sponsor this agent: separation of duties says someone else decides its actions")]
     SponsorsAgent,
-    #[error(
-        "you issued the credential this action was submitted with: separation of duties says someone else decides it"
-    )]
-    IssuedCredential,
-    #[error(
-        "you registered the identity provider that vouched for this agent: separation of duties says someone else \
-         decides its actions"
-    )]
-    TrustedIssuer,
-    #[error("you registered this agent: separation of duties says someone else decides its actions")]
-    RegisteredAgent,
-    #[error("you last changed this agent's scope: separation of duties says someone else decides its actions")]
-    ChangedScope,
+    /// The person (or whoever provisioned their account) could have produced the request.
+    #[error("{0}: separation of duties says someone else decides it")]
+    NotIndependent(Tie),
     #[error("the credential that submitted this action has been revoked: it may be denied, not approved")]
     CredentialRevoked,
     #[error("the action is outside the agent's current scope ({0}): it may be denied, not approved")]
@@ -134,10 +119,11 @@ pub enum Refusal {
 
 /// Whether `who` may decide an action of this tenant and agent at all (before looking at the vote).
 ///
-/// Separation of duties, thinking in paths: whoever could have produced the request does not decide it.
-/// That is the agent's owner and sponsor (they run it), whoever issued the credential it was submitted with
-/// (they can submit as the agent), whoever registered the agent and whoever last changed its scope (they
-/// set what it may ask). Each is refused approving *and* denying, for as long as the agent lives; their
+/// Separation of duties, thinking in paths: whoever could have produced the request does not decide it,
+/// nor anyone whose account or supervisor role such a person provisioned. Producers are the agent's owner
+/// and sponsor (now and when it asked), the minters of the credential chain it was submitted with, the
+/// registrants of the issuer that signed its token, and everyone who ever registered the agent, bound its
+/// subject or widened its scope (`provenance::Path`). Each is refused approving *and* denying; their
 /// earlier approvals stop counting once they are in any of these positions (`Facts::counting`).
 pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
     if !who.roles.contains(&Role::Supervisor) {
@@ -152,19 +138,7 @@ pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
     if facts.sponsor == Some(who.user) {
         return Err(Refusal::SponsorsAgent);
     }
-    if facts.issuer == Some(who.user) {
-        return Err(Refusal::IssuedCredential);
-    }
-    if facts.vouched_by.contains(&who.user) {
-        return Err(Refusal::TrustedIssuer);
-    }
-    if facts.registered_by == Some(who.user) {
-        return Err(Refusal::RegisteredAgent);
-    }
-    if facts.scope_changed_by == Some(who.user) {
-        return Err(Refusal::ChangedScope);
-    }
-    Ok(())
+    independent(who.user, facts.producers, facts.provisioned).map_err(Refusal::NotIndependent)
 }
 
 /// What a vote does to the action.

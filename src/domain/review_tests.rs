@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::provenance::{Path, Provision, Provisioned, Tie};
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
@@ -27,10 +28,8 @@ fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, O
         amount,
         approvals,
         agent: AgentState::Active,
-        issuer: None,
-        registered_by: None,
-        scope_changed_by: None,
-        vouched_by: &[],
+        producers: &[],
+        provisioned: &[],
         credential_revoked: false,
         out_of_scope: None,
         lapsed: &[],
@@ -163,14 +162,25 @@ fn whoever_could_have_produced_the_request_does_not_decide_it() {
     let base = facts(RiskTier::High, None, &[]);
     let deny = Vote::Deny { reason: "no".into() };
     let approve = Vote::Approve { amount: None };
-    for (f, refusal) in [
-        (Facts { issuer: Some(ALICE), ..base.clone() }, Refusal::IssuedCredential),
-        (Facts { registered_by: Some(ALICE), ..base.clone() }, Refusal::RegisteredAgent),
-        (Facts { scope_changed_by: Some(ALICE), ..base.clone() }, Refusal::ChangedScope),
-    ] {
+    for path in Path::ALL {
+        let producers = [(ALICE, path)];
+        let f = Facts { producers: &producers, ..base.clone() };
+        let refusal = Refusal::NotIndependent(Tie::Produced(path));
         assert_eq!(cast(&reviewer(ALICE), &f, &approve, NOW), Err(refusal.clone()));
         assert_eq!(cast(&reviewer(ALICE), &f, &deny, NOW), Err(refusal));
         assert!(matches!(cast(&reviewer(BOB), &f, &approve, NOW), Ok(Effect::Approved { .. })), "others may");
+        // BOB's account, made by ALICE, is hers to use: he is refused too, and his earlier approval lapses.
+        for how in Provision::ALL {
+            let made = [Provisioned { user: BOB, by: ALICE, how }];
+            let f = Facts { producers: &producers, provisioned: &made, ..base.clone() };
+            let refusal = Refusal::NotIndependent(Tie::ProvisionedBy(how, path));
+            assert_eq!(cast(&reviewer(BOB), &f, &approve, NOW), Err(refusal));
+            let earlier = [(BOB, None)];
+            let mut carol = reviewer(Uuid::from_u128(6));
+            carol.stepped_up_at = Some(NOW);
+            let f = Facts { producers: &producers, provisioned: &made, ..facts(RiskTier::Critical, None, &earlier) };
+            assert_eq!(cast(&carol, &f, &approve, NOW), Ok(Effect::Counted { approvals: 1, needed: 2 }));
+        }
     }
 }
 

@@ -17,6 +17,15 @@ pub struct AuthenticatedAgent {
     pub subject: Option<String>,
     /// A just-in-time credential's bounds: one case, some action types.
     pub case: Option<CaseBound>,
+    /// The trusted issuer whose token vouched for it (directly, or when its case credential was obtained).
+    pub issuer: Option<Uuid>,
+}
+
+impl AuthenticatedAgent {
+    /// Whether `action` is this caller's to read or withdraw: the agent's, and within a case credential's case.
+    pub fn owns(&self, action: &crate::store::HeldAction) -> bool {
+        action.agent_id == self.agent.id && self.case.as_ref().is_none_or(|c| c.case_id == action.case_id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +90,12 @@ impl Service {
             // Stored with the credential; none stored allows nothing.
             action_types: valid.action_types.clone().unwrap_or_default(),
         });
-        Ok(AuthenticatedAgent { agent, credential: Some(valid.id), subject: valid.subject.clone(), case })
+        Ok(AuthenticatedAgent {
+            agent,
+            credential: Some(valid.id),
+            subject: valid.subject.clone(),
+            case,
+            issuer: valid.issuer_id,
+        })
     }
 }

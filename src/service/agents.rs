@@ -84,6 +84,8 @@ pub(super) fn minted(
         case_id: None,
         action_types: None,
         subject: None,
+        parent_id: None,
+        issuer_id: None,
     };
     (credential, issued.token)
 }
@@ -199,8 +201,9 @@ impl Service {
             (Some(secret), Some(_)) => Some(secret.clone()),
             (None, Some(_)) => Some(self.seal_webhook_secret(&signing_secret(), &id)),
         };
+        // Widening decides what the agent may ask: its author joins the agent's authority history.
         let mut life = before.life.clone();
-        if scope != before.scope {
+        if !scope.narrows(&before.scope) {
             life.scope_changed_by = by.person();
         }
         let agent = Agent {
@@ -292,7 +295,8 @@ impl Service {
             .tenant(agent.tenant_id)
             .data(json!({ "agent": agent.id, "prefix": credential.prefix }));
         let revoked = self.store.revoke_credential(id, event, self.clock.now()).await?;
-        self.credentials.forget_credential(id);
+        // The store revoked the case credentials exchanged from it too.
+        self.credentials.forget_agent(agent.id);
         if !revoked {
             return Err(Invalid::new("that credential is already revoked").into());
         }

@@ -33,12 +33,6 @@ impl CredentialCache {
         }
     }
 
-    pub fn forget_credential(&self, id: Uuid) {
-        if let Ok(mut map) = self.0.lock() {
-            map.remove(&id);
-        }
-    }
-
     pub fn forget_agent(&self, agent: Uuid) {
         if let Ok(mut map) = self.0.lock() {
             map.retain(|_, (_, a, _)| a.id != agent);

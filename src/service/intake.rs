@@ -184,6 +184,15 @@ impl Service {
         }
     }
 
+    /// Takes one request for a case credential from the agent's submission allowance: minting is limited
+    /// like submitting, so a leaked credential cannot mint without bound.
+    pub fn admit_credential_request(
+        &self,
+        who: &AuthenticatedAgent,
+    ) -> Result<super::intake_limits::InFlight, IntakeError> {
+        self.intake_limits.submit(who.agent.id).map_err(|l| self.limited(who, l))
+    }
+
     /// Notes a request turned away by the agent's limits (audited coalesced, like scope refusals).
     fn limited(&self, who: &AuthenticatedAgent, limited: super::intake_limits::Limited) -> IntakeError {
         let agent = (who.agent.id, who.agent.tenant_id);
@@ -246,7 +255,7 @@ impl Service {
                           "content_hash": action.content_hash, "credential": who.credential,
                           "subject": who.subject }),
             );
-        Ok(NewHeldAction { action, event })
+        Ok(NewHeldAction { action, event, issuer: who.issuer })
     }
 
     /// The agent's own held action; with `wait`, returns once it leaves `pending` or the wait ends.
@@ -259,7 +268,7 @@ impl Service {
         let _in_flight = self.intake_limits.enter(who.agent.id).map_err(|l| self.limited(who, l))?;
         // Subscribe before reading, so a change between the two is not missed.
         let mut changes = self.changes.subscribe();
-        let own = |a: Option<HeldAction>| a.filter(|a| a.agent_id == who.agent.id).ok_or(IntakeError::NotFound);
+        let own = |a: Option<HeldAction>| a.filter(|a| who.owns(a)).ok_or(IntakeError::NotFound);
         let current = own(self.store.held_action(id).await?)?;
         if current.status != HeldStatus::Pending || wait.is_zero() {
             return Ok(current);
@@ -285,8 +294,7 @@ impl Service {
     }
 
     pub async fn withdraw_held_action(&self, who: &AuthenticatedAgent, id: Uuid) -> Result<HeldAction, IntakeError> {
-        let existing =
-            self.store.held_action(id).await?.filter(|a| a.agent_id == who.agent.id).ok_or(IntakeError::NotFound)?;
+        let existing = self.store.held_action(id).await?.filter(|a| who.owns(a)).ok_or(IntakeError::NotFound)?;
         if existing.status != HeldStatus::Pending {
             return Err(IntakeError::NotPending(existing.status.as_str()));
         }

@@ -205,9 +205,11 @@ impl Service {
         actor: Actor,
         now: OffsetDateTime,
     ) -> Result<(), ServiceError> {
-        let event = Event::new(kind, actor, format!("agent:{}", agent.id))
-            .tenant(agent.tenant_id)
-            .data(json!({ "handover": handover.id, "from": handover.from_owner, "to": handover.to_owner }));
+        let revokes = (state == HandoverState::Accepted).then_some(handover.from_owner);
+        let event = Event::new(kind, actor, format!("agent:{}", agent.id)).tenant(agent.tenant_id).data(json!({
+            "handover": handover.id, "from": handover.from_owner, "to": handover.to_owner,
+            "revokes_credentials_of": revokes,
+        }));
         if !self.store.settle_handover(handover.id, state, event, now).await? {
             return Err(Invalid::new(
                 "this hand-over is no longer open: it was answered, withdrawn or the owner changed",

@@ -93,7 +93,7 @@ impl Service {
         )?;
         let subject = super::review_facts::submitted_subject(&events);
         let related = related.into_iter().filter(|a| a.id != id).collect();
-        let standing = self.standing(&action, &[]).await?;
+        let standing = self.standing(&action, &[], who.user).await?;
         let may_decide = review::may_decide(who, &facts(&action, &agent, &[], &standing));
         Ok(CaseFile { action, agent, reviews, related, approved_24h, may_decide, subject })
     }
@@ -112,7 +112,7 @@ impl Service {
                 tenants: who.tenants.clone(),
                 stepped_up_at: None,
             };
-            let standing = self.standing(&action, &[]).await?;
+            let standing = self.standing(&action, &[], reviewer.user).await?;
             review::may_decide(&reviewer, &facts(&action, &agent, &[], &standing))?;
             let now = self.clock.now();
             let outcome = review::claim(action.claim, who.user, take_over, now);
@@ -185,7 +185,7 @@ impl Service {
             let approvals: Vec<(Uuid, Option<Money>)> =
                 reviews.iter().filter(|r| r.approve).map(|r| (r.reviewer, r.amount.clone())).collect();
             let now = self.clock.now();
-            let standing = self.standing(&action, &approvals).await?;
+            let standing = self.standing(&action, &approvals, who.user).await?;
             let effect = review::cast(who, &facts(&action, &agent, &approvals, &standing), &vote, now)?;
             let (approve, reason, amount) = match &vote {
                 Vote::Approve { amount } => (true, None, review::narrowed(action.amount.as_ref(), amount.clone())?),

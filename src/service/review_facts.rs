@@ -3,6 +3,7 @@
 
 use super::{Service, ServiceError};
 use crate::domain::access::Principal;
+use crate::domain::provenance::{Producer, Provisioned};
 use crate::domain::review::{Facts, Reviewer};
 use crate::domain::scope::Money;
 use crate::domain::Role;
@@ -12,19 +13,21 @@ use uuid::Uuid;
 /// The parts of the facts that live outside the action and its agent.
 #[derive(Debug, Default)]
 pub(super) struct Standing {
-    issuer: Option<Uuid>,
-    vouched_by: Vec<Uuid>,
+    producers: Vec<Producer>,
+    provisioned: Vec<Provisioned>,
     credential_revoked: bool,
     lapsed: Vec<Uuid>,
 }
 
 impl Service {
-    /// Who issued the credential that submitted `action` and whether it is revoked; which of `approvals`
-    /// came from people who are no longer active supervisors of its tenant.
+    /// Who could have produced `action`, how `deciding` and the earlier approvers were provisioned, whether
+    /// the credential that submitted it is revoked, and which of `approvals` came from people who are no
+    /// longer active supervisors of its tenant.
     pub(super) async fn standing(
         &self,
         action: &HeldAction,
         approvals: &[(Uuid, Option<Money>)],
+        deciding: Uuid,
     ) -> Result<Standing, ServiceError> {
         let credential = match action.credential_id {
             Some(id) => self.store.credential(id).await?,
@@ -39,16 +42,10 @@ impl Service {
                 lapsed.push(*user);
             }
         }
-        // Not submitted with an owner-minted credential: a workload token (or a case credential one obtained).
-        let vouched_by = if credential.as_ref().is_none_or(|c| c.case_id.is_some()) {
-            let issuers = self.store.issuers(&[action.tenant_id]).await?;
-            issuers.into_iter().filter_map(|i| i.created_by).collect()
-        } else {
-            Vec::new()
-        };
+        let people: Vec<Uuid> = approvals.iter().map(|(u, _)| *u).chain([deciding]).collect();
         Ok(Standing {
-            vouched_by,
-            issuer: credential.as_ref().and_then(|c| c.issued_by),
+            producers: self.store.producers(action.id).await?,
+            provisioned: self.store.provisioned(&people).await?,
             credential_revoked: credential.is_some_and(|c| c.revoked_at.is_some()),
             lapsed,
         })
@@ -75,10 +72,8 @@ pub(super) fn facts<'a>(
         amount: action.amount.as_ref(),
         approvals,
         agent: agent.state,
-        issuer: standing.issuer,
-        registered_by: agent.life.registered_by,
-        scope_changed_by: agent.life.scope_changed_by,
-        vouched_by: &standing.vouched_by,
+        producers: &standing.producers,
+        provisioned: &standing.provisioned,
         credential_revoked: standing.credential_revoked,
         out_of_scope: agent.scope.refusal(action.action, action.amount.as_ref()),
         lapsed: &standing.lapsed,

@@ -134,7 +134,8 @@ impl Service {
         if subject != before.workload_subject {
             life.scope_changed_by = by.person().or(life.scope_changed_by);
         }
-        let binding = Binding { subject: subject.as_deref(), only, changed_by: life.scope_changed_by };
+        let bound_by = by.person().filter(|_| subject.is_some() && subject != before.workload_subject);
+        let binding = Binding { subject: subject.as_deref(), only, changed_by: life.scope_changed_by, bound_by };
         self.store.bind_workload(id, binding, event, self.clock.now()).await?;
         self.credentials.forget_agent(id);
         Ok(Agent { workload_subject: subject, workload_only: only, life, ..before })
@@ -154,7 +155,13 @@ impl Service {
             if agent.state != AgentState::Active {
                 return Err(AgentAuthError::Inactive(agent.state));
             }
-            return Ok(AuthenticatedAgent { agent, credential: None, subject: Some(subject), case: None });
+            return Ok(AuthenticatedAgent {
+                agent,
+                credential: None,
+                subject: Some(subject),
+                case: None,
+                issuer: Some(issuer.id),
+            });
         }
         Err(AgentAuthError::Unauthorized)
     }
@@ -244,11 +251,21 @@ impl Service {
         if ttl < time::Duration::minutes(1) || ttl > CASE_TTL_MAX {
             return Err(Invalid::new("ttl_seconds: a case credential lives between 60 and 3600 seconds").into());
         }
-        let (minted, token) = super::agents::minted(who.agent.id, self.clock.now(), ttl, None);
+        // A case credential carries its parent's provenance (its minter, the issuer that vouched) and never
+        // outlives it; revoking the parent revokes it (the store does both in one transaction).
+        let parent = match who.credential {
+            Some(id) => Some(self.store.credential(id).await?.ok_or(ServiceError::Forbidden)?),
+            None => None,
+        };
+        let (minted, token) =
+            super::agents::minted(who.agent.id, self.clock.now(), ttl, parent.as_ref().and_then(|p| p.issued_by));
         let credential = Credential {
             case_id: Some(case_id),
             action_types: Some(action_types),
             subject: who.subject.clone(),
+            parent_id: parent.as_ref().map(|p| p.id),
+            issuer_id: who.issuer,
+            expires_at: parent.as_ref().map_or(minted.expires_at, |p| p.expires_at.min(minted.expires_at)),
             ..minted
         };
         let event = Event::new(

@@ -24,6 +24,8 @@ mod sql_history;
 mod sql_insights;
 #[macro_use]
 mod sql_workload;
+#[macro_use]
+mod sql_provenance;
 mod history;
 mod insights;
 mod lifecycle;
@@ -190,6 +192,10 @@ pub struct Credential {
     pub action_types: Option<Vec<ActionType>>,
     /// The workload subject that obtained it.
     pub subject: Option<String>,
+    /// A case credential's parent: the credential it was exchanged from (it never outlives it).
+    pub parent_id: Option<Uuid>,
+    /// The issuer whose workload token obtained it.
+    pub issuer_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +253,7 @@ pub trait Store:
     + HistoryStore
     + InsightsStore
     + WorkloadStore
+    + ProvenanceStore
 {
 }
 impl<T> Store for T where
@@ -259,7 +266,18 @@ impl<T> Store for T where
         + HistoryStore
         + InsightsStore
         + WorkloadStore
+        + ProvenanceStore
 {
+}
+
+/// Who could have produced a held action and how people's accounts were provisioned (append-only).
+#[async_trait]
+pub trait ProvenanceStore: Send + Sync + 'static {
+    /// Everyone who could have produced the action: as recorded at intake, plus the agent's authority
+    /// history since.
+    async fn producers(&self, held_action: Uuid) -> Result<Vec<crate::domain::provenance::Producer>>;
+    /// How each of `users` was provisioned, by whom.
+    async fn provisioned(&self, users: &[Uuid]) -> Result<Vec<crate::domain::provenance::Provisioned>>;
 }
 
 /// Every method that changes state writes its audit event(s) in the same transaction.
@@ -322,6 +340,8 @@ pub type CredentialUse = (Uuid, OffsetDateTime);
 pub struct NewHeldAction {
     pub action: HeldAction,
     pub event: Event,
+    /// The issuer whose workload token submitted it (its registrants are in its provenance).
+    pub issuer: Option<Uuid>,
 }
 
 #[async_trait]

@@ -106,3 +106,4 @@ sql_apply!(PostgresStore, Postgres);
 sql_lifecycle!(PostgresStore, Postgres);
 sql_people!(PostgresStore, Postgres);
 sql_history!(PostgresStore, Postgres);
+sql_provenance!(PostgresStore, Postgres);

@@ -202,6 +202,8 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let how = crate::domain::provenance::Provision::CreatedAccount;
+                account_provenance_in(&mut tx, user.id, &event.actor, how, user.created_at).await?;
                 append_in(&mut tx, &event, user.created_at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -272,6 +274,8 @@ macro_rules! sql_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let (epoch,) = epoch.ok_or_else(|| StoreError::NotFound(format!("user {user}")))?;
+                let how = crate::domain::provenance::Provision::SetPassword;
+                account_provenance_in(&mut tx, user, &event.actor, how, at).await?;
                 append_in(&mut tx, &event, at).await?;
                 tx.commit().await?;
                 Ok(epoch)

@@ -67,6 +67,11 @@ macro_rules! sql_agents {
                 .await
                 .map_err(crate::store::map_unique(&format!("agent {}", agent.name)))?;
                 Self::write_scope(&mut tx, agent).await?;
+                use crate::domain::provenance::Path;
+                agent_authority_in(&mut tx, agent.id, agent.life.registered_by, Path::RegisteredAgent, agent.created_at)
+                    .await?;
+                agent_authority_in(&mut tx, agent.id, agent.life.scope_changed_by, Path::ChangedScope, agent.created_at)
+                    .await?;
                 append_in(&mut tx, &event, agent.created_at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -97,6 +102,9 @@ macro_rules! sql_agents {
                     return Err(crate::store::StoreError::NotFound(format!("agent {}", agent.id)));
                 }
                 Self::write_scope(&mut tx, agent).await?;
+                // The column keeps the last author; the history keeps them all (a repeat adds nothing).
+                let path = crate::domain::provenance::Path::ChangedScope;
+                agent_authority_in(&mut tx, agent.id, agent.life.scope_changed_by, path, at).await?;
                 append_in(&mut tx, &event, at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -133,7 +141,8 @@ macro_rules! sql_agents {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO agent_credentials (id, agent_id, prefix, secret_hash, created_at, expires_at, issued_by, \
-                     case_id, action_types, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     case_id, action_types, subject, parent_id, issuer_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(credential.id)
                 .bind(credential.agent_id)
@@ -147,6 +156,8 @@ macro_rules! sql_agents {
                     serde_json::json!(types.iter().map(|t| t.as_str()).collect::<Vec<_>>()).to_string()
                 }))
                 .bind(&credential.subject)
+                .bind(credential.parent_id)
+                .bind(credential.issuer_id)
                 .execute(&mut *tx)
                 .await?;
                 append_in(&mut tx, &event, credential.created_at).await?;
@@ -184,6 +195,12 @@ macro_rules! sql_agents {
                 if done.rows_affected() == 0 {
                     return Ok(false);
                 }
+                // Case credentials exchanged from it end with it.
+                sqlx::query("UPDATE agent_credentials SET revoked_at = $1 WHERE parent_id = $2 AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 append_in(&mut tx, &event, at).await?;
                 tx.commit().await?;
                 Ok(true)

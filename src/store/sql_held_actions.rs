@@ -100,6 +100,7 @@ macro_rules! sql_held_actions {
                     .collect();
                 // Decide each in order; a key repeated within the batch meets its first use.
                 let (mut outcomes, mut fresh, mut events) = (Vec::with_capacity(batch.len()), Vec::new(), Vec::new());
+                let mut issuer_of: HashMap<uuid::Uuid, uuid::Uuid> = HashMap::new();
                 for item in batch {
                     let key = (item.action.agent_id, item.action.idempotency_key.clone());
                     match known.get(&key) {
@@ -114,16 +115,19 @@ macro_rules! sql_held_actions {
                             known.insert(key, item.action.clone());
                             outcomes.push(Submitted::Created(item.action.clone()));
                             events.push(item.event);
+                            if let Some(issuer) = item.issuer {
+                                issuer_of.insert(item.action.id, issuer);
+                            }
                             fresh.push(item.action);
                         }
                     }
                 }
-                // 21 parameters a row; SQLite allows 32,766 per statement. Decided rows come only from seeding.
+                // 23 parameters a row; SQLite allows 32,766 per statement. Decided rows come only from seeding.
                 for chunk in fresh.chunks(1_000) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO held_actions (id, tenant_id, agent_id, idempotency_key, action_type, amount_value, \
                          amount_currency, risk_tier, case_id, customer_id, body, content_hash, status, received_at, expires_at, \
-                         decided_at, approvals, outcome_reason, approved_value, decided_by, receipt, credential_id) ",
+                         decided_at, approvals, outcome_reason, approved_value, decided_by, receipt, credential_id, issuer_id) ",
                     );
                     q.push_values(chunk, |mut row, a| {
                         row.push_bind(a.id)
@@ -147,10 +151,13 @@ macro_rules! sql_held_actions {
                             .push_bind(a.approved_amount.as_ref().map(|m| m.value.to_string()))
                             .push_bind(a.decided_by)
                             .push_bind(a.receipt.clone())
-                            .push_bind(a.credential_id);
+                            .push_bind(a.credential_id)
+                            .push_bind(issuer_of.get(&a.id).copied());
                     });
                     q.build().execute(&mut *tx).await?;
                 }
+                let ids: Vec<uuid::Uuid> = fresh.iter().map(|a| a.id).collect();
+                record_provenance_in(&mut tx, &ids).await?;
                 if let Some(first) = fresh.first() {
                     append_all_in(&mut tx, &events, first.received_at).await?;
                 }

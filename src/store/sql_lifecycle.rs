@@ -327,6 +327,17 @@ macro_rules! sql_lifecycle {
                     if moved.rows_affected() != 1 {
                         return Ok(false);
                     }
+                    // The former owner's credentials (and case credentials exchanged from them, which carry
+                    // their minter) end with the ownership: an ex-owner must not submit and then approve.
+                    sqlx::query(
+                        "UPDATE agent_credentials SET revoked_at = $1 WHERE agent_id = $2 AND issued_by = $3 \
+                         AND revoked_at IS NULL",
+                    )
+                    .bind(at)
+                    .bind(h.agent_id)
+                    .bind(h.from_owner)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 sqlx::query("UPDATE agent_handovers SET state = $1, answered_at = $2 WHERE id = $3")
                     .bind(state.as_str())

@@ -64,6 +64,18 @@ macro_rules! sql_people {
         impl crate::store::PeopleStore for $adapter {
             async fn update_person(&self, change: &crate::store::PersonChange, at: OffsetDateTime) -> __Result<()> {
                 let mut tx = self.begin_write().await?;
+                // Whoever makes someone a supervisor chose an approver: remembered for separation of duties.
+                if change.roles.contains(&crate::domain::Role::Supervisor) {
+                    let how = crate::domain::provenance::Provision::GrantedSupervisor;
+                    let had: Option<(String,)> =
+                        sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 AND role = 'supervisor'")
+                            .bind(change.user)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if had.is_none() {
+                        account_provenance_in(&mut tx, change.user, &change.event.actor, how, at).await?;
+                    }
+                }
                 sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(change.user).execute(&mut *tx).await?;
                 for role in &change.roles {
                     sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")

@@ -26,6 +26,7 @@ macro_rules! sql_workload {
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::store::map_unique(&format!("the issuer {} for this tenant", issuer.issuer)))?;
+                issuer_authority_in(&mut tx, issuer.id, issuer.created_by, "registered_issuer", issuer.created_at).await?;
                 append_in(&mut tx, &event, issuer.created_at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -75,6 +76,8 @@ macro_rules! sql_workload {
                 if done.rows_affected() != 1 {
                     return Err(crate::store::StoreError::NotFound(format!("agent {agent}")));
                 }
+                let path = crate::domain::provenance::Path::BoundSubject;
+                agent_authority_in(&mut tx, agent, binding.bound_by, path, at).await?;
                 append_in(&mut tx, &event, at).await?;
                 tx.commit().await?;
                 Ok(())

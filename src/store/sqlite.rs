@@ -199,6 +199,7 @@ sql_apply!(SqliteStore, Sqlite);
 sql_lifecycle!(SqliteStore, Sqlite);
 sql_people!(SqliteStore, Sqlite);
 sql_history!(SqliteStore, Sqlite);
+sql_provenance!(SqliteStore, Sqlite);
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,8 @@ pub struct Binding<'a> {
     pub only: bool,
     /// Who last changed what the agent may do or who may speak as it (separation of duties).
     pub changed_by: Option<Uuid>,
+    /// The person binding a new subject now: they chose who may speak as the agent.
+    pub bound_by: Option<Uuid>,
 }
 
 /// A trusted issuer as stored.

@@ -20,7 +20,7 @@ crate::on_both_stores!(
     the_write_itself_refuses_a_vote_after_the_deadline,
 );
 
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     let browser = app.browser();
     assert_eq!(app.sign_in(&browser, email, PASSWORD).await.status(), StatusCode::OK);
     browser
@@ -40,26 +40,26 @@ async fn register(app: &TestApp, admin: &reqwest::Client, name: &str) -> String 
     created["id"].as_str().expect("agent id").to_string()
 }
 
-async fn mint(app: &TestApp, who: &reqwest::Client, agent: &str) -> String {
+pub(crate) async fn mint(app: &TestApp, who: &reqwest::Client, agent: &str) -> String {
     let minted: Value =
         app.call(who, "agents/credentials/mint", &[("agent", agent), ("ttl", "1h")]).await.json().await.expect("json");
     minted["secret"].as_str().expect("secret").to_string()
 }
 
-async fn submit(app: &TestApp, token: &str, body: Value) -> String {
+pub(crate) async fn submit(app: &TestApp, token: &str, body: Value) -> String {
     let r = post(app, token, &body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
 }
 
-async fn approve_over_http(app: &TestApp, who: &reqwest::Client, id: &str) -> (StatusCode, String) {
+pub(crate) async fn approve_over_http(app: &TestApp, who: &reqwest::Client, id: &str) -> (StatusCode, String) {
     let form =
         [("id", id), ("form[verdict]", "approve"), ("form[amount]", ""), ("form[preset]", ""), ("form[reason]", "")];
     let r = app.call(who, "queue/decide", &form).await;
     (r.status(), r.text().await.unwrap_or_default())
 }
 
-async fn status(app: &TestApp, id: &str) -> HeldStatus {
+pub(crate) async fn status(app: &TestApp, id: &str) -> HeldStatus {
     let id = Uuid::parse_str(id).expect("uuid");
     app.store.held_action(id).await.expect("read").expect("action").status
 }
@@ -90,7 +90,7 @@ async fn an_admin_who_supervises_cannot_approve_what_they_could_produce(backend:
     assert_eq!(code, StatusCode::OK, "someone else decides it: {body}");
     assert_eq!(status(&app, &id).await, HeldStatus::Approved);
 
-    // Whoever registered the agent, or last changed its scope, set what it may ask: they do not decide it.
+    // Whoever registered the agent, or widened its scope, set what it may ask: they do not decide it.
     let registered = register(&app, &adam, "refund-helper").await;
     let id = submit(&app, &mint(&app, &olu, &registered).await, example("sod-2")).await;
     let (code, body) = approve_over_http(&app, &adam, &id).await;
@@ -104,7 +104,7 @@ async fn an_admin_who_supervises_cannot_approve_what_they_could_produce(backend:
     let id = submit(&app, &mint(&app, &olu, &widened).await, example("sod-3")).await;
     let (code, body) = approve_over_http(&app, &adam, &id).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
-    assert!(body.to_lowercase().contains("you last changed this agent's scope"), "{body}");
+    assert!(body.to_lowercase().contains("you widened this agent's scope"), "{body}");
     assert_eq!(status(&app, &id).await, HeldStatus::Pending);
     app.stop().await;
 }

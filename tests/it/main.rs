@@ -22,6 +22,7 @@ mod matrix;
 mod nats;
 mod nats_faults;
 mod people;
+mod provenance;
 mod review;
 mod secrets;
 mod sessions;

@@ -8,6 +8,7 @@ use base64::Engine;
 use countersign::domain::access::Principal;
 use countersign::domain::clock::Clock;
 use countersign::domain::lifecycle::Change;
+use countersign::domain::provenance::{Path, Tie};
 use countersign::domain::review::{Refusal as ReviewRefusal, Reviewer, Vote};
 use countersign::domain::Role;
 use countersign::service::{By, DecideError, IssuerDraft};
@@ -26,18 +27,18 @@ crate::on_both_stores!(
     the_command_line_trusts_issuers_binds_agents_and_rotates_receipt_keys,
 );
 
-const ISSUER: &str = "https://idp.test.example";
-const AUDIENCE: &str = "countersign-test";
+pub(crate) const ISSUER: &str = "https://idp.test.example";
+pub(crate) const AUDIENCE: &str = "countersign-test";
 const SUBJECT: &str = "spiffe://acme.example/support/refund-helper";
 
 /// A signing key of the test's identity provider, with its `kid`.
-struct IdpKey {
+pub(crate) struct IdpKey {
     kid: String,
     key: SigningKey,
 }
 
 impl IdpKey {
-    fn new(kid: &str) -> IdpKey {
+    pub(crate) fn new(kid: &str) -> IdpKey {
         IdpKey { kid: kid.into(), key: SigningKey::generate(&mut rand::rngs::OsRng) }
     }
 
@@ -45,11 +46,11 @@ impl IdpKey {
         URL_SAFE_NO_PAD.encode(self.key.verifying_key().to_bytes())
     }
 
-    fn jwk(&self) -> Value {
+    pub(crate) fn jwk(&self) -> Value {
         json!({ "kty": "OKP", "crv": "Ed25519", "x": self.x(), "kid": self.kid, "alg": "EdDSA" })
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         let der = self.key.to_pkcs8_der().expect("pkcs8");
@@ -58,7 +59,7 @@ impl IdpKey {
 }
 
 /// The identity provider's JWKS endpoint, on loopback; the test swaps its keys.
-async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
+pub(crate) async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
     let router = axum::Router::new().route(
         "/jwks.json",
         axum::routing::get(move || {
@@ -74,7 +75,7 @@ async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
     url
 }
 
-fn claims(app: &TestApp, sub: &str) -> Value {
+pub(crate) fn claims(app: &TestApp, sub: &str) -> Value {
     let now = app.clock.now().unix_timestamp();
     json!({ "iss": ISSUER, "sub": sub, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + 300 })
 }
@@ -126,7 +127,13 @@ async fn workload_tokens_are_checked_like_credentials(backend: Backend) {
     let ada =
         Reviewer { user: w.ada.user, roles: w.ada.roles.clone(), tenants: w.ada.tenants.clone(), stepped_up_at: None };
     let refused = app.service.decide(&ada, id, Vote::Approve { amount: None }).await;
-    assert!(matches!(refused, Err(DecideError::Refused(ReviewRefusal::TrustedIssuer))), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            Err(DecideError::Refused(ReviewRefusal::NotIndependent(Tie::Produced(Path::RegisteredIssuer))))
+        ),
+        "{refused:?}"
+    );
     let events = app.store.audit_chain(0, 10_000).await.expect("audit");
     let submitted = events.iter().rev().find(|e| e.kind == "held_action.submitted").expect("submitted");
     let data: Value = serde_json::from_str(&submitted.data).expect("event data");
@@ -182,7 +189,7 @@ fn hmac_with(public: &str, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(public.as_bytes()).expect("key")).expect("hmac")
 }
 
-async fn case_credential(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn case_credential(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     let client = reqwest::Client::new();
     client.post(app.url("/api/v1/credentials")).bearer_auth(token).json(&body).send().await.expect("post")
 }

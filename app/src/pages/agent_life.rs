@@ -135,7 +135,7 @@ pub fn Ownership(detail: AgentDetail, actions: LifeActions) -> impl IntoView {
                         <input type="hidden" name="agent" value=id/>
                         <label for="handover-to">"Propose a new owner (their email)"</label>
                         <input id="handover-to" name="to" type="email" required placeholder="a person of the tenant with the owner role"/>
-                        <p class="hint">"They accept or decline on their agents page; the proposal lapses after 7 days."</p>
+                        <p class="hint">"They accept or decline on their agents page; the proposal lapses after 7 days. Once they accept, every credential the current owner minted for this agent is revoked, with the case credentials obtained through them."</p>
                         <button type="submit" class="primary">"Propose hand-over"</button>
                     </ActionForm>
                     <ActionForm action=actions.sponsor>

@@ -116,7 +116,7 @@ fn Attention(overview: AgentsOverview) -> impl IntoView {
                     view! {
                     <li>
                         <span class="status warn">"hand-over"</span>" "
-                        {format!("{} proposes that you own {} (until {}).", h.proposed_by, h.agent_name, h.expires_at)}
+                        {format!("{} proposes that you own {} (until {}). Accepting revokes every credential they minted for it.", h.proposed_by, h.agent_name, h.expires_at)}
                         <ActionForm action=answer attr:class="inline">
                             <input type="hidden" name="handover" value=id1/>
                             <input type="hidden" name="accept" value="true"/>

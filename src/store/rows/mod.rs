@@ -198,6 +198,8 @@ pub struct CredentialRow {
     pub case_id: Option<String>,
     pub action_types: Option<String>,
     pub subject: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub issuer_id: Option<Uuid>,
 }
 
 impl From<CredentialRow> for Credential {
@@ -211,6 +213,8 @@ impl From<CredentialRow> for Credential {
             case_id: r.case_id,
             action_types,
             subject: r.subject,
+            parent_id: r.parent_id,
+            issuer_id: r.issuer_id,
             id: r.id,
             agent_id: r.agent_id,
             prefix: r.prefix,
