@@ -1,6 +1,6 @@
 //! Countersign: the human countersignature on an AI agent's risky act.
 //!
-//! Layers (see DESIGN.md): `domain` holds the rules, `store` the persistence port and its adapters,
+//! Layers (see docs/ARCHITECTURE.md): `domain` holds the rules, `store` the persistence port and its adapters,
 //! `service` the use cases, `web` the HTTP side, `server` and the binary the composition root.
 
 pub mod api;

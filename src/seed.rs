@@ -7,7 +7,7 @@
 //! the order they arrived, as the intake writes them: a table's rows then sit in time order on disk, so reading
 //! history newest-first reads neighbouring pages. (Written in random time order, every row of an export was a
 //! page read of its own: a plain SQLite walk of such a table ran at a quarter of the speed, and the export at
-//! two thirds; README, "History benchmark".)
+//! two thirds; docs/benchmarks.md, "History".)
 
 use crate::delivery::outcome::attested;
 use crate::demo;

@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Schema
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-/// The held action as submitted (see DESIGN.md). Unknown fields are refused; a required text must hold
+/// The held action as submitted (see docs/api.md). Unknown fields are refused; a required text must hold
 /// more than spaces; ids, keys and names refuse control, invisible and direction characters, free text the
 /// invisible and reordering ones.
 #[allow(dead_code)] // documents the contract; the server reads submissions field by field to name every error

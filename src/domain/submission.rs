@@ -1,5 +1,5 @@
-//! Reading a held-action submission (the JSON contract in DESIGN.md): every bad field is reported, by path,
-//! in one pass; unknown fields are refused; the content hash covers the canonical form of what was sent.
+//! Reading a held-action submission (the JSON contract in docs/api.md): every bad field is reported, by path,
+//! in one pass; unknown fields are refused; the content hash covers the bytes as received.
 
 use super::hostile;
 use super::scope::Money;
