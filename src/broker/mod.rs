@@ -29,6 +29,9 @@ pub struct Broker {
     /// `countersign`: held actions on `countersign.held.>`, results on `countersign.intake.>` (stream
     /// `COUNTERSIGN_INTAKE`), outcomes on `countersign.outcome.>` (stream `COUNTERSIGN_OUTCOMES`).
     prefix: String,
+    /// Whether held-action messages may carry owner-minted long-lived credentials
+    /// (`nats_allow_long_lived_credentials`); off, only workload tokens and case credentials are taken.
+    pub allow_long_lived_credentials: bool,
 }
 
 impl Broker {
@@ -73,7 +76,17 @@ impl Broker {
                      its consumer has nothing pending and start the server again, which makes it a work queue");
             }
         }
-        Ok(Broker { jetstream, held_stream: held_stream.to_string(), prefix: prefix.to_string() })
+        Ok(Broker {
+            jetstream,
+            held_stream: held_stream.to_string(),
+            prefix: prefix.to_string(),
+            allow_long_lived_credentials: false,
+        })
+    }
+
+    /// Lets held-action messages carry owner-minted long-lived credentials as well.
+    pub fn allowing_long_lived_credentials(self, allow: bool) -> Broker {
+        Broker { allow_long_lived_credentials: allow, ..self }
     }
 
     /// `rest` under the prefix: `subject("outcome.acme.…")` is `countersign.outcome.acme.…`.
