@@ -24,12 +24,15 @@ pub async fn publish(
     options: Options,
     print: bool,
 ) -> anyhow::Result<BTreeMap<u16, u64>> {
-    let mut connect = async_nats::ConnectOptions::new();
+    let mut connect = crate::broker::connect_options(url)?;
     if let Some((_, id)) = agent {
         // A gateway's user may subscribe to its own inboxes only; JetStream's acknowledgements come there.
         connect = connect.custom_inbox_prefix(format!("_INBOX.{id}"));
     }
-    let client = connect.connect(url).await.with_context(|| format!("cannot connect to NATS at {url}"))?;
+    let client = connect
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to NATS at {}", crate::broker::redacted(url)))?;
     let js = jetstream::new(client.clone());
     let (subject, mut results) = match agent {
         Some((tenant, id)) => {
@@ -37,7 +40,10 @@ pub async fn publish(
             let rejected = client.subscribe(format!("{prefix}.intake.rejected.{id}")).await?;
             (format!("{prefix}.held.{tenant}.{id}"), Box::pin(accepted.merge(rejected)) as Results)
         }
-        None => (format!("{prefix}.held.simulate"), Box::pin(client.subscribe(format!("{prefix}.intake.>")).await?) as Results),
+        None => (
+            format!("{prefix}.held.simulate"),
+            Box::pin(client.subscribe(format!("{prefix}.intake.>")).await?) as Results,
+        ),
     };
     client.flush().await?;
     let mut generator = Generator::new(options.seed, &[], Some("500.00"));

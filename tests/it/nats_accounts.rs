@@ -6,7 +6,7 @@
 use crate::api::example;
 use crate::harness::{Backend, TestApp};
 use async_nats::jetstream;
-use async_nats::{ConnectOptions, Event};
+use async_nats::Event;
 use countersign::broker::Broker;
 use countersign::config::Config;
 use countersign::domain::Role;
@@ -94,7 +94,8 @@ impl NatsServer {
 /// A gateway's connection: its own inbox prefix, and the server's complaints (permission violations) collected.
 async fn gateway(url: &str, agent: Uuid) -> (async_nats::Client, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let client = ConnectOptions::new()
+    let client = countersign::broker::connect_options(url)
+        .expect("url")
         .custom_inbox_prefix(format!("_INBOX.{agent}"))
         .event_callback(move |event| {
             let tx = tx.clone();
@@ -199,16 +200,30 @@ async fn gateways_reach_only_their_own_subjects(backend: Backend) {
     bad["intent"] = Value::Null;
     assert!(publish(&b_js, b_subject.clone(), Some(&b_token), &bad).await);
     let b_got = next(&mut b_rejected, Duration::from_secs(10)).await.expect("B's rejection");
-    assert_eq!(b_got.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|k| k.to_string()), Some("b-bad".into()));
+    assert_eq!(
+        b_got.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|k| k.to_string()),
+        Some("b-bad".into())
+    );
     assert!(next(&mut snooping, Duration::from_millis(300)).await.is_none(), "A read B's rejection");
 
-    // No credential at all: the rejection names nothing from the message, on a subject no gateway reads.
-    let operator = async_nats::connect(nats.url("countersign", "server-pw")).await.expect("server's user");
-    let mut unknown = operator.subscribe("countersign.intake.rejected.unknown").await.expect("sub");
-    operator.flush().await.expect("flush");
+    // No credential at all: the rejection names nothing from the message, on a subject no gateway reads (the
+    // server's user reads it from the stream).
     assert!(publish(&b_js, b_subject, Some("csa_nothing"), &example("secret-key")).await);
-    let refusal = next(&mut unknown, Duration::from_secs(10)).await.expect("the refusal");
-    assert!(refusal.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).is_none(), "no idempotency key");
+    let operator = countersign::broker::connect_options(&nats.url("countersign", "server-pw"))
+        .expect("url")
+        .connect(nats.url("countersign", "server-pw"))
+        .await
+        .expect("server's user");
+    let results = jetstream::new(operator).get_stream("COUNTERSIGN_INTAKE").await.expect("results stream");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let refusal = loop {
+        match results.get_last_raw_message_by_subject("countersign.intake.rejected.unknown").await {
+            Ok(m) => break m,
+            Err(e) => assert!(Instant::now() < deadline, "no refusal stored: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(refusal.headers.get("Idempotency-Key").is_none(), "no idempotency key");
     assert!(!String::from_utf8_lossy(&refusal.payload).contains("secret-key"));
     assert!(next(&mut b_rejected, Duration::from_millis(300)).await.is_none(), "nothing on B's subject");
     app.stop().await;
