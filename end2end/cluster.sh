@@ -44,22 +44,23 @@ write_conf() {
 psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $database"
 trap 'kill $(jobs -p) 2>/dev/null' EXIT INT TERM
-write_conf </dev/null
-nats-server -c "$conf" -a 127.0.0.1 -p "$nats_port" -js -sd "$nats_dir/store" >"$nats_dir/nats.log" 2>&1 &
-nats_pid=$!
-until (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null; do sleep 0.2; done
-# The first seeds the demo (once) and streams demo submissions; the second joins when the first is ready.
-COUNTERSIGN_LISTEN=127.0.0.1:3001 "$countersign" serve --demo &
+# The demo data first (idempotent), without NATS, so that each demo agent's gateway has a user from the start
+# (nats-server 2.9 stops JetStream when it reloads accounts).
+env -u COUNTERSIGN_NATS_URL COUNTERSIGN_LISTEN=127.0.0.1:3001 "$countersign" serve --demo >/dev/null &
+seeding=$!
 until curl -fs http://127.0.0.1:3001/readyz >/dev/null; do sleep 0.2; done
-COUNTERSIGN_LISTEN=127.0.0.1:3002 "$countersign" serve &
-until curl -fs http://127.0.0.1:3002/readyz >/dev/null; do sleep 0.2; done
-
-# The demo agents exist now: give each gateway a user and have NATS reload its configuration.
+kill "$seeding" && wait "$seeding" || true
 gateways=$(psql -h 127.0.0.1 -U postgres -d "$database" -tA -F ' ' -c \
   "SELECT t.slug, a.id, a.name FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE a.state = 'active' ORDER BY 1, 3" \
   | while read -r tenant id name; do echo "$tenant $id $name $(secret)"; done)
 write_conf <<<"$gateways"
-kill -HUP "$nats_pid"
+nats-server -c "$conf" -a 127.0.0.1 -p "$nats_port" -js -sd "$nats_dir/store" >"$nats_dir/nats.log" 2>&1 &
+until (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null; do sleep 0.2; done
+# The first streams demo submissions; the second joins when the first is ready.
+COUNTERSIGN_LISTEN=127.0.0.1:3001 "$countersign" serve --demo &
+until curl -fs http://127.0.0.1:3001/readyz >/dev/null; do sleep 0.2; done
+COUNTERSIGN_LISTEN=127.0.0.1:3002 "$countersign" serve &
+until curl -fs http://127.0.0.1:3002/readyz >/dev/null; do sleep 0.2; done
 echo "Two servers: http://127.0.0.1:3001 and http://127.0.0.1:3002 (one PostgreSQL, one NATS on port $nats_port)."
 echo "Each demo agent's gateway (a credential: COUNTERSIGN_DATABASE_URL=$COUNTERSIGN_DATABASE_URL $countersign agent credential --agent <id>):"
 while read -r tenant id name password; do
