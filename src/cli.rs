@@ -194,6 +194,10 @@ pub struct Simulate {
     /// The servers' `nats_subject_prefix`: messages go on `<prefix>.held.simulate`.
     #[arg(long, default_value = "countersign")]
     pub nats_subject_prefix: String,
+    /// Publish as this agent's gateway, `<tenant slug>/<agent id>`: on `<prefix>.held.<tenant>.<agent id>`,
+    /// reading only its own results, with inbox prefix `_INBOX.<agent id>` (what a per-agent NATS user may do).
+    #[arg(long, value_parser = parse_nats_agent)]
+    pub nats_agent: Option<(String, uuid::Uuid)>,
     /// The agent credential to submit with.
     #[arg(long)]
     pub credential: String,
@@ -206,6 +210,15 @@ pub struct Simulate {
     /// Seed for the generator (defaults to the time, so keys differ between runs).
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+fn parse_nats_agent(value: &str) -> Result<(String, uuid::Uuid), String> {
+    let (tenant, agent) = value.split_once('/').ok_or("expected <tenant slug>/<agent id>")?;
+    let agent = uuid::Uuid::parse_str(agent).map_err(|e| format!("the agent id: {e}"))?;
+    match tenant.is_empty() || tenant.contains(['.', '*', '>', ' ']) {
+        true => Err("the tenant slug must be one subject token".into()),
+        false => Ok((tenant.to_string(), agent)),
+    }
 }
 
 #[derive(Debug, Subcommand)]

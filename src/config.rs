@@ -65,6 +65,10 @@ pub struct Config {
     /// The first token of every subject Countersign uses, and (upper-cased) of its result and outcome
     /// streams' names: `countersign` gives `countersign.held.>`, `COUNTERSIGN_INTAKE`, `COUNTERSIGN_OUTCOMES`.
     pub nats_subject_prefix: String,
+    /// Take held-action messages carrying owner-minted long-lived (`csa_`) credentials. Off: a message must carry
+    /// a workload-identity token or a case credential, so a copy of the stream (a mirror, a backup) holds no
+    /// credential that outlives the case; the others are refused (403) on `…intake.rejected.<agent id>`.
+    pub nats_allow_long_lived_credentials: bool,
 }
 
 impl Default for Config {
@@ -93,6 +97,7 @@ impl Default for Config {
             nats_credentials: None,
             nats_stream: "COUNTERSIGN_HELD".into(),
             nats_subject_prefix: "countersign".into(),
+            nats_allow_long_lived_credentials: false,
         }
     }
 }

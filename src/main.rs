@@ -71,7 +71,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(s) => {
             let seed = s.seed.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64);
             let target = match (s.via, s.url) {
-                (Via::Nats, _) => Target::Nats { url: s.nats_url, subject_prefix: s.nats_subject_prefix },
+                (Via::Nats, _) => {
+                    Target::Nats { url: s.nats_url, subject_prefix: s.nats_subject_prefix, agent: s.nats_agent }
+                }
                 (Via::Http, url) => Target::Http(url.unwrap_or_default()),
             };
             let options =

@@ -112,6 +112,7 @@ pub async fn serve(
         let c = &state.config;
         let broker =
             Broker::connect(url, c.nats_credentials.as_deref(), &c.nats_stream, &c.nats_subject_prefix).await?;
+        let broker = broker.allowing_long_lived_credentials(c.nats_allow_long_lived_credentials);
         spawn_broker(&state.service, broker, state.config.intake_body_limit);
     }
     let service = state.service.clone();

@@ -31,6 +31,8 @@ impl Bus {
             ("COUNTERSIGN_NATS_URL", self.url.clone()),
             ("COUNTERSIGN_NATS_STREAM", self.stream.clone()),
             ("COUNTERSIGN_NATS_SUBJECT_PREFIX", self.prefix.clone()),
+            // The run submits with an owner-minted credential, as its HTTP half does.
+            ("COUNTERSIGN_NATS_ALLOW_LONG_LIVED_CREDENTIALS", "true".into()),
         ]
     }
 

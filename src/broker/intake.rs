@@ -1,12 +1,17 @@
 //! Held actions from JetStream. A message is the body of `POST /api/v1/held-actions` with the agent's
-//! credential in an `Authorization: Bearer csa_…` header, and takes the HTTP path: the same authentication,
+//! credential in an `Authorization: Bearer …` header, and takes the HTTP path: the same authentication,
 //! parser, scope check, idempotency rule and group commit. It is acknowledged only after the commit; one that
 //! can never succeed is terminated and its problem published; anything else is retried, and the
 //! idempotency key makes a redelivery harmless.
+//!
+//! The stream holds each message, credential included, until it is acknowledged, and a mirror or backup holds
+//! it longer: so only short-lived credentials are taken (workload tokens, case credentials), unless the
+//! operator allows long-lived ones. A message on `<prefix>.held.<tenant>.<agent id>` must authenticate as that
+//! agent, so the account's subject permissions decide which agent a gateway may speak for.
 
 use super::Broker;
 use crate::api::{ApiError, HeldActionStatus, Problem};
-use crate::service::{IntakeOutcome, Service};
+use crate::service::{AuthenticatedAgent, IntakeOutcome, Service};
 use crate::store::HeldAction;
 use async_nats::jetstream::{AckKind, Message};
 use futures_util::stream::FuturesUnordered;
@@ -88,7 +93,7 @@ pub async fn handle(
     message: &Message,
     body_limit: usize,
 ) -> anyhow::Result<Handled> {
-    match submit(service, message, body_limit).await {
+    match submit(service, broker, message, body_limit).await {
         Ok(action) => {
             let subject = broker.subject(&format!("intake.accepted.{}", action.agent_id));
             let body = serde_json::to_vec(&HeldActionStatus::from(&action))?;
@@ -104,14 +109,20 @@ pub async fn handle(
             Ok(Handled::Accepted(action.id))
         }
         Err((agent, problem)) if problem.is_final() => {
-            let agent = agent.map_or_else(|| "unknown".to_string(), |a| a.to_string());
             let id = message.info().map(|i| format!("rejected.{}", i.stream_sequence)).unwrap_or_default();
             let body = serde_json::to_vec(&problem.body)?;
-            let subject = broker.subject(&format!("intake.rejected.{agent}"));
             let mut headers = super::headers(&id, "application/problem+json");
-            if let Some(key) = idempotency_key(&message.payload).as_deref().and_then(header_safe) {
-                headers.insert("Idempotency-Key", key);
-            }
+            let subject = match agent {
+                // Only that agent's gateway may read its rejections, so its key (and its limits, in a 403) may go there.
+                Some(agent) => {
+                    if let Some(key) = idempotency_key(&message.payload).as_deref().and_then(header_safe) {
+                        headers.insert("Idempotency-Key", key);
+                    }
+                    broker.subject(&format!("intake.rejected.{agent}"))
+                }
+                // No agent authenticated: nothing from the message is repeated, only that one was refused.
+                None => broker.subject("intake.rejected.unknown"),
+            };
             broker.publish(subject, headers, body).await?;
             message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("term: {e}"))?;
             Ok(Handled::Rejected(problem.status.as_u16()))
@@ -142,7 +153,32 @@ fn header_safe(key: &str) -> Option<&str> {
     (key.len() <= 200 && !key.chars().any(char::is_control)).then_some(key)
 }
 
-async fn submit(service: &Service, message: &Message, body_limit: usize) -> Result<HeldAction, Refused> {
+/// The agent a subject `<prefix>.held.<tenant>.<agent id>` speaks for; `None` for any other subject under
+/// `held.`, which only an account without per-agent permissions lets a publisher use.
+pub fn subject_agent(subject: &str, prefix: &str) -> Option<Uuid> {
+    let rest = subject.strip_prefix(prefix)?.strip_prefix(".held.")?;
+    match rest.split('.').collect::<Vec<_>>()[..] {
+        [_tenant, agent] => Uuid::parse_str(agent).ok(),
+        _ => None,
+    }
+}
+
+/// Why a credential that authenticated may not come through the stream, if it may not.
+pub fn refused_in_stream(who: &AuthenticatedAgent, allow_long_lived: bool) -> Option<String> {
+    let long_lived = who.credential.is_some() && who.case.is_none();
+    (long_lived && !allow_long_lived).then(|| {
+        "long-lived agent credentials are not accepted over NATS, where the stream keeps each message: \
+         publish with a workload-identity token or a case credential (POST /api/v1/credentials)"
+            .to_string()
+    })
+}
+
+async fn submit(
+    service: &Service,
+    broker: &Broker,
+    message: &Message,
+    body_limit: usize,
+) -> Result<HeldAction, Refused> {
     let refuse = |agent: Option<Uuid>, e: ApiError| (agent, e.problem());
     let token = (message.headers.as_ref())
         .and_then(|h| h.get("Authorization"))
@@ -150,6 +186,13 @@ async fn submit(service: &Service, message: &Message, body_limit: usize) -> Resu
         .ok_or_else(|| refuse(None, ApiError::Unauthorized))?;
     let who = service.authenticate_agent(token).await.map_err(|e| refuse(None, e.into()))?;
     let agent = who.agent.id;
+    if subject_agent(message.subject.as_str(), &broker.prefix).is_some_and(|named| named != agent) {
+        let why = "the subject names another agent than the credential's".to_string();
+        return Err(refuse(Some(agent), ApiError::Forbidden(why)));
+    }
+    if let Some(why) = refused_in_stream(&who, broker.allow_long_lived_credentials) {
+        return Err(refuse(Some(agent), ApiError::Forbidden(why)));
+    }
     if message.payload.len() > body_limit {
         return Err(refuse(Some(agent), ApiError::TooLarge(body_limit)));
     }
@@ -160,5 +203,21 @@ async fn submit(service: &Service, message: &Message, body_limit: usize) -> Resu
     })?;
     match service.submit_held_action(&who, body).await.map_err(|e| refuse(Some(agent), e.into()))? {
         IntakeOutcome::Created(a) | IntakeOutcome::Replayed(a) => Ok(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject_agent;
+    use uuid::Uuid;
+
+    #[test]
+    fn a_per_agent_subject_names_its_agent() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(subject_agent(&format!("countersign.held.acme.{id}"), "countersign"), Some(id));
+        assert_eq!(subject_agent("countersign.held.simulate", "countersign"), None);
+        assert_eq!(subject_agent("countersign.held.acme.not-an-id", "countersign"), None);
+        assert_eq!(subject_agent(&format!("other.held.acme.{id}"), "countersign"), None);
+        assert_eq!(subject_agent(&format!("countersign.held.a.b.{id}"), "countersign"), None);
     }
 }

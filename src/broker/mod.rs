@@ -29,6 +29,9 @@ pub struct Broker {
     /// `countersign`: held actions on `countersign.held.>`, results on `countersign.intake.>` (stream
     /// `COUNTERSIGN_INTAKE`), outcomes on `countersign.outcome.>` (stream `COUNTERSIGN_OUTCOMES`).
     prefix: String,
+    /// Whether held-action messages may carry owner-minted long-lived credentials
+    /// (`nats_allow_long_lived_credentials`); off, only workload tokens and case credentials are taken.
+    pub allow_long_lived_credentials: bool,
 }
 
 impl Broker {
@@ -39,11 +42,12 @@ impl Broker {
         held_stream: &str,
         prefix: &str,
     ) -> anyhow::Result<Broker> {
-        let mut options = async_nats::ConnectOptions::new().name("countersign");
+        let mut options = connect_options(url)?.name("countersign");
         if let Some(path) = credentials {
             options = options.credentials_file(path).await.with_context(|| format!("nats_credentials {path}"))?;
         }
-        let client = options.connect(url).await.with_context(|| format!("cannot connect to NATS at {url}"))?;
+        let client =
+            options.connect(url).await.with_context(|| format!("cannot connect to NATS at {}", redacted(url)))?;
         let jetstream = jetstream::new(client);
         let upper = prefix.to_uppercase().replace(['.', '-'], "_");
         // Held actions leave the stream once acknowledged: Countersign's database is their record, and a
@@ -73,7 +77,17 @@ impl Broker {
                      its consumer has nothing pending and start the server again, which makes it a work queue");
             }
         }
-        Ok(Broker { jetstream, held_stream: held_stream.to_string(), prefix: prefix.to_string() })
+        Ok(Broker {
+            jetstream,
+            held_stream: held_stream.to_string(),
+            prefix: prefix.to_string(),
+            allow_long_lived_credentials: false,
+        })
+    }
+
+    /// Lets held-action messages carry owner-minted long-lived credentials as well.
+    pub fn allowing_long_lived_credentials(self, allow: bool) -> Broker {
+        Broker { allow_long_lived_credentials: allow, ..self }
     }
 
     /// `rest` under the prefix: `subject("outcome.acme.…")` is `countersign.outcome.acme.…`.
@@ -109,6 +123,29 @@ impl Broker {
         payload: Vec<u8>,
     ) -> anyhow::Result<jetstream::context::PublishAckFuture> {
         Ok(self.jetstream.publish_with_headers(subject, headers, payload.into()).await?)
+    }
+}
+
+/// Options for `url`, with the user and password it names (`nats://user:password@host:4222`), which the
+/// client does not take from the URL by itself.
+pub fn connect_options(url: &str) -> anyhow::Result<async_nats::ConnectOptions> {
+    let addr: async_nats::ServerAddr = url.parse().with_context(|| format!("not a NATS URL: {}", redacted(url)))?;
+    Ok(match (addr.username(), addr.password()) {
+        (Some(user), Some(password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+        }
+        _ => async_nats::ConnectOptions::new(),
+    })
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redacted(url: &str) -> String {
+    match url.parse::<async_nats::ServerAddr>() {
+        Ok(addr) if addr.password().is_some() => {
+            let user = addr.username().unwrap_or_default();
+            format!("{}://{user}:***@{}:{}", addr.scheme(), addr.host(), addr.port())
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -23,7 +23,8 @@ pub enum Target {
     /// `POST {url}/api/v1/held-actions`.
     Http(String),
     /// Published on `{subject_prefix}.held.simulate`; each result is read back from `{subject_prefix}.intake.>`.
-    Nats { url: String, subject_prefix: String },
+    /// With an agent (tenant slug, id), as that agent's gateway: on `…held.<tenant>.<id>`, reading its results only.
+    Nats { url: String, subject_prefix: String, agent: Option<(String, uuid::Uuid)> },
 }
 
 pub struct Options {
@@ -50,7 +51,9 @@ async fn submit(options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u
     }
     match options.target.clone() {
         Target::Http(url) => post(&url, options, print).await,
-        Target::Nats { url, subject_prefix } => nats::publish(&url, &subject_prefix, options, print).await,
+        Target::Nats { url, subject_prefix, agent } => {
+            nats::publish(&url, &subject_prefix, agent.as_ref(), options, print).await
+        }
     }
 }
 

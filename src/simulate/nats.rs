@@ -1,6 +1,7 @@
 //! `countersign simulate --via nats`: each submission is published to JetStream with the credential in an
 //! `Authorization` header, as a policy gateway would, and its result (accepted or rejected, which the server
 //! publishes after deciding) is matched back by the `Idempotency-Key` header and tallied as HTTP would answer.
+//! With `--nats-agent` it does only what a per-agent gateway user may (see `deploy/nats/countersign.conf`).
 
 use super::{detail, kind, Generator, Options};
 use anyhow::Context;
@@ -9,16 +10,42 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_stream::StreamExt;
+use uuid::Uuid;
 
 /// How long to wait for the results still due once everything is published.
 const SETTLE: Duration = Duration::from_secs(30);
 
-pub async fn publish(url: &str, prefix: &str, options: Options, print: bool) -> anyhow::Result<BTreeMap<u16, u64>> {
-    let client = async_nats::connect(url).await.with_context(|| format!("cannot connect to NATS at {url}"))?;
+type Results = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = async_nats::Message> + Send>>;
+
+pub async fn publish(
+    url: &str,
+    prefix: &str,
+    agent: Option<&(String, Uuid)>,
+    options: Options,
+    print: bool,
+) -> anyhow::Result<BTreeMap<u16, u64>> {
+    let mut connect = crate::broker::connect_options(url)?;
+    if let Some((_, id)) = agent {
+        // A gateway's user may subscribe to its own inboxes only; JetStream's acknowledgements come there.
+        connect = connect.custom_inbox_prefix(format!("_INBOX.{id}"));
+    }
+    let client = connect
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to NATS at {}", crate::broker::redacted(url)))?;
     let js = jetstream::new(client.clone());
-    let mut results = client.subscribe(format!("{prefix}.intake.>")).await?;
+    let (subject, mut results) = match agent {
+        Some((tenant, id)) => {
+            let accepted = client.subscribe(format!("{prefix}.intake.accepted.{id}")).await?;
+            let rejected = client.subscribe(format!("{prefix}.intake.rejected.{id}")).await?;
+            (format!("{prefix}.held.{tenant}.{id}"), Box::pin(accepted.merge(rejected)) as Results)
+        }
+        None => (
+            format!("{prefix}.held.simulate"),
+            Box::pin(client.subscribe(format!("{prefix}.intake.>")).await?) as Results,
+        ),
+    };
     client.flush().await?;
-    let subject = format!("{prefix}.held.simulate");
     let mut generator = Generator::new(options.seed, &[], Some("500.00"));
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / options.rate));
     // Idempotency key → action type, for the submissions whose result has not come back.
@@ -63,6 +90,12 @@ pub async fn publish(url: &str, prefix: &str, options: Options, print: bool) -> 
                 *tally.entry(status).or_insert(0) += 1;
                 if status == 401 {
                     anyhow::bail!("the credential was refused (401): mint a new one");
+                }
+                if status == 403 && answer["detail"].as_str().is_some_and(|d| d.contains("not accepted over NATS")) {
+                    anyhow::bail!(
+                        "the servers take no long-lived credentials over NATS: use a case credential or a workload \
+                         token, or set nats_allow_long_lived_credentials = true on the servers"
+                    );
                 }
             }
             _ = give_up => break,

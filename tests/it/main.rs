@@ -20,6 +20,7 @@ mod insights;
 mod lifecycle;
 mod matrix;
 mod nats;
+mod nats_accounts;
 mod nats_faults;
 mod people;
 mod provenance;

@@ -21,6 +21,7 @@ crate::on_both_stores!(
     every_outcome_is_published_once,
     two_servers_share_the_consumer,
     simulate_publishes_and_reads_each_result_back,
+    outcome_receipts_verify_and_forgeries_do_not,
 );
 
 struct Bus {
@@ -54,6 +55,8 @@ fn config(url: &str, prefix: &str) -> Config {
         nats_url: Some(url.to_string()),
         nats_stream: format!("{}_HELD", prefix.to_uppercase()),
         nats_subject_prefix: prefix.to_string(),
+        // These tests publish with owner-minted credentials; tests/it/nats_accounts.rs has it off.
+        nats_allow_long_lived_credentials: true,
         ..Config::default()
     }
 }
@@ -79,6 +82,7 @@ async fn bus(backend: Backend) -> Option<Bus> {
 async fn consume(service: &countersign::service::Service, config: &Config) {
     let url = config.nats_url.as_deref().expect("url");
     let broker = Broker::connect(url, None, &config.nats_stream, &config.nats_subject_prefix).await.expect("broker");
+    let broker = broker.allowing_long_lived_credentials(config.nats_allow_long_lived_credentials);
     server::spawn_broker(service, broker, config.intake_body_limit);
 }
 
@@ -201,7 +205,7 @@ async fn messages_are_accepted_rejected_and_redelivered_harmlessly(backend: Back
     assert!(rejected[0]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("not valid JSON")));
     let (keys, unknown): (Vec<_>, Vec<_>) = bus.keyed_results("rejected", "unknown").await.into_iter().unzip();
     assert_eq!(unknown.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), [401]);
-    assert_eq!(keys, [Some("nats-1".to_string())], "a refused body's key, when it can be read");
+    assert_eq!(keys, [None], "nothing from a message no agent authenticated");
     // Acknowledged and terminated messages leave the stream: the database is the record of a held action.
     eventually("the held-action stream emptied", || async { bus.in_held_stream().await == 0 }).await;
     bus.stop().await;
@@ -308,5 +312,69 @@ async fn simulate_publishes_and_reads_each_result_back(backend: Backend) {
     assert!(status("201") > 0 && status("403") > 0, "{out}");
     assert_eq!(bus.held().await, status("201"), "one held action per accepted result");
     assert!(out.contains(&format!("{} × 201", status("201"))), "{out}");
+    bus.stop().await;
+}
+
+/// What a gateway does with an outcome message: the receipt must verify against the server's JWKS and attest the
+/// message's action and status; anything else is not from Countersign.
+fn verified(jwks: &jsonwebtoken::jwk::JwkSet, outcome: &Value) -> bool {
+    use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+    let data = &outcome["data"];
+    let Some(receipt) = data["decision"]["receipt"].as_str() else { return false };
+    let Some(jwk) = decode_header(receipt).ok().and_then(|h| h.kid).and_then(|kid| jwks.find(&kid).cloned()) else {
+        return false;
+    };
+    let Ok(key) = DecodingKey::from_jwk(&jwk) else { return false };
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&["countersign"]);
+    validation.set_required_spec_claims(&["iss", "sub"]);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    decode::<Value>(receipt, &key, &validation)
+        .is_ok_and(|t| t.claims["sub"] == data["id"] && t.claims["status"] == data["status"])
+}
+
+/// The outcome of an approved action carries a receipt that verifies against `/.well-known/jwks.json` with a stock
+/// JOSE library; outcomes published by someone else (no receipt, their own key, a real receipt for another action)
+/// do not.
+async fn outcome_receipts_verify_and_forgeries_do_not(backend: Backend) {
+    let Some(bus) = bus(backend).await else { return };
+    let tenant = bus.app.store.tenant_by_slug("acme").await.expect("tenant").expect("acme").id;
+    let ana = bus.app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
+    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![tenant], stepped_up_at: None };
+    let r: Value = post(&bus.app, &bus.token, &example("r-approve")).await.json().await.expect("json");
+    let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
+    bus.app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
+    eventually("the outcome message", || async { !bus.outcomes().await.is_empty() }).await;
+    let genuine = bus.outcomes().await.remove(0);
+    assert_eq!(genuine["data"]["status"], "approved");
+
+    let subject = format!("{}.outcome.acme.{}", bus.prefix, bus.agent);
+    let other = Uuid::now_v7();
+    let mut forged = genuine.clone();
+    forged["data"]["id"] = other.to_string().into();
+    let unsigned = serde_json::json!({ "type": "held_action.approved", "data": { "id": other, "status": "approved" } });
+    let what = countersign::domain::receipt::Attested {
+        id: other,
+        status: "approved",
+        approvals: 1,
+        approved_amount: None,
+        decided_at: time::OffsetDateTime::now_utc(),
+        content_hash: "forged",
+        reason: None,
+    };
+    let own_key = countersign::domain::receipt::ReceiptKey::generate().sign(&what).expect("signed");
+    let mut self_signed = unsigned.clone();
+    self_signed["data"]["decision"] = serde_json::json!({ "outcome": "approved", "receipt": own_key });
+    for body in [&forged, &unsigned, &self_signed] {
+        bus.js.publish(subject.clone(), body.to_string().into()).await.expect("publish").await.expect("stored");
+    }
+    let outcomes = bus.outcomes().await;
+    assert_eq!(outcomes.len(), 4, "the forgeries sit beside the real outcome: {outcomes:?}");
+
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        reqwest::get(bus.app.url("/.well-known/jwks.json")).await.expect("jwks").json().await.expect("a JWK Set");
+    let trusted: Vec<bool> = outcomes.iter().map(|o| verified(&jwks, o)).collect();
+    assert_eq!(trusted, [true, false, false, false], "only Countersign's own outcome verifies");
     bus.stop().await;
 }

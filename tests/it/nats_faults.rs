@@ -31,6 +31,8 @@ async fn two_servers_lose_and_double_nothing_through_kills_and_a_database_outage
         ("COUNTERSIGN_NATS_URL", nats.clone()),
         ("COUNTERSIGN_NATS_STREAM", format!("{}_HELD", prefix.to_uppercase())),
         ("COUNTERSIGN_NATS_SUBJECT_PREFIX", prefix.clone()),
+        // The load is published with an owner-minted credential.
+        ("COUNTERSIGN_NATS_ALLOW_LONG_LIVED_CREDENTIALS", "true".into()),
     ];
     let js = jetstream::new(async_nats::connect(&nats).await.expect("nats"));
     keep_account_storage(&js).await;
