@@ -223,42 +223,56 @@ pub async fn sessions(app: &TestApp, worlds: &Worlds, found: &mut Findings) {
     }
 }
 
-/// Pages, their ids filled in with each target's.
+/// The refusal a page shows in place of an object the viewer may not see (or that does not exist).
+const NO_ACCESS: &str = "You do not have access to this.";
+
+/// Pages, their ids filled in with each target's. A page of one object shows it when its rule allows,
+/// and otherwise the same refusal for another tenant's object as for a missing one.
 pub async fn pages(app: &TestApp, worlds: &Worlds, viewers: &[Viewer], found: &mut Findings) {
     let routes = leptos_axum::generate_route_list(app::App);
     for route in routes.iter().map(|r| r.path().to_string()) {
-        let rule = rules::page(&route);
+        let section = rules::page(&route);
+        let object = route.contains("{id}") || route.contains(":id");
         for (persona, browser) in viewers {
             let who = persona.map_or("anonymous", |p| p.name);
+            let opens = section.is_none_or(|roles| persona.is_some_and(|p| p.all_roles().iter().any(|r| roles.contains(r))));
+            let mut refused = Vec::new();
             for t in [&worlds.own.base, &worlds.other.base, &worlds.ghost] {
-                let id = if route.starts_with("/agents") { &t.agent } else { &t.held };
-                let path = route.replace(":id", id).replace("{id}", id).replace("*any", "x");
+                let id = if route.starts_with("/agents") { &t.agent } else if route.starts_with("/history") { &t.decided } else { &t.held };
+                let path = route.replace(":id", id).replace("{id}", id);
                 let answer = browser.get(app.url(&path)).send().await.expect("page");
                 let status = answer.status();
                 let body = answer.text().await.unwrap_or_default();
                 found.cells += 1;
-                if std::env::var("MATRIX_DEBUG").is_ok() && route.contains("{id}") {
-                    let h1 = body.split("<h1").nth(1).unwrap_or("").chars().take(120).collect::<String>();
-                    let err = body.find("rror").map(|i| body[i.saturating_sub(80)..(i + 200).min(body.len())].to_string());
-                    eprintln!("DBG {who} {route} {} {status} {h1:?} {err:?}", t.label);
-                }
-                let may = rule.is_none_or(|roles| persona.is_some_and(|p| p.all_roles().iter().any(|r| roles.contains(r))));
-                let wrong = match (persona, path.as_str()) {
-                    (None, "/login") | (Some(_), "/login") if status.is_success() || status.is_redirection() => None,
-                    (None, _) if !status.is_redirection() => Some(format!("anonymous not sent to sign in: {status}")),
-                    (Some(_), _) if !may && status != StatusCode::FORBIDDEN => Some(format!("opened: {status}")),
-                    (Some(_), _) if may && !status.is_success() => Some(format!("refused though allowed: {status}")),
-                    _ => None,
+                let tenant = t.exists().then_some(t.tenant.as_str());
+                let shows = opens && (!object || rules::may(rules::page_object(&route), *persona, tenant, &t.owner, &t.recipient));
+                let wrong = match persona {
+                    _ if path == "/login" => (!status.is_success() && !status.is_redirection()).then(|| format!("{status}")),
+                    None => (!status.is_redirection()).then(|| format!("anonymous not sent to sign in: {status}")),
+                    Some(_) if !opens => (status != StatusCode::FORBIDDEN).then(|| format!("section opened: {status}")),
+                    Some(_) if shows => (!status.is_success() || body.contains(NO_ACCESS)).then(|| format!("refused though allowed: {status}")),
+                    Some(_) if !body.contains(NO_ACCESS) => Some(format!("shows an object it may not: {status}")),
+                    Some(_) => None,
                 };
                 if let Some(why) = wrong {
-                    found.fail(&path, who, t.label, why);
+                    found.fail(&route, who, t.label, why);
                 }
-                let leaked = leaks(*persona, &worlds.other.base, &body);
+                // The page names the id it was asked for; nothing else of the other tenant may appear.
+                let leaked: Vec<String> = leaks(*persona, &worlds.other.base, &body).into_iter().filter(|m| m != id).collect();
                 if !leaked.is_empty() {
                     found.fail(&route, who, t.label, format!("shows the other tenant's {leaked:?}"));
                 }
-                if !route.contains(":id") && !route.contains("{id}") {
+                if opens && !shows && t.label != "own" {
+                    let main = body.split("<h1").nth(1).unwrap_or_default().split("</p>").next().unwrap_or_default().to_string();
+                    refused.push(t.blank(&main));
+                }
+                if !object {
                     break;
+                }
+            }
+            if let [a, b] = &refused[..] {
+                if a != b {
+                    found.fail(&route, who, "other", format!("reads unlike a missing one: {a} / {b}"));
                 }
             }
         }

@@ -69,6 +69,16 @@ pub fn page(path: &str) -> Option<&'static [Role]> {
     })
 }
 
+/// The rule of a page of one object, beyond its section's.
+pub fn page_object(route: &str) -> Rule {
+    match route.trim_start_matches('/').split('/').next().unwrap_or_default() {
+        "queue" => Rule::In(&[Admin, Supervisor]),
+        "history" => Rule::In(&[Admin, Auditor]),
+        "agents" => Rule::Manage,
+        other => panic!("page of one object /{other} is not in the authorization matrix: add its rule"),
+    }
+}
+
 /// Functions and routes that name a tenant by its slug. One that is not the person's answers like one that
 /// does not exist ("not one of your tenants", 422) once the person's role allows the call at all.
 pub fn names_tenant(endpoint: &str) -> bool {
