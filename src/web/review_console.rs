@@ -217,10 +217,11 @@ impl ReviewConsole for ConsoleService {
         let vote = match form.verdict.as_str() {
             "approve" if form.amount.trim().is_empty() => Vote::Approve { amount: None },
             "approve" => {
-                // Only an action of the viewer's tenants lends its currency: another tenant's reads as missing.
+                // Only an action of the viewer's tenants lends its currency; another tenant's reads as a
+                // missing one, as the vote itself would (`DecideError::NotFound`).
                 let current = self.0.store.held_action(case).await.map_err(|e| hide(e.into()))?;
-                let current = current.filter(|a| who.tenants.contains(&a.tenant_id));
-                let currency = current.and_then(|a| a.amount.map(|m| m.currency)).unwrap_or_default();
+                let current = current.filter(|a| who.tenants.contains(&a.tenant_id)).ok_or(AppError::Forbidden)?;
+                let currency = current.amount.map(|m| m.currency).unwrap_or_default();
                 let amount = Money::parse(form.amount.trim(), &currency).map_err(|_| {
                     AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim()))
                 })?;

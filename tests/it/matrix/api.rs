@@ -9,7 +9,13 @@ use crate::api::example;
 use crate::harness::TestApp;
 use reqwest::{Method, StatusCode};
 
-async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (StatusCode, String) {
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, String) {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
     let mut request = reqwest::Client::new().request(method, app.url(path));
     if let Some(token) = token {
@@ -95,9 +101,15 @@ pub async fn operations(app: &TestApp, worlds: &Worlds, found: &mut Findings) {
                     }
                     found.cells += 6;
                     if answers.windows(2).any(|w| w[0] != w[1]) {
-                        found.fail(&op, "agents", "other", format!("another's held action reads unlike a missing one: {answers:?}"));
+                        found.fail(
+                            &op,
+                            "agents",
+                            "other",
+                            format!("another's held action reads unlike a missing one: {answers:?}"),
+                        );
                     }
-                    let unchanged = app.store.held_action(held.parse().expect("uuid")).await.expect("held").expect("held");
+                    let unchanged =
+                        app.store.held_action(held.parse().expect("uuid")).await.expect("held").expect("held");
                     if unchanged.status != countersign::domain::HeldStatus::Pending {
                         found.fail(&op, "another agent", "other", "changed a held action not its own".into());
                     }
@@ -118,7 +130,9 @@ pub async fn operations(app: &TestApp, worlds: &Worlds, found: &mut Findings) {
                     let theirs = send(app, method, &at(&case), Some(&own.base.token), None).await;
                     let missing = send(app, method, &at("CS-nowhere"), Some(&own.base.token), None).await;
                     found.cells += 2;
-                    if !theirs.0.is_success() || theirs.1.replace(&case, "<case>") != missing.1.replace("CS-nowhere", "<case>") {
+                    if !theirs.0.is_success()
+                        || theirs.1.replace(&case, "<case>") != missing.1.replace("CS-nowhere", "<case>")
+                    {
                         found.fail(&op, "own agent", "other", format!("{theirs:?} / {missing:?}"));
                     }
                     if rows(app, &other.base).await != before {

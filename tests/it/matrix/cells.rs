@@ -104,11 +104,8 @@ pub fn judge(may: bool, anonymous: bool, unknown_tenant: bool, status: StatusCod
     if may && !status.is_success() {
         return Some(format!("refused though allowed: {status} {short}"));
     }
-    let refusals: &[StatusCode] = if anonymous {
-        &[StatusCode::UNAUTHORIZED]
-    } else {
-        &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND]
-    };
+    let refusals: &[StatusCode] =
+        if anonymous { &[StatusCode::UNAUTHORIZED] } else { &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND] };
     let unknown = unknown_tenant && status == StatusCode::UNPROCESSABLE_ENTITY && body.contains("tenant");
     if !may && !refusals.contains(&status) && !unknown {
         return Some(format!("expected a refusal (forbidden or not found), got {status} {short}"));
@@ -130,7 +127,12 @@ fn leaks(persona: Option<&Persona>, other: &Target, body: &str) -> Vec<String> {
     markers(other).into_iter().filter(|m| body.contains(m.as_str())).collect()
 }
 
-async fn call(app: &TestApp, browser: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> (StatusCode, String) {
+async fn call(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, String)],
+) -> (StatusCode, String) {
     let answer = browser.post(app.url(&format!("/api/{endpoint}"))).form(form).send().await.expect("call");
     (answer.status(), answer.text().await.unwrap_or_default())
 }
@@ -150,7 +152,8 @@ pub async fn server_functions(app: &TestApp, worlds: &Worlds, viewers: &[Viewer]
             }
             if untargeted {
                 let may = rules::may(rule, *persona, None, "", "");
-                let (status, body) = call(app, browser, endpoint, &args(endpoint, &worlds.own.base, worlds.next())).await;
+                let (status, body) =
+                    call(app, browser, endpoint, &args(endpoint, &worlds.own.base, worlds.next())).await;
                 found.cells += 1;
                 if let Some(why) = judge(may, persona.is_none(), false, status, &body) {
                     found.fail(endpoint, who, "none", why);
@@ -160,7 +163,8 @@ pub async fn server_functions(app: &TestApp, worlds: &Worlds, viewers: &[Viewer]
                     found.fail(endpoint, who, "none", format!("answered with the other tenant's {leaked:?}"));
                 }
                 if endpoint == "account/password" && status.is_success() {
-                    let back = [("current", NEW_PASSWORD.into()), ("new", PASSWORD.into()), ("confirm", PASSWORD.into())];
+                    let back =
+                        [("current", NEW_PASSWORD.into()), ("new", PASSWORD.into()), ("confirm", PASSWORD.into())];
                     assert!(call(app, browser, endpoint, &back).await.0.is_success(), "password back");
                 }
                 continue;
@@ -202,6 +206,38 @@ pub async fn server_functions(app: &TestApp, worlds: &Worlds, viewers: &[Viewer]
     }
 }
 
+/// Arguments some functions read differently from their main form, tried on the other tenant's object
+/// and on a missing one: each must read the same for both (an approval's amount takes the currency of
+/// the action it names).
+pub async fn variants(app: &TestApp, worlds: &Worlds, viewers: &[Viewer], found: &mut Findings) {
+    let approve = |t: &Target| {
+        let pairs =
+            [("form[verdict]", "approve"), ("form[amount]", "1.00"), ("form[preset]", ""), ("form[reason]", "")];
+        [("id", t.held.clone())].into_iter().chain(pairs.map(|(k, v)| (k, v.to_string()))).collect::<Vec<_>>()
+    };
+    for (persona, browser) in viewers {
+        let who = persona.map_or("anonymous", |p| p.name);
+        let (other, ghost) = (&worlds.other.base, &worlds.ghost);
+        let before = snapshot(app, worlds, other).await;
+        let theirs = call(app, browser, "queue/decide", &approve(other)).await;
+        let missing = call(app, browser, "queue/decide", &approve(ghost)).await;
+        found.cells += 2;
+        if known_member(*persona, other) {
+            continue;
+        }
+        if (theirs.0, other.blank(&theirs.1)) != (missing.0, ghost.blank(&missing.1)) {
+            found.fail("queue/decide (approve an amount)", who, "other", format!("{theirs:?} / {missing:?}"));
+        }
+        if snapshot(app, worlds, other).await != before {
+            found.fail("queue/decide (approve an amount)", who, "other", "refused, yet something changed".into());
+        }
+    }
+}
+
+fn known_member(persona: Option<&Persona>, t: &Target) -> bool {
+    persona.is_some_and(|p| !p.roles_in(&t.tenant).is_empty())
+}
+
 /// Signing in and out: anyone may; a wrong password reads the same for a known and an unknown email.
 pub async fn sessions(app: &TestApp, worlds: &Worlds, found: &mut Findings) {
     let browser = app.browser();
@@ -215,11 +251,20 @@ pub async fn sessions(app: &TestApp, worlds: &Worlds, found: &mut Findings) {
     if let Some(why) = judge(true, false, false, status, &body) {
         found.fail("logout", "admin", "none", why);
     }
-    let known = call(app, &app.browser(), "login", &[("email", "gus-globex@matrix.test".into()), ("password", "wrong".into())]).await;
-    let unknown = call(app, &app.browser(), "login", &[("email", "nobody@matrix.test".into()), ("password", "wrong".into())]).await;
+    let known =
+        call(app, &app.browser(), "login", &[("email", "gus-globex@matrix.test".into()), ("password", "wrong".into())])
+            .await;
+    let unknown =
+        call(app, &app.browser(), "login", &[("email", "nobody@matrix.test".into()), ("password", "wrong".into())])
+            .await;
     found.cells += 2;
     if known != unknown {
-        found.fail("login", "anonymous", "other", format!("a known email reads unlike an unknown one: {known:?} / {unknown:?}"));
+        found.fail(
+            "login",
+            "anonymous",
+            "other",
+            format!("a known email reads unlike an unknown one: {known:?} / {unknown:?}"),
+        );
     }
 }
 
@@ -235,22 +280,33 @@ pub async fn pages(app: &TestApp, worlds: &Worlds, viewers: &[Viewer], found: &m
         let object = route.contains("{id}") || route.contains(":id");
         for (persona, browser) in viewers {
             let who = persona.map_or("anonymous", |p| p.name);
-            let opens = section.is_none_or(|roles| persona.is_some_and(|p| p.all_roles().iter().any(|r| roles.contains(r))));
+            let opens =
+                section.is_none_or(|roles| persona.is_some_and(|p| p.all_roles().iter().any(|r| roles.contains(r))));
             let mut refused = Vec::new();
             for t in [&worlds.own.base, &worlds.other.base, &worlds.ghost] {
-                let id = if route.starts_with("/agents") { &t.agent } else if route.starts_with("/history") { &t.decided } else { &t.held };
+                let id = if route.starts_with("/agents") {
+                    &t.agent
+                } else if route.starts_with("/history") {
+                    &t.decided
+                } else {
+                    &t.held
+                };
                 let path = route.replace(":id", id).replace("{id}", id);
                 let answer = browser.get(app.url(&path)).send().await.expect("page");
                 let status = answer.status();
                 let body = answer.text().await.unwrap_or_default();
                 found.cells += 1;
                 let tenant = t.exists().then_some(t.tenant.as_str());
-                let shows = opens && (!object || rules::may(rules::page_object(&route), *persona, tenant, &t.owner, &t.recipient));
+                let shows = opens
+                    && (!object || rules::may(rules::page_object(&route), *persona, tenant, &t.owner, &t.recipient));
                 let wrong = match persona {
-                    _ if path == "/login" => (!status.is_success() && !status.is_redirection()).then(|| format!("{status}")),
+                    _ if path == "/login" => {
+                        (!status.is_success() && !status.is_redirection()).then(|| format!("{status}"))
+                    }
                     None => (!status.is_redirection()).then(|| format!("anonymous not sent to sign in: {status}")),
                     Some(_) if !opens => (status != StatusCode::FORBIDDEN).then(|| format!("section opened: {status}")),
-                    Some(_) if shows => (!status.is_success() || body.contains(NO_ACCESS)).then(|| format!("refused though allowed: {status}")),
+                    Some(_) if shows => (!status.is_success() || body.contains(NO_ACCESS))
+                        .then(|| format!("refused though allowed: {status}")),
                     Some(_) if !body.contains(NO_ACCESS) => Some(format!("shows an object it may not: {status}")),
                     Some(_) => None,
                 };
@@ -258,12 +314,20 @@ pub async fn pages(app: &TestApp, worlds: &Worlds, viewers: &[Viewer], found: &m
                     found.fail(&route, who, t.label, why);
                 }
                 // The page names the id it was asked for; nothing else of the other tenant may appear.
-                let leaked: Vec<String> = leaks(*persona, &worlds.other.base, &body).into_iter().filter(|m| m != id).collect();
+                let leaked: Vec<String> =
+                    leaks(*persona, &worlds.other.base, &body).into_iter().filter(|m| m != id).collect();
                 if !leaked.is_empty() {
                     found.fail(&route, who, t.label, format!("shows the other tenant's {leaked:?}"));
                 }
                 if opens && !shows && t.label != "own" {
-                    let main = body.split("<h1").nth(1).unwrap_or_default().split("</p>").next().unwrap_or_default().to_string();
+                    let main = body
+                        .split("<h1")
+                        .nth(1)
+                        .unwrap_or_default()
+                        .split("</p>")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
                     refused.push(t.blank(&main));
                 }
                 if !object {
@@ -297,7 +361,8 @@ pub async fn console_routes(app: &TestApp, worlds: &Worlds, viewers: &[Viewer], 
                 let answer = browser.get(app.url(&url)).send().await.expect("console route");
                 let status = answer.status();
                 // The stream never ends by itself: its status is the answer.
-                let body = if path == "/queue/events" { String::new() } else { answer.text().await.unwrap_or_default() };
+                let body =
+                    if path == "/queue/events" { String::new() } else { answer.text().await.unwrap_or_default() };
                 found.cells += 1;
                 let unknown = rules::names_tenant(path) && rules::role_anywhere(rule, *persona);
                 let signin = persona.is_none() && status.is_redirection(); // the guard sends them to sign in

@@ -61,6 +61,7 @@ async fn every_route_answers_by_its_rule(backend: Backend) {
     }
     let mut found = Findings::default();
     cells::server_functions(&app, &worlds, &viewers, &mut found).await;
+    cells::variants(&app, &worlds, &viewers, &mut found).await;
     cells::sessions(&app, &worlds, &mut found).await;
     cells::pages(&app, &worlds, &viewers, &mut found).await;
     cells::console_routes(&app, &worlds, &viewers, &mut found).await;

@@ -231,7 +231,8 @@ async fn agent(app: &TestApp, slug: &str, owner: &str) -> (Uuid, String) {
         webhook_url: Some("http://127.0.0.1:9/hook".into()),
     };
     let (agent, _) = app.service.create_agent(By::Operator, draft).await.expect("agent");
-    let (_, token) = app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(24)).await.expect("cred");
+    let (_, token) =
+        app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(24)).await.expect("cred");
     (agent.id, token)
 }
 
