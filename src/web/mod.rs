@@ -106,9 +106,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone())
         })
         .route("/api/{*function}", post(server_function).get(server_function))
-        .route("/queue/events", get(live::queue_events))
-        .route("/history/export", get(export::history))
-        .route("/audit/export", get(export::audit))
+        .merge(console_routes())
         .fallback(leptos_axum::render_app_to_stream_with_context(context, move || app::shell(leptos.clone())))
         .layer(middleware::from_fn(whole_page::render_whole))
         .layer(middleware::from_fn(form_posts::mark_done))
@@ -129,6 +127,23 @@ pub fn router(state: AppState) -> Router {
         .merge(dynamic)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_origin));
     headers::secure(router, https).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// The console's routes besides pages and server functions: the live queue and the exports.
+const CONSOLE_ROUTES: [&str; 3] = ["/queue/events", "/history/export", "/audit/export"];
+
+fn console_routes() -> Router<AppState> {
+    let [events, history, audit] = CONSOLE_ROUTES;
+    Router::new()
+        .route(events, get(live::queue_events))
+        .route(history, get(export::history))
+        .route(audit, get(export::audit))
+}
+
+/// The paths of [`console_routes`], for the authorization matrix test: a route added there without a rule
+/// fails it.
+pub fn console_route_paths() -> Vec<&'static str> {
+    CONSOLE_ROUTES.to_vec()
 }
 
 /// The WebAssembly, script and styles: the brotli or gzip copy that `make build` writes beside each file

@@ -92,6 +92,10 @@ impl PeopleConsole for ConsoleService {
         tenant_slugs: &[String],
     ) -> Result<(), AppError> {
         let who = principal(viewer)?;
+        // Role first: someone who may not manage people learns nothing from how the tenants they name read.
+        if !crate::domain::access::may_open(&viewer.roles, Section::People) {
+            return Err(AppError::Forbidden);
+        }
         let (roles, tenants) = (roles(role_names)?, tenants(viewer, tenant_slugs)?);
         self.0.edit_person(By::Person(&who), id(person)?, &roles, &tenants).await.map_err(hide)
     }

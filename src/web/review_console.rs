@@ -94,6 +94,10 @@ impl ConsoleService {
 impl ReviewConsole for ConsoleService {
     async fn queue(&self, viewer: &app::model::Viewer, filter: QueueFilter) -> Result<QueuePage, AppError> {
         let who = principal(viewer)?;
+        // Role first: someone who may not open the queue learns nothing from how a tenant's name reads.
+        if !crate::domain::access::may_open(&who.roles, crate::domain::Section::Queue) {
+            return Err(AppError::Forbidden);
+        }
         let tenant = optional(
             &filter.tenant,
             |t| viewer.tenants.iter().find(|x| x.slug == t).and_then(|x| Uuid::parse_str(&x.id).ok()),
@@ -174,6 +178,10 @@ impl ReviewConsole for ConsoleService {
             tracing::error!(error = %e, "could not record a step-up");
             AppError::Internal
         };
+        // Only deciders step up: for anyone else it would be a password oracle with no use.
+        if !crate::domain::access::may_open(&viewer.roles, crate::domain::Section::Queue) {
+            return Err(AppError::Forbidden);
+        }
         let now = self.0.clock.now();
         let throttle = session::step_up_throttle(session).await;
         if throttle.is_locked(now) {
@@ -201,12 +209,19 @@ impl ReviewConsole for ConsoleService {
         form: DecisionForm,
     ) -> Result<(), AppError> {
         let who = self.reviewer(session, viewer).await?;
+        // Role first: someone who may not open the queue learns nothing from how a vote's fields read.
+        if !crate::domain::access::may_open(&who.roles, crate::domain::Section::Queue) {
+            return Err(AppError::Forbidden);
+        }
         let case = id(case)?;
         let vote = match form.verdict.as_str() {
             "approve" if form.amount.trim().is_empty() => Vote::Approve { amount: None },
             "approve" => {
+                // Only an action of the viewer's tenants lends its currency; another tenant's reads as a
+                // missing one, as the vote itself would (`DecideError::NotFound`).
                 let current = self.0.store.held_action(case).await.map_err(|e| hide(e.into()))?;
-                let currency = current.and_then(|a| a.amount.map(|m| m.currency)).unwrap_or_default();
+                let current = current.filter(|a| who.tenants.contains(&a.tenant_id)).ok_or(AppError::Forbidden)?;
+                let currency = current.amount.map(|m| m.currency).unwrap_or_default();
                 let amount = Money::parse(form.amount.trim(), &currency).map_err(|_| {
                     AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim()))
                 })?;
