@@ -17,6 +17,9 @@ pub struct AuthenticatedAgent {
     pub subject: Option<String>,
     /// A just-in-time credential's bounds: one case, some action types.
     pub case: Option<CaseBound>,
+    /// The trusted issuer (its `trusted_issuers` row) whose key signed the workload token; `None` for a
+    /// credential.
+    pub issuer: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,6 @@ impl Service {
             // Stored with the credential; none stored allows nothing.
             action_types: valid.action_types.clone().unwrap_or_default(),
         });
-        Ok(AuthenticatedAgent { agent, credential: Some(valid.id), subject: valid.subject.clone(), case })
+        Ok(AuthenticatedAgent { agent, credential: Some(valid.id), subject: valid.subject.clone(), case, issuer: None })
     }
 }

@@ -28,3 +28,4 @@ mod sessions;
 mod store;
 mod webhooks;
 mod workload;
+mod workload_issuers;

@@ -26,18 +26,18 @@ crate::on_both_stores!(
     the_command_line_trusts_issuers_binds_agents_and_rotates_receipt_keys,
 );
 
-const ISSUER: &str = "https://idp.test.example";
-const AUDIENCE: &str = "countersign-test";
-const SUBJECT: &str = "spiffe://acme.example/support/refund-helper";
+pub(crate) const ISSUER: &str = "https://idp.test.example";
+pub(crate) const AUDIENCE: &str = "countersign-test";
+pub(crate) const SUBJECT: &str = "spiffe://acme.example/support/refund-helper";
 
 /// A signing key of the test's identity provider, with its `kid`.
-struct IdpKey {
+pub(crate) struct IdpKey {
     kid: String,
     key: SigningKey,
 }
 
 impl IdpKey {
-    fn new(kid: &str) -> IdpKey {
+    pub(crate) fn new(kid: &str) -> IdpKey {
         IdpKey { kid: kid.into(), key: SigningKey::generate(&mut rand::rngs::OsRng) }
     }
 
@@ -45,11 +45,11 @@ impl IdpKey {
         URL_SAFE_NO_PAD.encode(self.key.verifying_key().to_bytes())
     }
 
-    fn jwk(&self) -> Value {
+    pub(crate) fn jwk(&self) -> Value {
         json!({ "kty": "OKP", "crv": "Ed25519", "x": self.x(), "kid": self.kid, "alg": "EdDSA" })
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         let der = self.key.to_pkcs8_der().expect("pkcs8");
@@ -58,7 +58,7 @@ impl IdpKey {
 }
 
 /// The identity provider's JWKS endpoint, on loopback; the test swaps its keys.
-async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
+pub(crate) async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
     let router = axum::Router::new().route(
         "/jwks.json",
         axum::routing::get(move || {
@@ -74,21 +74,22 @@ async fn serve_jwks(keys: Arc<Mutex<Value>>) -> String {
     url
 }
 
-fn claims(app: &TestApp, sub: &str) -> Value {
+pub(crate) fn claims(app: &TestApp, sub: &str) -> Value {
     let now = app.clock.now().unix_timestamp();
     json!({ "iss": ISSUER, "sub": sub, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + 300 })
 }
 
-struct Workload {
-    app: TestApp,
-    agent: Uuid,
+pub(crate) struct Workload {
+    pub(crate) app: TestApp,
+    pub(crate) agent: Uuid,
+    pub(crate) jwks_url: String,
     /// An admin who also supervises: registered the issuer.
-    ada: Principal,
-    idp: IdpKey,
+    pub(crate) ada: Principal,
+    pub(crate) idp: IdpKey,
     keys: Arc<Mutex<Value>>,
 }
 
-async fn setup(backend: Backend) -> Workload {
+pub(crate) async fn setup(backend: Backend) -> Workload {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
@@ -107,12 +108,12 @@ async fn setup(backend: Backend) -> Workload {
         tenant: "acme".into(),
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
-        jwks_url: Some(jwks_url),
+        jwks_url: Some(jwks_url.clone()),
         jwks: None,
     };
     app.service.add_issuer(By::Person(&ada), draft).await.expect("issuer");
     app.service.bind_agent(By::Operator, agent, Some(SUBJECT), false).await.expect("bind");
-    Workload { app, agent, ada, idp, keys }
+    Workload { app, agent, jwks_url, ada, idp, keys }
 }
 
 async fn workload_tokens_are_checked_like_credentials(backend: Backend) {
