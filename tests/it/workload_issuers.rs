@@ -251,7 +251,8 @@ async fn jwks_bodies_are_capped_and_failed_fetches_wait_a_minute(backend: Backen
     for i in 0..10 {
         assert_eq!(post(app, &bad, &example(&format!("wl-fail-{i}"))).await.status(), StatusCode::UNAUTHORIZED);
     }
-    let side_by_side: Vec<_> = (0..10).map(|i| post(app, &bad, &example(&format!("wl-par-{i}")))).collect();
+    let bodies: Vec<Value> = (0..10).map(|i| example(&format!("wl-par-{i}"))).collect();
+    let side_by_side: Vec<_> = bodies.iter().map(|body| post(app, &bad, body)).collect();
     for response in futures_util::future::join_all(side_by_side).await {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }

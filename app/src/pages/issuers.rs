@@ -78,25 +78,32 @@ fn ManageIssuer(
     let (audience_id, url_id, jwks_id, confirm_id, effect_id) =
         (key("audience"), key("url"), key("jwks"), key("confirm"), key("effect"));
     let pasted = issuer.jwks_url.is_empty();
+    let (id, id2, name) = (issuer.id.clone(), issuer.id.clone(), issuer.issuer.clone());
+    let (summary, save, confirm) = (
+        format!("Edit or remove {} ({})", name, issuer.tenant),
+        format!("Save {name}"),
+        format!("Type the issuer, {name}, to confirm"),
+    );
+    let (audience, url, remove_label) = (issuer.audience.clone(), issuer.jwks_url.clone(), format!("Remove {name}"));
     view! {
         <details>
-            <summary>{format!("Edit or remove {} ({})", issuer.issuer, issuer.tenant)}</summary>
+            <summary>{summary}</summary>
             <ActionForm action=change>
-                <input type="hidden" name="id" value=issuer.id.clone()/>
+                <input type="hidden" name="id" value=id/>
                 <label for=audience_id.clone()>"Audience"</label>
-                <input id=audience_id name="audience" type="text" class="mono" required value=issuer.audience.clone()/>
+                <input id=audience_id name="audience" type="text" class="mono" required value=audience/>
                 <label for=url_id.clone()>"JWKS URL"</label>
-                <input id=url_id name="jwks_url" type="url" class="mono" value=issuer.jwks_url.clone()/>
+                <input id=url_id name="jwks_url" type="url" class="mono" value=url/>
                 <label for=jwks_id.clone()>{if pasted { "Or paste a new JWKS (left blank, the pasted keys stay)" } else { "Or paste its JWKS instead (clear the URL)" }}</label>
                 <textarea id=jwks_id name="jwks" rows="4" class="mono"></textarea>
-                <button type="submit" class="primary">{format!("Save {}", issuer.issuer)}</button>
+                <button type="submit" class="primary">{save}</button>
             </ActionForm>
             <ActionForm action=remove>
-                <input type="hidden" name="id" value=issuer.id.clone()/>
+                <input type="hidden" name="id" value=id2/>
                 <p id=effect_id.clone() class="notice">"Removing it stops its tokens at once: agents bound through it authenticate only with credentials until it is registered again."</p>
-                <label for=confirm_id.clone()>{format!("Type the issuer, {}, to confirm", issuer.issuer)}</label>
+                <label for=confirm_id.clone()>{confirm}</label>
                 <input id=confirm_id name="confirm" type="text" class="mono" required autocomplete="off" aria-describedby=effect_id/>
-                <button type="submit" class="danger">{format!("Remove {}", issuer.issuer)}</button>
+                <button type="submit" class="danger">{remove_label}</button>
             </ActionForm>
         </details>
     }
