@@ -63,8 +63,11 @@ pub trait AgentConsole: Send + Sync + 'static {
     /// Registers an issuer a tenant trusts (admins): its JWKS URL or a pasted JWKS.
     async fn add_issuer(&self, viewer: &Viewer, issuer: crate::lifecycle_model::IssuerForm) -> Result<(), AppError>;
     /// Edits an issuer's audience and keys (admins of its tenant).
-    async fn change_issuer(&self, viewer: &Viewer, edit: crate::lifecycle_model::IssuerEditForm)
-        -> Result<(), AppError>;
+    async fn change_issuer(
+        &self,
+        viewer: &Viewer,
+        edit: crate::lifecycle_model::IssuerEditForm,
+    ) -> Result<(), AppError>;
     /// Removes an issuer, confirmed by typing its name (admins of its tenant); its tokens stop at once.
     async fn remove_issuer(&self, viewer: &Viewer, id: &str, confirm: &str) -> Result<(), AppError>;
 }

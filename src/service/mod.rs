@@ -11,9 +11,9 @@ mod export;
 mod history;
 mod insights;
 mod intake;
+pub mod intake_limits;
 mod issuers;
 mod jwks;
-pub mod intake_limits;
 mod lifecycle;
 mod people;
 mod qa;
@@ -46,11 +46,11 @@ pub use export::{reference_name, Export, PAGE as EXPORT_PAGE};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
 pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
+pub use issuers::{IssuerChange, IssuerDraft};
 pub use lifecycle::{owner_standing, Sweep};
 pub use qa::{Disagreement, MAX_SAMPLE};
 pub use review::{CaseFile, DecideError};
 pub use review_facts::submitted_subject;
-pub use issuers::{IssuerChange, IssuerDraft};
 pub use workload::CaseRequest;
 
 #[derive(Clone)]

@@ -165,7 +165,8 @@ async fn registering_an_issuer_never_tells_which_tenants_exist(backend: Backend)
         assert!(app.sign_in(&browser, email, PASSWORD).await.status().is_success());
         let mut answers = Vec::new();
         for tenant in ["globex", "no-such-tenant"] {
-            let form = [("tenant", tenant), ("issuer", ISSUER), ("audience", AUDIENCE), ("jwks_url", ""), ("jwks", &jwks)];
+            let form =
+                [("tenant", tenant), ("issuer", ISSUER), ("audience", AUDIENCE), ("jwks_url", ""), ("jwks", &jwks)];
             let response = app.call(&browser, "agents/issuers/add", &form).await;
             answers.push((response.status(), response.text().await.unwrap_or_default()));
         }
@@ -228,7 +229,11 @@ async fn jwks_bodies_are_capped_and_failed_fetches_wait_a_minute(backend: Backen
     let started = std::time::Instant::now();
     let token = w.idp.sign(&claims(app, SUBJECT));
     let created = post(app, &token, &example("wl-endless")).await;
-    assert_eq!(created.status(), StatusCode::CREATED, "acme's issuer verifies; globex's unreadable keys count for nothing");
+    assert_eq!(
+        created.status(),
+        StatusCode::CREATED,
+        "acme's issuer verifies; globex's unreadable keys count for nothing"
+    );
     tokio::time::timeout(std::time::Duration::from_secs(10), dropped).await.expect("dropped in time").ok();
     let sent = written.load(Ordering::SeqCst);
     assert!(sent < 16 * 1024 * 1024, "the client stopped reading early: the server wrote {sent} bytes");
@@ -236,7 +241,9 @@ async fn jwks_bodies_are_capped_and_failed_fetches_wait_a_minute(backend: Backen
 
     // A failing JWKS: twenty requests, one after another and side by side, cause at most two fetches.
     let (failing, fetches) = raw_server(|mut stream| async move {
-        let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
     })
     .await;
     let other = app.tenant("initech").await;
