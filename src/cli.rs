@@ -77,6 +77,30 @@ pub enum ReceiptKeyCommand {
 pub enum IssuerCommand {
     /// Trust an OIDC issuer or a SPIFFE trust domain (spiffe://…) for a tenant's agents. Prints the issuer's id.
     Add(IssuerAdd),
+    /// Change an issuer's audience or keys (a JWKS URL or file). Audited.
+    Edit(IssuerEdit),
+    /// Remove an issuer: its tokens stop authenticating at once. Audited; who registered it stays known.
+    Remove {
+        /// The issuer's id, as `issuer add` printed it.
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IssuerEdit {
+    /// The issuer's id, as `issuer add` printed it.
+    #[arg(long)]
+    pub id: uuid::Uuid,
+    /// The `aud` its tokens must carry; unchanged if not given.
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Fetch its JWKS from here from now on.
+    #[arg(long, conflicts_with = "jwks_file")]
+    pub jwks_url: Option<String>,
+    /// Use this JWKS file from now on.
+    #[arg(long)]
+    pub jwks_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

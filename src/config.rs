@@ -42,6 +42,10 @@ pub struct Config {
     /// Let webhooks reach loopback, private and link-local addresses, and plain `http://`. Off: an agent's
     /// webhook URL cannot aim the server inside its network. On for the demo and tests only.
     pub webhook_allow_private: bool,
+    /// The longest lifetime a workload-identity token may have (`exp` − `iat`, or `exp` − now without
+    /// `iat`); a longer-lived one is refused, so a leaked token is not good for years.
+    #[serde(with = "humantime_serde")]
+    pub workload_token_max_lifetime: Duration,
     /// Submissions one agent may make per second, sustained (`0`: no limit). Over it: 429 with `Retry-After`.
     pub intake_rate_per_agent: u32,
     /// Submissions one agent may make at once above its sustained rate.
@@ -87,6 +91,7 @@ impl Default for Config {
             access_review_grace: Duration::from_secs(14 * 24 * 3600),
             orphan_grace: Duration::from_secs(72 * 3600),
             webhook_allow_private: false,
+            workload_token_max_lifetime: Duration::from_secs(3600),
             intake_rate_per_agent: 50,
             intake_burst_per_agent: 200,
             intake_concurrency_per_agent: 64,
@@ -127,6 +132,13 @@ impl Config {
             review_grace: span(self.access_review_grace, "access_review_grace")?,
             orphan_grace: span(self.orphan_grace, "orphan_grace")?,
         })
+    }
+
+    pub fn workload_token_max_lifetime(&self) -> Result<time::Duration, crate::domain::Invalid> {
+        time::Duration::try_from(self.workload_token_max_lifetime)
+            .ok()
+            .filter(|d| *d >= time::Duration::minutes(1) && *d <= time::Duration::days(1))
+            .ok_or_else(|| crate::domain::Invalid::new("workload_token_max_lifetime must be between 1m and 24h"))
     }
 
     pub fn intake_limits(&self) -> crate::service::intake_limits::Limits {

@@ -13,7 +13,7 @@ use countersign::domain::credential;
 use countersign::domain::export::Format;
 use countersign::domain::lifecycle::Change;
 use countersign::service::Service;
-use countersign::service::{AgentDraft, By, IssuerDraft};
+use countersign::service::{AgentDraft, By, IssuerChange, IssuerDraft};
 use countersign::simulate::{Target, Via};
 use countersign::{demo, server};
 use std::io::{BufRead, IsTerminal};
@@ -182,6 +182,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 jwks,
             };
             println!("{}", service.add_issuer(By::Operator, draft).await?.id);
+        }
+        Command::Issuer(IssuerCommand::Edit(edit)) => {
+            let jwks = match &edit.jwks_file {
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
+                }
+                None => None,
+            };
+            let audience = match edit.audience {
+                Some(audience) => audience,
+                None => service.issuer_of(By::Operator, edit.id).await?.audience,
+            };
+            let change = IssuerChange { audience, jwks_url: edit.jwks_url, jwks };
+            let changed = service.change_issuer(By::Operator, edit.id, change).await?;
+            println!("{} changed", changed.issuer);
+        }
+        Command::Issuer(IssuerCommand::Remove { id }) => {
+            println!("{} removed", service.remove_issuer(By::Operator, id, None).await?.issuer);
         }
         Command::Agent(AgentCommand::Bind { agent, subject }) => {
             let only = service.agent_for(By::Operator, agent).await?.0.workload_only;

@@ -33,7 +33,9 @@ pub async fn service(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Cloc
     let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
     service.intake_limits = crate::service::intake_limits::IntakeLimits::new(config.intake_limits());
-    service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private });
+    service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private })?;
+    service.workload_token_max_lifetime =
+        config.workload_token_max_lifetime().context("workload_token_max_lifetime")?;
     service.set_secrets(keyring(config)?);
     service.publishes_outcomes = config.nats_url.is_some();
     Ok(service)

@@ -18,11 +18,14 @@ pub struct AgentsOverview {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuerView {
+    pub id: String,
     pub tenant: String,
     pub issuer: String,
     pub audience: String,
     /// Where its keys come from, in words: the JWKS URL, or "pasted JWKS".
     pub keys: String,
+    /// The JWKS URL, empty for a pasted JWKS (the edit form starts from it).
+    pub jwks_url: String,
     pub added_at: String,
 }
 
@@ -123,6 +126,15 @@ pub struct PersonAdminRow {
     pub must_change_password: bool,
     /// Whether every tenant of theirs is the viewer's, so roles and status are the viewer's to change.
     pub whole: bool,
+}
+
+/// The admin's edit of a trusted issuer: its audience and keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerEditForm {
+    pub id: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub jwks: String,
 }
 
 /// The admin's form for a trusted issuer.

@@ -62,6 +62,14 @@ pub trait AgentConsole: Send + Sync + 'static {
     async fn redeliver(&self, viewer: &Viewer, delivery: &str) -> Result<(), AppError>;
     /// Registers an issuer a tenant trusts (admins): its JWKS URL or a pasted JWKS.
     async fn add_issuer(&self, viewer: &Viewer, issuer: crate::lifecycle_model::IssuerForm) -> Result<(), AppError>;
+    /// Edits an issuer's audience and keys (admins of its tenant).
+    async fn change_issuer(
+        &self,
+        viewer: &Viewer,
+        edit: crate::lifecycle_model::IssuerEditForm,
+    ) -> Result<(), AppError>;
+    /// Removes an issuer, confirmed by typing its name (admins of its tenant); its tokens stop at once.
+    async fn remove_issuer(&self, viewer: &Viewer, id: &str, confirm: &str) -> Result<(), AppError>;
 }
 
 /// The reviewer's pages. The session carries the time of the viewer's last password re-entry (step-up).

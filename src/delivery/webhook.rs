@@ -4,16 +4,14 @@
 //! loses nothing: the message waits in the outbox, and the agent page can send it again.
 
 use super::breaker::{Admit, Receivers, PER_RECEIVER};
-use super::signature;
+use super::{client, signature};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::clock::Clock;
 use crate::domain::egress::{Egress, Refused};
 use crate::domain::sealing::{Keyring, Purpose};
 use crate::service::tasks::{Skipped, Tasks};
 use crate::store::{Attempt, Channel, Delivery, DeliveryState, Store, StoreError};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
@@ -32,8 +30,6 @@ pub const RETRY_SCHEDULE: [Duration; 7] = [
 ];
 /// A message is sent again on request at most once in this long.
 pub const REDELIVER_PAUSE: Duration = Duration::minutes(1);
-/// A send not answered by then failed (and is retried).
-const TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// Deliveries taken per pass (at most `PER_RECEIVER` of one agent); each is sent on its own task.
 const BATCH: i64 = 32;
 /// Sends in flight at once from this server, across receivers.
@@ -72,53 +68,27 @@ struct Pass {
     skipped: Skipped,
 }
 
-/// Resolves a webhook's host and keeps only the addresses `egress` allows, so the connection goes to an
-/// address that was checked, whatever the name resolves to next time (DNS rebinding).
-struct Guarded(Egress);
-
-impl Resolve for Guarded {
-    fn resolve(&self, name: Name) -> Resolving {
-        let egress = self.0;
-        Box::pin(async move {
-            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
-            let allowed: Vec<SocketAddr> = found.filter(|a| egress.address(a.ip()).is_ok()).collect();
-            if allowed.is_empty() {
-                return Err(Box::new(Refused::PrivateAddress) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(allowed.into_iter()) as Addrs)
-        })
-    }
-}
-
-fn client(egress: Egress) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        // A redirect could point anywhere; receivers answer where they were asked.
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(Guarded(egress)))
-        .user_agent(concat!("Countersign/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
-        .build()
-        .unwrap_or_default()
-}
-
 impl Outbox {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: Keyring) -> Outbox {
+    /// The outbox with the strict egress setting; fails only if the guarded client cannot be built.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: Keyring) -> Result<Outbox, reqwest::Error> {
         let egress = Egress::default();
-        Outbox {
+        Ok(Outbox {
             store,
             clock,
             secrets,
-            client: client(egress),
+            client: client::guarded(egress)?,
             egress,
             receivers: Receivers::default(),
             wake: Arc::new(Notify::new()),
-        }
+        })
     }
 
-    /// Where webhooks may go: `webhook_allow_private` lets them reach inside (the demo and tests).
-    pub fn set_egress(&mut self, egress: Egress) {
+    /// Where webhooks may go: `webhook_allow_private` lets them reach inside (the demo and tests). The
+    /// guarded client is rebuilt for it; if it cannot be, nothing changes and the caller stops.
+    pub fn set_egress(&mut self, egress: Egress) -> Result<(), reqwest::Error> {
+        self.client = client::guarded(egress)?;
         self.egress = egress;
-        self.client = client(egress);
+        Ok(())
     }
 
     pub fn set_secrets(&mut self, secrets: Keyring) {
@@ -285,7 +255,7 @@ impl Outbox {
             .send()
             .await
             .map_err(|e| {
-                if refused(&e) {
+                if client::refused(&e) {
                     Refused::PrivateAddress.to_string()
                 } else if e.is_timeout() {
                     "timed out".to_string()
@@ -300,18 +270,6 @@ impl Outbox {
             Err(format!("HTTP {}", status.as_u16()))
         }
     }
-}
-
-/// Whether the send failed because the resolver refused every address the name had.
-fn refused(e: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if s.downcast_ref::<Refused>().is_some() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }
 
 #[cfg(test)]

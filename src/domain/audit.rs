@@ -64,6 +64,8 @@ pub enum Kind {
     CaseClosed,
     AgentBound,
     IssuerAdded,
+    IssuerChanged,
+    IssuerRemoved,
     SecretsResealed,
     StepUpFailed,
 }
@@ -120,13 +122,15 @@ impl Kind {
             Kind::CaseClosed => "case.closed",
             Kind::AgentBound => "agent.bound",
             Kind::IssuerAdded => "issuer.added",
+            Kind::IssuerChanged => "issuer.changed",
+            Kind::IssuerRemoved => "issuer.removed",
             Kind::SecretsResealed => "secrets.resealed",
             Kind::StepUpFailed => "step_up.failed",
         }
     }
 
     /// Every kind, for filters.
-    pub const ALL: [Kind; 51] = [
+    pub const ALL: [Kind; 53] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::AccountLocked,
@@ -176,6 +180,8 @@ impl Kind {
         Kind::CaseClosed,
         Kind::AgentBound,
         Kind::IssuerAdded,
+        Kind::IssuerChanged,
+        Kind::IssuerRemoved,
         Kind::SecretsResealed,
         Kind::StepUpFailed,
     ];

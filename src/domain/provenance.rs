@@ -1,5 +1,5 @@
 //! Provenance: who could have produced a held action, and who provisioned the person about to decide it.
-//! Both are read from append-only history (see migrations `0014_provenance.sql`); one rule weighs them,
+//! Both are read from append-only history (see migrations `0018_provenance.sql`); one rule weighs them,
 //! `independent`, which `review::may_decide` and `Facts::counting` both call.
 
 use uuid::Uuid;

@@ -160,8 +160,15 @@ struct Verified {
     sub: String,
 }
 
-/// Verifies `token` against `issuer` and its keys at `now`; the verified subject.
-pub fn verify(token: &str, issuer: &Issuer, keys: &JwkSet, now: OffsetDateTime) -> Result<String, Refusal> {
+/// Verifies `token` against `issuer` and its keys at `now`, living at most `max_lifetime`; the verified
+/// subject.
+pub fn verify(
+    token: &str,
+    issuer: &Issuer,
+    keys: &JwkSet,
+    now: OffsetDateTime,
+    max_lifetime: time::Duration,
+) -> Result<String, Refusal> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| Refusal::Invalid(e.to_string()))?;
     if !ALLOWED.contains(&header.alg) {
         return Err(Refusal::Invalid(format!("algorithm {:?} is not allowed", header.alg)));
@@ -192,12 +199,25 @@ pub fn verify(token: &str, issuer: &Issuer, keys: &JwkSet, now: OffsetDateTime) 
         (_, Some(nbf)) if nbf - skew > now => return Err(Refusal::Invalid("the token is not valid yet".into())),
         _ => {}
     }
+    lifetime(at("exp"), at("iat"), now, max_lifetime.whole_seconds())?;
     let verified: Verified =
         serde_json::from_value(data.claims).map_err(|_| Refusal::Invalid("the token has no sub".into()))?;
     if issuer.is_spiffe() && trust_domain(&verified.sub).as_deref() != Some(issuer.issuer.as_str()) {
         return Err(Refusal::Invalid("the SPIFFE ID is outside the trust domain".into()));
     }
     Ok(verified.sub)
+}
+
+/// A stolen token is worth only as long as it lives: its lifetime (`exp` − `iat`, or `exp` − now without
+/// `iat`) and what is left of it may not exceed `max` seconds (plus the skew).
+fn lifetime(exp: Option<i64>, iat: Option<i64>, now: i64, max: i64) -> Result<(), Refusal> {
+    let Some(exp) = exp else { return Err(Refusal::Invalid("the token has no exp".into())) };
+    let limit = max.saturating_add(SKEW_SECONDS as i64);
+    let issued = iat.unwrap_or(now);
+    if exp.saturating_sub(issued) > limit || exp.saturating_sub(now) > limit {
+        return Err(Refusal::Invalid(format!("the token lives longer than the {max} seconds allowed")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -226,6 +246,17 @@ mod tests {
         assert!(jwks(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"a"}]}"#).is_err(), "a shared secret");
         assert!(jwks(r#"{"keys":[]}"#).is_err());
         assert!(jwks(&okp.replace(r#","kid":"a""#, "")).is_err(), "no kid");
+    }
+
+    #[test]
+    fn long_lived_tokens_are_refused() {
+        let now = 1_800_000_000;
+        assert!(lifetime(Some(now + 300), Some(now), now, 3600).is_ok());
+        assert!(lifetime(Some(now + 300), None, now, 3600).is_ok());
+        assert!(lifetime(Some(253_402_300_799), Some(now), now, 3600).is_err(), "exp in year 9999");
+        assert!(lifetime(Some(253_402_300_799), None, now, 3600).is_err());
+        assert!(lifetime(Some(now + 7200), Some(now + 7000), now, 3600).is_err(), "iat in the future");
+        assert!(lifetime(Some(now + 600), Some(now - 7200), now, 3600).is_err(), "issued long before");
     }
 
     #[test]

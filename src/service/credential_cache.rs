@@ -33,6 +33,13 @@ impl CredentialCache {
         }
     }
 
+    /// Forgets the credentials of every agent of `tenant` (an issuer of it was removed).
+    pub fn forget_tenant(&self, tenant: Uuid) {
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, (_, a, _)| a.tenant_id != tenant);
+        }
+    }
+
     pub fn forget_agent(&self, agent: Uuid) {
         if let Ok(mut map) = self.0.lock() {
             map.retain(|_, (_, a, _)| a.id != agent);

@@ -12,6 +12,8 @@ mod history;
 mod insights;
 mod intake;
 pub mod intake_limits;
+mod issuers;
+mod jwks;
 mod lifecycle;
 mod people;
 mod qa;
@@ -44,11 +46,12 @@ pub use export::{reference_name, Export, PAGE as EXPORT_PAGE};
 pub use history::{HistorySlice, Reader, RecordFile, HISTORY_PAGE};
 pub use insights::{Insights, Rate, PERIODS};
 pub use intake::{pending_action, IntakeError, IntakeOutcome};
+pub use issuers::{IssuerChange, IssuerDraft};
 pub use lifecycle::{owner_standing, Sweep};
 pub use qa::{Disagreement, MAX_SAMPLE};
 pub use review::{CaseFile, DecideError};
 pub use review_facts::submitted_subject;
-pub use workload::{CaseRequest, IssuerDraft};
+pub use workload::CaseRequest;
 
 #[derive(Clone)]
 pub struct Service {
@@ -66,7 +69,7 @@ pub struct Service {
     store_publishes: bool,
     pub outbox: Outbox,
     receipts: receipts::ReceiptCache,
-    jwks: workload::JwksCache,
+    jwks: jwks::JwksCache,
     chain_checks: chain_check::ChainChecks,
     /// Seals the secrets the server keeps (webhook signing secrets, the receipt key) with a key held
     /// outside the database; set with `set_secrets`.
@@ -74,6 +77,8 @@ pub struct Service {
     /// Per-agent rate and in-flight limits on the intake API (off unless configured).
     pub intake_limits: intake_limits::IntakeLimits,
     refusals: refusals::Refusals,
+    /// The longest lifetime a workload token may have (`workload_token_max_lifetime`).
+    pub workload_token_max_lifetime: time::Duration,
     /// The background tasks' state, for `/readyz`.
     pub tasks: tasks::Tasks,
     /// Whether outcomes also go to JetStream (`nats_url` is set): decisions then write that message too.
@@ -93,17 +98,27 @@ pub enum ServiceError {
     Store(#[from] StoreError),
 }
 
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The one outbound HTTP client (no proxy, egress guard) cannot be built: nothing is sent unguarded.
+    #[error("cannot build the guarded HTTP client for webhooks and JWKS fetches: {0}")]
+    HttpClient(#[from] reqwest::Error),
+}
+
 impl Service {
     /// Starts the intake writer and, with PostgreSQL, the change listener. Background workers (expiry,
     /// webhooks) start separately, with `spawn_workers`, so tests can drive them by hand.
-    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Result<Self, StoreError> {
+    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, catalog: Catalog) -> Result<Self, StartError> {
         let tasks = tasks::Tasks::default();
         let intake = intake::IntakeWriter::spawn(store.clone(), &tasks);
         let (changes, _) = broadcast::channel(4096);
         let store_publishes = store.listen(changes.clone()).await?;
         // Unless configured (`set_secrets`), a key of this process alone: what it seals, only it opens.
         let secrets = Keyring::new(SecretKey::generate(), vec![]);
-        let outbox = Outbox::new(store.clone(), clock.clone(), secrets.clone());
+        let outbox = Outbox::new(store.clone(), clock.clone(), secrets.clone())?;
         Ok(Service {
             store,
             clock,
@@ -120,6 +135,7 @@ impl Service {
             secrets,
             intake_limits: Default::default(),
             refusals: Default::default(),
+            workload_token_max_lifetime: workload::TOKEN_MAX_LIFETIME_DEFAULT,
             tasks,
             publishes_outcomes: false,
         })

@@ -6,49 +6,16 @@ use super::agent_auth::{AgentAuthError, AuthenticatedAgent};
 use super::agents::By;
 use super::{Service, ServiceError};
 use crate::domain::audit::{Event, Kind};
-use crate::domain::workload::{self, Issuer, Refusal};
-use crate::domain::{ActionType, AgentState, Invalid, Role};
+use crate::domain::workload::{self, Issuer};
+use crate::domain::{ActionType, AgentState, Invalid};
 use crate::store::{Agent, Binding, Credential};
-use jsonwebtoken::jwk::JwkSet;
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-/// A fetched JWKS is used this long before it is fetched again.
-const JWKS_FRESH_FOR: Duration = Duration::from_secs(600);
-/// An unknown `kid` fetches the JWKS again, at most this often per issuer (a stream of bad tokens must not
-/// become a stream of requests to the issuer).
-const REFETCH_AFTER: Duration = Duration::from_secs(1);
-const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// The longest lifetime a workload token may have unless configured (`workload_token_max_lifetime`).
+pub const TOKEN_MAX_LIFETIME_DEFAULT: time::Duration = time::Duration::hours(1);
 pub const CASE_TTL_DEFAULT: time::Duration = time::Duration::minutes(15);
 pub const CASE_TTL_MAX: time::Duration = time::Duration::hours(1);
-
-/// Issuers' keys as last fetched, by issuer id.
-#[derive(Clone, Default)]
-pub struct JwksCache(Arc<Mutex<HashMap<Uuid, (Instant, JwkSet)>>>);
-
-impl JwksCache {
-    fn get(&self, issuer: Uuid) -> Option<(Instant, JwkSet)> {
-        self.0.lock().ok()?.get(&issuer).cloned()
-    }
-
-    fn put(&self, issuer: Uuid, keys: JwkSet) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(issuer, (Instant::now(), keys));
-        }
-    }
-}
-
-/// An admin registering an issuer for a tenant.
-pub struct IssuerDraft {
-    pub tenant: String,
-    pub issuer: String,
-    pub audience: String,
-    pub jwks_url: Option<String>,
-    pub jwks: Option<String>,
-}
 
 /// What an agent asks for with `POST /api/v1/credentials`.
 pub struct CaseRequest {
@@ -58,57 +25,6 @@ pub struct CaseRequest {
 }
 
 impl Service {
-    /// Registers an issuer a tenant trusts (admins of the tenant, or the operator).
-    pub async fn add_issuer(&self, by: By<'_>, draft: IssuerDraft) -> Result<Issuer, ServiceError> {
-        let tenant = self.store.tenant_by_slug(draft.tenant.trim()).await?;
-        let tenant = tenant.ok_or_else(|| Invalid::new(format!("no tenant \"{}\"", draft.tenant.trim())))?;
-        if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) || !p.tenants.contains(&tenant.id) {
-                return Err(ServiceError::Forbidden);
-            }
-        }
-        let issuer = workload::issuer_name(&draft.issuer)?;
-        let audience = workload::audience(&draft.audience)?;
-        let blank = |v: Option<String>| v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-        let (jwks_url, jwks) = match (blank(draft.jwks_url), blank(draft.jwks)) {
-            (Some(url), None) => {
-                self.outbox.egress().url(&url).map_err(|r| Invalid::new(format!("the JWKS URL is {r}")))?;
-                (Some(url), None)
-            }
-            (None, Some(text)) => {
-                workload::jwks(&text)?;
-                (None, Some(text))
-            }
-            _ => return Err(Invalid::new("give the issuer's JWKS URL or paste its JWKS, one of the two").into()),
-        };
-        let issuer = Issuer {
-            id: Uuid::now_v7(),
-            tenant_id: tenant.id,
-            issuer,
-            audience,
-            jwks_url,
-            jwks,
-            created_at: self.clock.now(),
-            created_by: by.person(),
-        };
-        let event = Event::new(Kind::IssuerAdded, by.actor(), format!("issuer:{}", issuer.id))
-            .tenant(tenant.id)
-            .data(json!({ "issuer": issuer.issuer, "audience": issuer.audience, "jwks_url": issuer.jwks_url,
-                    "jwks_pasted": issuer.jwks.is_some() }));
-        self.store.create_issuer(&issuer, event).await?;
-        Ok(issuer)
-    }
-
-    /// The issuers of the tenants a person administers.
-    pub async fn issuers_for(&self, by: By<'_>, tenants: &[Uuid]) -> Result<Vec<Issuer>, ServiceError> {
-        if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) && !p.roles.contains(&Role::Owner) {
-                return Err(ServiceError::Forbidden);
-            }
-        }
-        Ok(self.store.issuers(tenants).await?)
-    }
-
     /// Binds an agent to its workload subject (`None` unbinds) and sets "workload identity only"; its owner
     /// or an admin. The person who binds chose who may speak as the agent, so may not decide its actions.
     pub async fn bind_agent(
@@ -141,82 +57,47 @@ impl Service {
         Ok(Agent { workload_subject: subject, workload_only: only, life, ..before })
     }
 
-    /// A workload token: from an issuer the agent's tenant trusts, for the subject the agent is bound to.
+    /// A workload token: from an issuer one tenant trusts, for the subject one of its agents is bound to.
+    /// Every issuer registration with the token's name is tried; if the token could be more than one agent
+    /// (two tenants trusting the same issuer and binding the same subject), it is none of them: refused,
+    /// and the operator is told why in the log, never the caller.
     pub(super) async fn authenticate_workload(&self, token: &str) -> Result<AuthenticatedAgent, AgentAuthError> {
         let unverified = workload::peek(token).ok_or(AgentAuthError::Unauthorized)?;
         let mut issuers = Vec::new();
         for key in &unverified.issuer_keys {
             issuers.extend(self.store.issuers_named(key).await.map_err(ServiceError::from)?);
         }
-        for issuer in &issuers {
-            let Some(subject) = self.verified_subject(token, issuer).await? else { continue };
+        let mut candidates: Vec<(Issuer, Agent, String)> = Vec::new();
+        for issuer in issuers {
+            let Some(subject) = self.verified_subject(token, &issuer).await? else { continue };
             let agent = self.store.agent_by_subject(issuer.tenant_id, &subject).await.map_err(ServiceError::from)?;
-            let Some(agent) = agent else { continue };
-            if agent.state != AgentState::Active {
-                return Err(AgentAuthError::Inactive(agent.state));
-            }
-            return Ok(AuthenticatedAgent {
-                agent,
-                credential: None,
-                subject: Some(subject),
-                case: None,
-                issuer: Some(issuer.id),
-            });
-        }
-        Err(AgentAuthError::Unauthorized)
-    }
-
-    /// The token's subject if it verifies against `issuer`'s keys, fetching them again once on an unknown key.
-    async fn verified_subject(&self, token: &str, issuer: &Issuer) -> Result<Option<String>, AgentAuthError> {
-        let now = self.clock.now();
-        let keys = self.issuer_keys(issuer, false).await?;
-        match keys.as_ref().map(|k| workload::verify(token, issuer, k, now)) {
-            Some(Ok(subject)) => Ok(Some(subject)),
-            Some(Err(Refusal::UnknownKey)) | None => {
-                let Some(keys) = self.issuer_keys(issuer, true).await? else { return Ok(None) };
-                Ok(workload::verify(token, issuer, &keys, now).ok())
-            }
-            Some(Err(Refusal::Invalid(why))) => {
-                tracing::debug!(issuer = %issuer.issuer, why, "a workload token was refused");
-                Ok(None)
+            if let Some(agent) = agent {
+                candidates.push((issuer, agent, subject));
             }
         }
-    }
-
-    /// The issuer's keys: pasted, cached, or fetched (`again`: the cached ones lacked the token's key).
-    async fn issuer_keys(&self, issuer: &Issuer, again: bool) -> Result<Option<JwkSet>, AgentAuthError> {
-        if let Some(text) = &issuer.jwks {
-            return Ok(if again { None } else { workload::jwks(text).ok() });
+        let mut agents: Vec<Uuid> = candidates.iter().map(|(_, a, _)| a.id).collect();
+        agents.sort_unstable();
+        agents.dedup();
+        if agents.len() > 1 {
+            let tenants: Vec<String> = candidates.iter().map(|(i, _, _)| i.tenant_id.to_string()).collect();
+            let issuers: Vec<&str> = candidates.iter().map(|(i, _, _)| i.issuer.as_str()).collect();
+            tracing::warn!(
+                issuers = ?issuers,
+                subject = %candidates[0].2,
+                tenants = ?tenants,
+                "a workload token was refused: it verifies for more than one agent (the same issuer and subject \
+                 are trusted and bound in several tenants); unbind the subject in all but one"
+            );
+            return Err(AgentAuthError::Unauthorized);
         }
-        let Some(url) = &issuer.jwks_url else { return Ok(None) };
-        let cached = self.jwks.get(issuer.id);
-        match &cached {
-            Some((at, keys)) if !again && at.elapsed() < JWKS_FRESH_FOR => return Ok(Some(keys.clone())),
-            Some((at, _)) if again && at.elapsed() < REFETCH_AFTER => return Ok(None),
-            _ => {}
+        // One agent (perhaps through several of its tenant's issuers: the first, by name, is recorded).
+        let Some((issuer, agent, subject)) = candidates.into_iter().next() else {
+            return Err(AgentAuthError::Unauthorized);
+        };
+        if agent.state != AgentState::Active {
+            return Err(AgentAuthError::Inactive(agent.state));
         }
-        match self.fetch_jwks(url).await {
-            Ok(keys) => {
-                self.jwks.put(issuer.id, keys.clone());
-                Ok(Some(keys))
-            }
-            Err(why) => {
-                tracing::warn!(issuer = %issuer.issuer, url, why, "cannot fetch the issuer's JWKS");
-                Ok(cached.map(|(_, keys)| keys).filter(|_| !again))
-            }
-        }
-    }
-
-    async fn fetch_jwks(&self, url: &str) -> Result<JwkSet, String> {
-        let response = self.outbox.client().get(url).send().await.map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("status {}", response.status()));
-        }
-        let body = response.bytes().await.map_err(|e| e.to_string())?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err("the JWKS is too large".into());
-        }
-        workload::jwks(&String::from_utf8_lossy(&body)).map_err(|e| e.0)
+        Ok(AuthenticatedAgent { agent, credential: None, subject: Some(subject), case: None, issuer: Some(issuer.id) })
     }
 
     /// `POST /api/v1/credentials`: a short-lived `csa_` credential bound to one case and some of the agent's

@@ -27,7 +27,6 @@ macro_rules! sql_provenance {
         }
 
         /// Remembers who registered (`registered_issuer`) or changed (`changed_issuer`) a trusted issuer.
-        #[allow(dead_code)]
         async fn issuer_authority_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             issuer: uuid::Uuid,

@@ -32,11 +32,80 @@ macro_rules! sql_workload {
                 Ok(())
             }
 
+            async fn issuer(&self, id: uuid::Uuid) -> crate::store::Result<Option<crate::domain::workload::Issuer>> {
+                let row: Option<crate::store::workload::IssuerRow> =
+                    sqlx::query_as("SELECT * FROM trusted_issuers WHERE id = $1 AND removed_at IS NULL")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn update_issuer(
+                &self,
+                issuer: &crate::domain::workload::Issuer,
+                by: Option<uuid::Uuid>,
+                event: crate::domain::audit::Event,
+                at: time::OffsetDateTime,
+            ) -> crate::store::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE trusted_issuers SET audience = $1, jwks_url = $2, jwks = $3, changed_at = $4, changed_by = $5 \
+                     WHERE id = $6 AND removed_at IS NULL",
+                )
+                .bind(&issuer.audience)
+                .bind(&issuer.jwks_url)
+                .bind(&issuer.jwks)
+                .bind(at)
+                .bind(by)
+                .bind(issuer.id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(crate::store::StoreError::NotFound(format!("issuer {}", issuer.id)));
+                }
+                // Whoever sets an issuer's keys can sign its tokens: remembered like its registrant.
+                issuer_authority_in(&mut tx, issuer.id, by, "changed_issuer", at).await?;
+                append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn remove_issuer(
+                &self,
+                id: uuid::Uuid,
+                by: Option<uuid::Uuid>,
+                event: crate::domain::audit::Event,
+                at: time::OffsetDateTime,
+            ) -> crate::store::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE trusted_issuers SET removed_at = $1, removed_by = $2 WHERE id = $3 AND removed_at IS NULL",
+                )
+                .bind(at)
+                .bind(by)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(crate::store::StoreError::NotFound(format!("issuer {id}")));
+                }
+                // Case credentials its tokens obtained end with it.
+                sqlx::query("UPDATE agent_credentials SET revoked_at = $1 WHERE issuer_id = $2 AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                append_in(&mut tx, &event, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn issuers(&self, tenants: &[uuid::Uuid]) -> crate::store::Result<Vec<crate::domain::workload::Issuer>> {
                 if tenants.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM trusted_issuers WHERE tenant_id IN (");
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM trusted_issuers WHERE removed_at IS NULL AND tenant_id IN (");
                 let mut ids = q.separated(", ");
                 tenants.iter().for_each(|t| {
                     ids.push_bind(*t);
@@ -48,7 +117,7 @@ macro_rules! sql_workload {
 
             async fn issuers_named(&self, issuer: &str) -> crate::store::Result<Vec<crate::domain::workload::Issuer>> {
                 let rows: Vec<crate::store::workload::IssuerRow> =
-                    sqlx::query_as("SELECT * FROM trusted_issuers WHERE issuer = $1")
+                    sqlx::query_as("SELECT * FROM trusted_issuers WHERE issuer = $1 AND removed_at IS NULL ORDER BY created_at, id")
                         .bind(issuer)
                         .fetch_all(&self.pool)
                         .await?;

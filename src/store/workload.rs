@@ -11,9 +11,15 @@ use uuid::Uuid;
 #[async_trait]
 pub trait WorkloadStore: Send + Sync + 'static {
     async fn create_issuer(&self, issuer: &Issuer, event: Event) -> Result<()>;
-    /// The issuers of these tenants.
+    /// A live (not removed) issuer by id.
+    async fn issuer(&self, id: Uuid) -> Result<Option<Issuer>>;
+    /// Sets a live issuer's audience and keys, with `event`, recording who changed it.
+    async fn update_issuer(&self, issuer: &Issuer, by: Option<Uuid>, event: Event, at: OffsetDateTime) -> Result<()>;
+    /// Removes a live issuer, keeping its row (who registered it stays known), with `event`.
+    async fn remove_issuer(&self, id: Uuid, by: Option<Uuid>, event: Event, at: OffsetDateTime) -> Result<()>;
+    /// The live issuers of these tenants.
     async fn issuers(&self, tenants: &[Uuid]) -> Result<Vec<Issuer>>;
-    /// The issuers, of any tenant, whose tokens name `issuer` (an `iss`, or a SPIFFE trust domain).
+    /// The live issuers, of any tenant, whose tokens name `issuer` (an `iss`, or a SPIFFE trust domain).
     async fn issuers_named(&self, issuer: &str) -> Result<Vec<Issuer>>;
     /// Binds an agent to a subject (`None`: unbinds it) and sets whether it takes workload identity only.
     async fn bind_workload(&self, agent: Uuid, binding: Binding<'_>, event: Event, at: OffsetDateTime) -> Result<()>;

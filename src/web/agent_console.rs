@@ -5,10 +5,10 @@ use super::console::{hide, ConsoleService};
 use crate::domain::access::{Authority, Principal};
 use crate::domain::workload::Issuer;
 use crate::domain::{credential, AgentState, Role};
-use crate::service::{AgentChanges, AgentDraft, By, IssuerDraft};
+use crate::service::{AgentChanges, AgentDraft, By, IssuerChange, IssuerDraft};
 use crate::store::{Agent, Credential, Delivery, DeliveryState, User};
 use app::error::AppError;
-use app::lifecycle_model::{AgentsOverview, IssuerForm, IssuerView, RetirementView};
+use app::lifecycle_model::{AgentsOverview, IssuerEditForm, IssuerForm, IssuerView, RetirementView};
 use app::model::{
     AgentDetail, AgentFormOptions, AgentSummary, AllowanceView, CreatedAgent, CredentialView, MintedCredential, Viewer,
     WorkloadForm,
@@ -304,6 +304,19 @@ impl AgentConsole for ConsoleService {
         self.0.add_issuer(By::Person(&who), draft).await.map_err(hide)?;
         Ok(())
     }
+
+    async fn change_issuer(&self, viewer: &Viewer, form: IssuerEditForm) -> Result<(), AppError> {
+        let who = principal(viewer)?;
+        let change = IssuerChange { audience: form.audience, jwks_url: Some(form.jwks_url), jwks: Some(form.jwks) };
+        self.0.change_issuer(By::Person(&who), id(&form.id)?, change).await.map_err(hide)?;
+        Ok(())
+    }
+
+    async fn remove_issuer(&self, viewer: &Viewer, issuer: &str, confirm: &str) -> Result<(), AppError> {
+        let who = principal(viewer)?;
+        self.0.remove_issuer(By::Person(&who), id(issuer)?, Some(confirm)).await.map_err(hide)?;
+        Ok(())
+    }
 }
 
 fn issuer_view(i: &Issuer, tenants: &HashMap<Uuid, String>) -> IssuerView {
@@ -313,6 +326,8 @@ fn issuer_view(i: &Issuer, tenants: &HashMap<Uuid, String>) -> IssuerView {
         (None, None) => "none".into(),
     };
     IssuerView {
+        id: i.id.to_string(),
+        jwks_url: i.jwks_url.clone().unwrap_or_default(),
         tenant: tenants.get(&i.tenant_id).cloned().unwrap_or_default(),
         issuer: i.issuer.clone(),
         audience: i.audience.clone(),

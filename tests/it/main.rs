@@ -30,3 +30,4 @@ mod sessions;
 mod store;
 mod webhooks;
 mod workload;
+mod workload_issuers;

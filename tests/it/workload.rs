@@ -29,7 +29,7 @@ crate::on_both_stores!(
 
 pub(crate) const ISSUER: &str = "https://idp.test.example";
 pub(crate) const AUDIENCE: &str = "countersign-test";
-const SUBJECT: &str = "spiffe://acme.example/support/refund-helper";
+pub(crate) const SUBJECT: &str = "spiffe://acme.example/support/refund-helper";
 
 /// A signing key of the test's identity provider, with its `kid`.
 pub(crate) struct IdpKey {
@@ -80,16 +80,17 @@ pub(crate) fn claims(app: &TestApp, sub: &str) -> Value {
     json!({ "iss": ISSUER, "sub": sub, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + 300 })
 }
 
-struct Workload {
-    app: TestApp,
-    agent: Uuid,
+pub(crate) struct Workload {
+    pub(crate) app: TestApp,
+    pub(crate) agent: Uuid,
+    pub(crate) jwks_url: String,
     /// An admin who also supervises: registered the issuer.
-    ada: Principal,
-    idp: IdpKey,
+    pub(crate) ada: Principal,
+    pub(crate) idp: IdpKey,
     keys: Arc<Mutex<Value>>,
 }
 
-async fn setup(backend: Backend) -> Workload {
+pub(crate) async fn setup(backend: Backend) -> Workload {
     let app = TestApp::start(backend).await;
     app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
@@ -108,12 +109,12 @@ async fn setup(backend: Backend) -> Workload {
         tenant: "acme".into(),
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
-        jwks_url: Some(jwks_url),
+        jwks_url: Some(jwks_url.clone()),
         jwks: None,
     };
     app.service.add_issuer(By::Person(&ada), draft).await.expect("issuer");
     app.service.bind_agent(By::Operator, agent, Some(SUBJECT), false).await.expect("bind");
-    Workload { app, agent, ada, idp, keys }
+    Workload { app, agent, jwks_url, ada, idp, keys }
 }
 
 async fn workload_tokens_are_checked_like_credentials(backend: Backend) {

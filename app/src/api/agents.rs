@@ -85,3 +85,14 @@ pub async fn add_issuer(
     let form = crate::lifecycle_model::IssuerForm { tenant, issuer, audience, jwks_url, jwks };
     answer(async { agent_console()?.add_issuer(&require_viewer()?, form).await }).await
 }
+
+#[server(endpoint = "agents/issuers/change", output = TextJson)]
+pub async fn change_issuer(id: String, audience: String, jwks_url: String, jwks: String) -> Result<(), AppError> {
+    let form = crate::lifecycle_model::IssuerEditForm { id, audience, jwks_url, jwks };
+    answer(async { agent_console()?.change_issuer(&require_viewer()?, form).await }).await
+}
+
+#[server(endpoint = "agents/issuers/remove", output = TextJson)]
+pub async fn remove_issuer(id: String, confirm: String) -> Result<(), AppError> {
+    answer(async { agent_console()?.remove_issuer(&require_viewer()?, &id, &confirm).await }).await
+}
