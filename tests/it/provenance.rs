@@ -112,6 +112,21 @@ async fn whoever_touched_the_path_does_not_decide(backend: Backend) {
     let id = submit(&app, &case, request).await;
     refused_then_decided(&app, &adam, &sue, &id, "registered the identity provider").await;
 
+    // Whoever changes the issuer later sets its keys too: as much a producer as its registrant.
+    let acme = app.store.tenant_by_slug("acme").await.expect("read").expect("acme").id;
+    let issuer = app.store.issuers(&[acme]).await.expect("issuers")[0].id.to_string();
+    let form = [("id", issuer.as_str()), ("audience", AUDIENCE), ("jwks_url", &jwks_url), ("jwks", "")];
+    assert_eq!(app.call(&bea, "agents/issuers/change", &form).await.status(), StatusCode::OK);
+    let r = post(&app, &idp.sign(&claims(&app, subject)), &example("p-4b")).await;
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    refused_then_decided(&app, &bea, &sue, &id, "registered the identity provider").await;
+    // Removing the issuer ends the case credentials its tokens obtained.
+    let form = [("id", issuer.as_str()), ("confirm", ISSUER)];
+    assert_eq!(app.call(&ada, "agents/issuers/remove", &form).await.status(), StatusCode::OK);
+    let mut request = example("p-4c");
+    request["case"]["id"] = json!("CS-3");
+    assert_eq!(post(&app, &case, &request).await.status(), StatusCode::UNAUTHORIZED);
+
     // Scope editor: whoever widened the scope, even after someone else edited it again.
     let s = agent(&app, &ada, "widened", "olu@example.com").await;
     update(&app, &adam, &s, "refund:6000.00EUR", None).await;
