@@ -13,6 +13,7 @@ crate::on_both_stores!(
     an_agent_over_its_rate_is_told_when_to_retry,
     an_agent_with_too_many_requests_in_flight_waits,
     refusals_are_audited_coalesced,
+    minting_case_credentials_takes_from_the_same_allowance,
 );
 
 /// Two agents of one tenant, each limited to 1 submission a second after a burst of 3, 2 requests at once.
@@ -115,5 +116,23 @@ async fn refusals_are_audited_coalesced(backend: Backend) {
     assert!(refused.clone().all(|r| r.subject == format!("agent:{agent}")), "subjects name the agent");
     assert_eq!(refused.count(), 2);
     assert_eq!(refusal_events(&app).await.len(), 2, "written once");
+    app.stop().await;
+}
+
+async fn minting_case_credentials_takes_from_the_same_allowance(backend: Backend) {
+    let (app, busy, quiet) = limited(backend).await;
+    let client = reqwest::Client::new();
+    let mint = |token: &str| {
+        let body = json!({ "case_id": "CS-1", "action_types": ["refund"] });
+        client.post(app.url("/api/v1/credentials")).bearer_auth(token.to_string()).json(&body).send()
+    };
+    for _ in 0..3 {
+        assert_eq!(mint(&busy).await.expect("post").status(), StatusCode::CREATED);
+    }
+    let refused = mint(&busy).await.expect("post");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "a leaked credential cannot mint without bound");
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(post(&app, &busy, &example("k-1")).await.status(), StatusCode::TOO_MANY_REQUESTS, "one allowance");
+    assert_eq!(mint(&quiet).await.expect("post").status(), StatusCode::CREATED, "another agent");
     app.stop().await;
 }
