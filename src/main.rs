@@ -277,7 +277,13 @@ async fn export(service: &Service, what: ExportCommand) -> anyhow::Result<()> {
 async fn acting(service: &Service, email: Option<&str>) -> anyhow::Result<Option<Principal>> {
     let Some(email) = email else { return Ok(None) };
     let user = service.person_by_email(email).await?;
-    Ok(Some(Principal { user: user.id, roles: user.roles, tenants: user.tenants.iter().map(|t| t.id).collect() }))
+    if !user.active {
+        anyhow::bail!(
+            "{} is disabled and cannot act; enable them first or act as the operator (no --actor)",
+            user.email
+        );
+    }
+    Ok(Some(Principal { user: user.id, memberships: user.memberships }))
 }
 
 fn by(actor: &Option<Principal>) -> By<'_> {

@@ -63,7 +63,7 @@ impl Service {
         let tenant = self.store.tenant_by_slug(draft.tenant.trim()).await?;
         let tenant = tenant.ok_or_else(|| Invalid::new(format!("no tenant \"{}\"", draft.tenant.trim())))?;
         if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) || !p.tenants.contains(&tenant.id) {
+            if !p.has(tenant.id, Role::Admin) {
                 return Err(ServiceError::Forbidden);
             }
         }
@@ -102,7 +102,7 @@ impl Service {
     /// The issuers of the tenants a person administers.
     pub async fn issuers_for(&self, by: By<'_>, tenants: &[Uuid]) -> Result<Vec<Issuer>, ServiceError> {
         if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) && !p.roles.contains(&Role::Owner) {
+            if !p.memberships.any(Role::Admin) && !p.memberships.any(Role::Owner) {
                 return Err(ServiceError::Forbidden);
             }
         }

@@ -75,12 +75,7 @@ fn optional<T>(text: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Res
 impl ConsoleService {
     async fn reviewer(&self, session: &Session, viewer: &app::model::Viewer) -> Result<Reviewer, AppError> {
         let p = principal(viewer)?;
-        Ok(Reviewer {
-            user: p.user,
-            roles: p.roles,
-            tenants: p.tenants,
-            stepped_up_at: session::stepped_up_at(session).await,
-        })
+        Ok(Reviewer { user: p.user, memberships: p.memberships, stepped_up_at: session::stepped_up_at(session).await })
     }
 
     /// Display names of the people of the viewer's tenants.
@@ -112,10 +107,10 @@ impl ReviewConsole for ConsoleService {
             rows.truncate(PAGE_SIZE as usize);
             rows.last().map(|r| cursor(r.expires_at, r.id))
         });
-        let agents = self.0.store.agents(&who.tenants, None).await.map_err(|e| hide(e.into()))?;
+        let agents = self.0.store.agents(&who.tenant_ids(), None).await.map_err(|e| hide(e.into()))?;
         let agent_names: HashMap<Uuid, (String, AgentState)> =
             agents.iter().map(|a| (a.id, (a.name.clone(), a.state))).collect();
-        let names = self.display_names(&who.tenants).await?;
+        let names = self.display_names(&who.memberships.tenant_ids()).await?;
         let slugs: HashMap<String, String> = viewer.tenants.iter().map(|t| (t.id.clone(), t.slug.clone())).collect();
         Ok(QueuePage {
             rows: rows
@@ -149,7 +144,7 @@ impl ReviewConsole for ConsoleService {
     async fn case(&self, session: &Session, viewer: &app::model::Viewer, case: &str) -> Result<CaseView, AppError> {
         let who = self.reviewer(session, viewer).await?;
         let file = self.0.case_file(&who, id(case)?).await.map_err(refusal)?;
-        let names = self.display_names(&who.tenants).await?;
+        let names = self.display_names(&who.memberships.tenant_ids()).await?;
         Ok(super::case_view::build(&file, &who, &names, viewer, self.0.clock.now()))
     }
 
@@ -157,7 +152,7 @@ impl ReviewConsole for ConsoleService {
         let who = principal(viewer)?;
         match self.0.claim(&who, id(case)?, take_over).await.map_err(refusal)? {
             review::ClaimOutcome::HeldBy(c) => {
-                let names = self.display_names(&who.tenants).await?;
+                let names = self.display_names(&who.memberships.tenant_ids()).await?;
                 let by = names.get(&c.user).cloned().unwrap_or_else(|| "another reviewer".into());
                 Err(AppError::Conflict(format!("{by} is reviewing this; take it over to decide it yourself.")))
             }
