@@ -39,6 +39,11 @@ impl Reader {
     }
 
     /// All the reader's tenants, or the one `slug` names (refused alike whether it exists elsewhere or not).
+    /// Of `offered`, the tenants this reader reads: what a page may offer to filter by.
+    pub fn offered(&self, offered: &[app::model::TenantRef]) -> Vec<app::model::TenantRef> {
+        offered.iter().filter(|t| self.tenants.iter().any(|id| id.to_string() == t.id)).cloned().collect()
+    }
+
     pub fn tenants_named(&self, slug: &str) -> Result<Vec<Uuid>, crate::domain::Invalid> {
         match slug.trim() {
             "" => Ok(self.tenants.clone()),

@@ -14,7 +14,7 @@ mod intake;
 pub mod intake_limits;
 mod lifecycle;
 mod people;
-mod qa;
+pub mod qa;
 mod receipts;
 mod records;
 mod refusals;

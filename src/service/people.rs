@@ -132,6 +132,17 @@ impl Service {
         Ok(self.store.update_person(&change, self.clock.now()).await?)
     }
 
+    /// Sets a person's roles in one tenant `by` administers (making them a member of it), leaving every
+    /// other membership as it is.
+    pub async fn set_roles_in(&self, by: By<'_>, user: Uuid, tenant: Uuid, roles: &[Role]) -> Result<(), ServiceError> {
+        let mine = self.administered(by).await?;
+        let target = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
+        let mut wanted: Vec<(Uuid, Vec<Role>)> =
+            target.memberships.tenants.iter().filter(|(t, _)| mine.contains(t) && *t != tenant).cloned().collect();
+        wanted.push((tenant, roles.to_vec()));
+        self.edit_person(by, user, &wanted).await
+    }
+
     /// Disables (ending their sessions at once) or re-enables a person.
     pub async fn set_person_active(&self, by: By<'_>, user: Uuid, active: bool) -> Result<(), ServiceError> {
         let (target, _, reach) = self.reachable(by, user).await?;

@@ -74,7 +74,7 @@ impl Service {
             older,
             kinds: Kind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
             actors,
-            tenants: viewer.tenants.clone(),
+            tenants: reader.offered(&viewer.tenants),
         })
     }
 

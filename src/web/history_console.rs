@@ -88,7 +88,7 @@ impl HistoryConsole for ConsoleService {
                 .collect(),
             next: slice.next.map(|(at, id)| cursor(at, id)),
             mine_only: reader.voter().is_some(),
-            tenants: viewer.tenants.clone(),
+            tenants: reader.offered(&viewer.tenants),
             agents: choices(agents.iter().map(|a| (a.id.to_string(), a.name.clone())).collect()),
             owners: with_role(Role::Owner),
             reviewers: with_role(Role::Supervisor),
