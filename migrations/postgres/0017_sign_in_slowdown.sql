@@ -5,7 +5,7 @@
 CREATE TABLE sign_in_failures (
     user_id          UUID NOT NULL REFERENCES users (id),
     client           TEXT NOT NULL,
-    failures         INTEGER NOT NULL,
+    failures         BIGINT NOT NULL,
     last_failure_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, client)
 );

@@ -22,6 +22,8 @@ async fn every_change_is_chained_and_verifies(backend: Backend) {
     app.person("sam@example.com", &[Role::Auditor], &["acme"]).await;
     let browser = app.browser();
     app.sign_in(&browser, "sam@example.com", "wrong password!!").await;
+    // A failure makes this client wait a second before its next try.
+    app.clock.advance(time::Duration::seconds(1));
     app.sign_in(&browser, "sam@example.com", PASSWORD).await;
     app.call(&browser, "logout", &[]).await;
 
