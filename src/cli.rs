@@ -315,6 +315,23 @@ pub enum UserCommand {
     Disable(UserTarget),
     /// Enable a disabled person again.
     Enable(UserTarget),
+    /// Set a person's roles in one tenant (making them a member of it); their other tenants are untouched.
+    Roles(UserRoles),
+}
+
+#[derive(Debug, Args)]
+pub struct UserRoles {
+    #[arg(long)]
+    pub email: String,
+    /// The tenant slug the roles hold in.
+    #[arg(long)]
+    pub tenant: String,
+    /// admin, supervisor, owner or auditor; repeat for several.
+    #[arg(long = "role", required = true, value_parser = parse_role)]
+    pub roles: Vec<Role>,
+    /// Act as this admin (their reach is checked); without it, as the operator.
+    #[arg(long)]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -335,7 +352,7 @@ pub struct UserAdd {
     /// admin, supervisor, owner or auditor; repeat for several.
     #[arg(long = "role", required = true, value_parser = parse_role)]
     pub roles: Vec<Role>,
-    /// A tenant slug; repeat for several.
+    /// A tenant slug; repeat for several. The roles hold in each of these tenants.
     #[arg(long = "tenant")]
     pub tenants: Vec<String>,
 }

@@ -46,6 +46,9 @@ pub struct Config {
     /// `iat`); a longer-lived one is refused, so a leaked token is not good for years.
     #[serde(with = "humantime_serde")]
     pub workload_token_max_lifetime: Duration,
+    /// Proxies (CIDRs, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` names the client: from a peer in this list
+    /// the right-most address not itself listed is the client. Empty: the connection's address is the client.
+    pub trusted_proxies: Vec<String>,
     /// Submissions one agent may make per second, sustained (`0`: no limit). Over it: 429 with `Retry-After`.
     pub intake_rate_per_agent: u32,
     /// Submissions one agent may make at once above its sustained rate.
@@ -92,6 +95,7 @@ impl Default for Config {
             orphan_grace: Duration::from_secs(72 * 3600),
             webhook_allow_private: false,
             workload_token_max_lifetime: Duration::from_secs(3600),
+            trusted_proxies: Vec::new(),
             intake_rate_per_agent: 50,
             intake_burst_per_agent: 200,
             intake_concurrency_per_agent: 64,
@@ -147,6 +151,12 @@ impl Config {
             burst: self.intake_burst_per_agent,
             in_flight: self.intake_concurrency_per_agent,
         }
+    }
+
+    /// The parsed `trusted_proxies`, or the first entry that is not an address block.
+    pub fn trusted_proxies(&self) -> Result<Vec<crate::domain::client::Cidr>, crate::domain::Invalid> {
+        crate::domain::client::trusted(&self.trusted_proxies)
+            .map_err(|e| crate::domain::Invalid::new(format!("trusted_proxies: {e}")))
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -158,6 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCommand::Disable(u)) => set_active(&service, u, false).await?,
         Command::User(UserCommand::Enable(u)) => set_active(&service, u, true).await?,
+        Command::User(UserCommand::Roles(r)) => set_roles(&service, r).await?,
         Command::Simulate(_) | Command::Bench(_) => {}
         Command::Export(what) => export(&service, what).await?,
         Command::SecretKey(SecretKeyCommand::Rotate) => {
@@ -297,7 +298,13 @@ async fn export(service: &Service, what: ExportCommand) -> anyhow::Result<()> {
 async fn acting(service: &Service, email: Option<&str>) -> anyhow::Result<Option<Principal>> {
     let Some(email) = email else { return Ok(None) };
     let user = service.person_by_email(email).await?;
-    Ok(Some(Principal { user: user.id, roles: user.roles, tenants: user.tenants.iter().map(|t| t.id).collect() }))
+    if !user.active {
+        anyhow::bail!(
+            "{} is disabled and cannot act; enable them first or act as the operator (no --actor)",
+            user.email
+        );
+    }
+    Ok(Some(Principal { user: user.id, memberships: user.memberships }))
 }
 
 fn by(actor: &Option<Principal>) -> By<'_> {
@@ -316,6 +323,17 @@ async fn set_active(service: &Service, target: UserTarget, active: bool) -> anyh
     let person = service.person_by_email(&target.email).await?;
     service.set_person_active(by(&actor), person.id, active).await?;
     println!("{} is {}", person.email, if active { "enabled" } else { "disabled" });
+    Ok(())
+}
+
+async fn set_roles(service: &Service, set: countersign::cli::UserRoles) -> anyhow::Result<()> {
+    let actor = acting(service, set.actor.as_deref()).await?;
+    let person = service.person_by_email(&set.email).await?;
+    let tenant = service.store.tenant_by_slug(set.tenant.trim()).await?;
+    let tenant = tenant.ok_or_else(|| anyhow::anyhow!("there is no tenant \"{}\"", set.tenant.trim()))?;
+    service.set_roles_in(by(&actor), person.id, tenant.id, &set.roles).await?;
+    let names: Vec<&str> = set.roles.iter().map(|r| r.as_str()).collect();
+    println!("{} in {}: {}", person.email, tenant.slug, names.join(", "));
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn service(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<Service> {
     let mut service = Service::start(store, clock, config.catalog().context("action_tiers")?).await?;
     service.lifecycle = config.lifecycle()?;
+    config.trusted_proxies()?;
     service.intake_limits = crate::service::intake_limits::IntakeLimits::new(config.intake_limits());
     service.outbox.set_egress(Egress { allow_private: config.webhook_allow_private })?;
     service.workload_token_max_lifetime =

@@ -121,6 +121,9 @@ pub struct PersonAdminRow {
     pub roles: Vec<crate::model::Role>,
     /// Slugs of the viewer's tenants this person belongs to.
     pub tenants: Vec<String>,
+    /// Their roles in each of those tenants, by slug.
+    #[serde(default)]
+    pub tenant_roles: Vec<(String, Vec<crate::model::Role>)>,
     pub active: bool,
     pub locked_until: Option<String>,
     pub must_change_password: bool,

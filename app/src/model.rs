@@ -98,7 +98,15 @@ pub struct TenantRef {
     pub id: String,
     pub slug: String,
     pub name: String,
+    /// The viewer's (or listed person's) roles in this tenant.
+    #[serde(default)]
+    pub roles: Vec<Role>,
 }
+
+/// The client address of a request (behind a trusted proxy, the one it forwarded for), as the server's
+/// middleware resolved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
 
 /// The signed-in person as the console sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

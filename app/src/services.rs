@@ -13,7 +13,7 @@ use tower_sessions::Session;
 #[async_trait]
 pub trait Console: Send + Sync + 'static {
     /// Checks the credentials, cycles the session id and binds the session to the person.
-    async fn sign_in(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError>;
+    async fn sign_in(&self, session: &Session, email: &str, password: &str, client: &str) -> Result<(), AppError>;
     async fn sign_out(&self, session: &Session, viewer: &Viewer) -> Result<(), AppError>;
     /// Changes the viewer's password, ends their other sessions and renews this one.
     async fn change_password(

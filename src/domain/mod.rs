@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod chain_check;
 pub mod checkpoint;
+pub mod client;
 pub mod clock;
 pub mod consent;
 pub mod consistency;

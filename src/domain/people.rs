@@ -1,6 +1,7 @@
 //! Rules for admins managing people: whose account an admin may touch, and that no tenant is ever left
 //! without an active admin.
 
+use super::access::Memberships;
 use super::{Invalid, Role};
 use uuid::Uuid;
 
@@ -9,13 +10,12 @@ use uuid::Uuid;
 pub struct Person {
     pub id: Uuid,
     pub active: bool,
-    pub roles: Vec<Role>,
-    pub tenants: Vec<Uuid>,
+    pub memberships: Memberships,
 }
 
 impl Person {
     fn admin_of(&self, tenant: Uuid) -> bool {
-        self.active && self.roles.contains(&Role::Admin) && self.tenants.contains(&tenant)
+        self.active && self.memberships.has(tenant, Role::Admin)
     }
 }
 
@@ -24,9 +24,10 @@ impl Person {
 pub enum Reach {
     /// They share no tenant: the admin may not even see them.
     None,
-    /// They also belong to tenants the admin does not administer: memberships of the admin's tenants only.
+    /// They also belong to tenants the admin does not administer: memberships (and their roles) of the
+    /// admin's tenants only.
     Memberships,
-    /// Every tenant of theirs is the admin's: roles, memberships, disabling, unlocking.
+    /// Every tenant of theirs is the admin's: memberships and roles, disabling, unlocking.
     Whole,
 }
 
@@ -47,7 +48,8 @@ pub fn admins_remain(
     after: &Person,
     tenant_name: impl Fn(Uuid) -> String,
 ) -> Result<(), Invalid> {
-    for tenant in before.tenants.iter().copied().filter(|t| before.admin_of(*t) && !after.admin_of(*t)) {
+    let tenants = before.memberships.tenant_ids();
+    for tenant in tenants.into_iter().filter(|t| before.admin_of(*t) && !after.admin_of(*t)) {
         let others = people.iter().filter(|p| p.id != before.id && p.admin_of(tenant)).count();
         if others == 0 {
             return Err(Invalid::new(format!(
@@ -59,17 +61,19 @@ pub fn admins_remain(
     Ok(())
 }
 
+/// The tenants `before` administered and `after` no longer does: each must still have another active
+/// admin when the change commits.
+pub fn admin_tenants_lost(before: &Person, after: &Person) -> Vec<Uuid> {
+    before.memberships.tenant_ids().into_iter().filter(|t| before.admin_of(*t) && !after.admin_of(*t)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn person(id: u128, active: bool, roles: &[Role], tenants: &[u128]) -> Person {
-        Person {
-            id: Uuid::from_u128(id),
-            active,
-            roles: roles.to_vec(),
-            tenants: tenants.iter().map(|t| Uuid::from_u128(*t)).collect(),
-        }
+        let tenants: Vec<Uuid> = tenants.iter().map(|t| Uuid::from_u128(*t)).collect();
+        Person { id: Uuid::from_u128(id), active, memberships: Memberships::uniform(roles, &tenants) }
     }
 
     #[test]
@@ -95,5 +99,10 @@ mod tests {
         assert!(admins_remain(&[ada.clone(), bo, cy.clone()], &ada, &demoted, name).is_ok());
         let cy_disabled = person(3, false, &[Role::Admin], &[10]);
         assert!(admins_remain(&[ada.clone(), cy_disabled], &ada, &demoted, name).is_err());
+        // An admin of another tenant only does not count.
+        let elsewhere = person(4, true, &[Role::Admin], &[11]);
+        let mut dee = elsewhere.clone();
+        dee.memberships.tenants.push((Uuid::from_u128(10), vec![Role::Auditor]));
+        assert!(admins_remain(&[ada.clone(), dee], &ada, &demoted, name).is_err());
     }
 }

@@ -25,8 +25,8 @@ pub fn quorum(tier: RiskTier) -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reviewer {
     pub user: Uuid,
-    pub roles: Vec<Role>,
-    pub tenants: Vec<Uuid>,
+    /// Roles per tenant: only the supervisor role in the action's own tenant lets someone decide.
+    pub memberships: super::access::Memberships,
     pub stepped_up_at: Option<OffsetDateTime>,
 }
 
@@ -126,11 +126,13 @@ pub enum Refusal {
 /// subject or widened its scope (`provenance::Path`). Each is refused approving *and* denying; their
 /// earlier approvals stop counting once they are in any of these positions (`Facts::counting`).
 pub fn may_decide(who: &Reviewer, facts: &Facts) -> Result<(), Refusal> {
-    if !who.roles.contains(&Role::Supervisor) {
-        return Err(Refusal::NotAReviewer);
-    }
-    if !who.tenants.contains(&facts.tenant) {
-        return Err(Refusal::OtherTenant);
+    if !who.memberships.has(facts.tenant, Role::Supervisor) {
+        let member = who.memberships.tenant_ids().contains(&facts.tenant);
+        return Err(if member || !who.memberships.any(Role::Supervisor) {
+            Refusal::NotAReviewer
+        } else {
+            Refusal::OtherTenant
+        });
     }
     if who.user == facts.owner {
         return Err(Refusal::OwnsAgent);

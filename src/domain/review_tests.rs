@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::provenance::{Path, Provision, Provisioned, Tie};
+use crate::domain::access::Memberships;
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
@@ -14,7 +15,7 @@ fn eur(v: &str) -> Money {
 }
 
 fn reviewer(user: Uuid) -> Reviewer {
-    Reviewer { user, roles: vec![Role::Supervisor], tenants: vec![TENANT], stepped_up_at: None }
+    Reviewer { user, memberships: Memberships::uniform(&[Role::Supervisor], &[TENANT]), stepped_up_at: None }
 }
 
 fn facts<'a>(tier: RiskTier, amount: Option<&'a Money>, approvals: &'a [(Uuid, Option<Money>)]) -> Facts<'a> {
@@ -76,10 +77,21 @@ fn separation_of_duties() {
     let approve = Vote::Approve { amount: None };
     assert_eq!(cast(&reviewer(OWNER), &f, &approve, NOW), Err(Refusal::OwnsAgent));
     assert_eq!(cast(&reviewer(SPONSOR), &f, &approve, NOW), Err(Refusal::SponsorsAgent));
-    let outsider = Reviewer { tenants: vec![Uuid::from_u128(9)], ..reviewer(ALICE) };
+    let outsider =
+        Reviewer { memberships: Memberships::uniform(&[Role::Supervisor], &[Uuid::from_u128(9)]), ..reviewer(ALICE) };
     assert_eq!(cast(&outsider, &f, &approve, NOW), Err(Refusal::OtherTenant));
-    let auditor = Reviewer { roles: vec![Role::Auditor, Role::Admin], ..reviewer(ALICE) };
+    let auditor =
+        Reviewer { memberships: Memberships::uniform(&[Role::Auditor, Role::Admin], &[TENANT]), ..reviewer(ALICE) };
     assert_eq!(cast(&auditor, &f, &approve, NOW), Err(Refusal::NotAReviewer));
+    // A supervisor of another tenant who only audits this one does not decide here.
+    let mixed = Reviewer {
+        memberships: Memberships {
+            tenants: vec![(Uuid::from_u128(9), vec![Role::Supervisor]), (TENANT, vec![Role::Auditor])],
+            outside: vec![],
+        },
+        ..reviewer(ALICE)
+    };
+    assert_eq!(cast(&mixed, &f, &approve, NOW), Err(Refusal::NotAReviewer));
 }
 
 #[test]

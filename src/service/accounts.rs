@@ -9,6 +9,9 @@ use app::model::{TenantRef, Viewer};
 use serde_json::json;
 use uuid::Uuid;
 
+/// The client key under which wrong current passwords on the account page are counted.
+const PASSWORD_CHANGE_CLIENT: &str = "account-page";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     /// Wrong email, wrong password, locked or disabled: deliberately one case.
@@ -92,8 +95,9 @@ impl Service {
         Ok(user.id)
     }
 
-    /// Checks a password, throttled per account. Every refusal looks and takes the same.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
+    /// Checks a password, slowed down per account and `client` (its address). Every refusal looks and
+    /// takes the same.
+    pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<User, SignInError> {
         let now = self.clock.now();
         let normalized = identity::normalize_email(email).ok();
         let user = match &normalized {
@@ -108,13 +112,14 @@ impl Service {
                 .data(json!({
                     "email": normalized.as_deref().unwrap_or("(not an email address)"),
                     "reason": "unknown_or_disabled_account",
+                    "client": client,
                 }));
             self.store.append(event, now).await.map_err(ServiceError::from)?;
             return Err(SignInError::Refused);
         };
         let phc = user.password_hash.clone();
         let password_ok = blocking(move || password::verify(&typed, &phc)).await?;
-        match self.store.sign_in_attempt(user.id, password_ok, now).await.map_err(ServiceError::from)? {
+        match self.store.sign_in_attempt(user.id, client, password_ok, now).await.map_err(ServiceError::from)? {
             Verdict::Accepted => Ok(user),
             Verdict::WrongPassword { .. } | Verdict::Locked { .. } => Err(SignInError::Refused),
         }
@@ -131,14 +136,16 @@ impl Service {
         let stored = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
         password::check_policy(new)?;
         let now = self.clock.now();
-        if stored.throttle.is_locked(now) {
-            return Err(Invalid::new("Too many wrong passwords: this account is locked for 15 minutes.").into());
-        }
         let (current, phc) = (current.to_string(), stored.password_hash);
-        if !blocking(move || password::verify(&current, &phc)).await? {
-            // Guessing the current password counts toward the same lockout as signing in.
-            self.store.sign_in_attempt(user, false, now).await?;
-            return Err(Invalid::new("The current password is not correct.").into());
+        let ok = blocking(move || password::verify(&current, &phc)).await?;
+        // Guessing the current password is slowed down like signing in, as a client of its own.
+        match self.store.sign_in_attempt(user, PASSWORD_CHANGE_CLIENT, ok, now).await? {
+            Verdict::Accepted => {}
+            Verdict::Locked { until } => {
+                let at = until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+                return Err(Invalid::new(format!("Too many wrong passwords: try again after {at}.")).into());
+            }
+            Verdict::WrongPassword { .. } => return Err(Invalid::new("The current password is not correct.").into()),
         }
         let new = new.to_string();
         let hash = blocking(move || password::hash(&new)).await??;
@@ -160,12 +167,24 @@ pub fn viewer_of(user: &User) -> Viewer {
         email: user.email.clone(),
         name: user.name.clone(),
         roles: user.roles.clone(),
-        tenants: user.tenants.iter().map(tenant_ref).collect(),
+        tenants: user
+            .tenants
+            .iter()
+            .map(|t| TenantRef { roles: user.memberships.roles_in(t.id).to_vec(), ..tenant_ref(t) })
+            .collect(),
         sections: if user.must_change_password { vec![Section::Account] } else { access::sections(&user.roles) },
         must_change_password: user.must_change_password,
     }
 }
 
+/// The viewer's roles per tenant, as the rules ask for them.
+pub fn memberships_of(viewer: &Viewer) -> access::Memberships {
+    let tenants: Vec<(Uuid, Vec<Role>)> =
+        viewer.tenants.iter().filter_map(|t| Some((Uuid::parse_str(&t.id).ok()?, t.roles.clone()))).collect();
+    let outside = if viewer.tenants.is_empty() { viewer.roles.clone() } else { Vec::new() };
+    access::Memberships { tenants, outside }
+}
+
 pub fn tenant_ref(t: &Tenant) -> TenantRef {
-    TenantRef { id: t.id.to_string(), slug: t.slug.clone(), name: t.name.clone() }
+    TenantRef { id: t.id.to_string(), slug: t.slug.clone(), name: t.name.clone(), roles: Vec::new() }
 }

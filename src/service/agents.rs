@@ -120,7 +120,7 @@ impl Service {
         // Authority first: someone who may not register agents learns nothing of which tenants or owners
         // exist, and an admin is told of a tenant not theirs exactly as of one that does not exist.
         if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) {
+            if !p.memberships.any(Role::Admin) {
                 return Err(ServiceError::Forbidden);
             }
         }
@@ -135,7 +135,7 @@ impl Service {
             .store
             .user_by_email(&owner_email)
             .await?
-            .filter(|u| u.active && u.roles.contains(&Role::Owner) && u.tenants.iter().any(|t| t.id == tenant.id))
+            .filter(|u| u.active && u.memberships.has(tenant.id, Role::Owner))
             .ok_or_else(|| Invalid::new(format!("{owner_email} is not an owner in {}", tenant.slug)))?;
         if by.authority(tenant.id, owner.id) != Some(Authority::Admin) {
             return Err(ServiceError::Forbidden);
@@ -237,8 +237,7 @@ impl Service {
     pub async fn agent_visible(&self, by: By<'_>, id: Uuid) -> Result<(Agent, Option<Authority>), ServiceError> {
         let agent = self.store.agent(id).await?.ok_or(ServiceError::Forbidden)?;
         let authority = by.authority(agent.tenant_id, agent.owner_id);
-        let sponsors =
-            matches!(by, By::Person(p) if agent.sponsor_id == Some(p.user) && p.tenants.contains(&agent.tenant_id));
+        let sponsors = matches!(by, By::Person(p) if agent.sponsor_id == Some(p.user) && p.tenant_ids().contains(&agent.tenant_id));
         if authority.is_none() && !sponsors {
             return Err(ServiceError::Forbidden);
         }
@@ -247,13 +246,15 @@ impl Service {
 
     /// Agents the person may see: all of their tenants' for admins, those they own or sponsor for owners.
     pub async fn agents_for(&self, who: &Principal) -> Result<Vec<Agent>, ServiceError> {
-        if who.roles.contains(&Role::Admin) {
-            Ok(self.store.agents(&who.tenants, None).await?)
-        } else if who.roles.contains(&Role::Owner) {
-            Ok(self.store.agents(&who.tenants, Some(who.user)).await?)
-        } else {
-            Err(ServiceError::Forbidden)
+        let administered = who.memberships.tenants_with(&[Role::Admin]);
+        let owned: Vec<Uuid> =
+            who.memberships.tenants_with(&[Role::Owner]).into_iter().filter(|t| !administered.contains(t)).collect();
+        if administered.is_empty() && owned.is_empty() {
+            return Err(ServiceError::Forbidden);
         }
+        let mut agents = self.store.agents(&administered, None).await?;
+        agents.extend(self.store.agents(&owned, Some(who.user)).await?);
+        Ok(agents)
     }
 
     /// Mints a credential; the token is returned once and never stored.

@@ -39,6 +39,11 @@ impl Reader {
     }
 
     /// All the reader's tenants, or the one `slug` names (refused alike whether it exists elsewhere or not).
+    /// Of `offered`, the tenants this reader reads: what a page may offer to filter by.
+    pub fn offered(&self, offered: &[app::model::TenantRef]) -> Vec<app::model::TenantRef> {
+        offered.iter().filter(|t| self.tenants.iter().any(|id| id.to_string() == t.id)).cloned().collect()
+    }
+
     pub fn tenants_named(&self, slug: &str) -> Result<Vec<Uuid>, crate::domain::Invalid> {
         match slug.trim() {
             "" => Ok(self.tenants.clone()),
@@ -79,26 +84,28 @@ pub struct RecordFile {
 
 pub const HISTORY_PAGE: i64 = 50;
 
-pub fn tenant_ids(viewer: &Viewer) -> Vec<Uuid> {
-    viewer.tenants.iter().filter_map(|t| Uuid::parse_str(&t.id).ok()).collect()
-}
-
 impl Service {
     /// What a signed-in person may read; `Forbidden` when the history is closed to their roles.
     pub async fn reader(&self, viewer: &Viewer) -> Result<Reader, ServiceError> {
         let user = Uuid::parse_str(&viewer.user_id).map_err(|_| ServiceError::Forbidden)?;
-        let reach = history::reach(&viewer.roles).ok_or(ServiceError::Forbidden)?;
-        let tenants = tenant_ids(viewer);
-        let people: Vec<Uuid> = if viewer.roles.contains(&Role::Admin) {
-            self.store.users_in(&tenants).await?.into_iter().map(|u| u.id).collect()
-        } else {
-            Vec::new()
+        let memberships = super::accounts::memberships_of(viewer);
+        let reach = history::reach(&memberships.all_roles()).ok_or(ServiceError::Forbidden)?;
+        // Only the tenants where the role that opens this reach is held.
+        let tenants = match reach {
+            Reach::Tenants => memberships.tenants_with(&[Role::Admin, Role::Auditor]),
+            Reach::OwnVotes => memberships.tenants_with(&[Role::Supervisor]),
         };
+        let administered = memberships.tenants_with(&[Role::Admin]);
+        let people: Vec<Uuid> = self.store.users_in(&administered).await?.into_iter().map(|u| u.id).collect();
         // Supervisors read their own decisions, not the audit log.
-        let audit = access::audit_scope(&viewer.roles, &tenants, &people)
+        let audit = access::audit_scope(&memberships, &people)
             .unwrap_or(AuditScope { tenants: Vec::new(), people: Vec::new() });
-        let slugs =
-            viewer.tenants.iter().filter_map(|t| Some((t.slug.clone(), Uuid::parse_str(&t.id).ok()?))).collect();
+        let slugs = viewer
+            .tenants
+            .iter()
+            .filter_map(|t| Some((t.slug.clone(), Uuid::parse_str(&t.id).ok()?)))
+            .filter(|(_, id)| tenants.contains(id))
+            .collect();
         Ok(Reader { actor: Actor::User(user), tenants, reach, audit, slugs })
     }
 
@@ -108,8 +115,7 @@ impl Service {
         let tenants: Vec<Uuid> = all.iter().map(|t| t.id).collect();
         let slugs = all.into_iter().map(|t| (t.slug, t.id)).collect();
         let people = self.store.users_in(&tenants).await?.into_iter().map(|u| u.id).collect::<Vec<_>>();
-        let audit = access::audit_scope(&[Role::Admin], &tenants, &people)
-            .unwrap_or(AuditScope { tenants: tenants.clone(), people: Vec::new() });
+        let audit = access::operator_audit_scope(&tenants, &people);
         Ok(Reader { actor: Actor::Cli, tenants, reach: Reach::Tenants, audit, slugs })
     }
 

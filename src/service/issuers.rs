@@ -33,7 +33,7 @@ pub struct IssuerChange {
 /// Only admins manage issuers; checked before anything is read.
 fn admin_only(by: By<'_>) -> Result<(), ServiceError> {
     match by {
-        By::Person(p) if !p.roles.contains(&Role::Admin) => Err(ServiceError::Forbidden),
+        By::Person(p) if !p.memberships.any(Role::Admin) => Err(ServiceError::Forbidden),
         _ => Ok(()),
     }
 }
@@ -45,7 +45,7 @@ impl Service {
         let slug = draft.tenant.trim();
         let tenant = self.store.tenant_by_slug(slug).await?;
         let tenant = match (by, tenant) {
-            (By::Person(p), Some(t)) if p.tenants.contains(&t.id) => t,
+            (By::Person(p), Some(t)) if p.has(t.id, Role::Admin) => t,
             // Unknown, or not theirs: the same answer either way.
             (By::Person(_), _) => return Err(ServiceError::Forbidden),
             (By::Operator, Some(t)) => t,
@@ -118,10 +118,11 @@ impl Service {
     /// The issuers of the tenants a person administers (owners see them too).
     pub async fn issuers_for(&self, by: By<'_>, tenants: &[Uuid]) -> Result<Vec<Issuer>, ServiceError> {
         if let By::Person(p) = by {
-            if !p.roles.contains(&Role::Admin) && !p.roles.contains(&Role::Owner) {
+            if !p.memberships.any(Role::Admin) && !p.memberships.any(Role::Owner) {
                 return Err(ServiceError::Forbidden);
             }
-            let theirs: Vec<Uuid> = tenants.iter().copied().filter(|t| p.tenants.contains(t)).collect();
+            let mine = p.memberships.tenants_with(&[Role::Admin, Role::Owner]);
+            let theirs: Vec<Uuid> = tenants.iter().copied().filter(|t| mine.contains(t)).collect();
             return Ok(self.store.issuers(&theirs).await?);
         }
         Ok(self.store.issuers(tenants).await?)
@@ -137,7 +138,7 @@ impl Service {
         admin_only(by)?;
         let issuer = self.store.issuer(id).await?;
         match (by, issuer) {
-            (By::Person(p), Some(i)) if p.tenants.contains(&i.tenant_id) => Ok(i),
+            (By::Person(p), Some(i)) if p.has(i.tenant_id, Role::Admin) => Ok(i),
             (By::Operator, Some(i)) => Ok(i),
             (By::Person(_), _) => Err(ServiceError::Forbidden),
             (By::Operator, None) => Err(Invalid::new(format!("no issuer {id}")).into()),

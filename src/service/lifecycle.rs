@@ -29,7 +29,7 @@ pub struct Sweep {
 pub fn owner_standing(person: &User, tenant: Uuid) -> OwnerStanding {
     OwnerStanding {
         active: person.active,
-        has_owner_role: person.roles.contains(&Role::Owner),
+        has_owner_role: person.memberships.has(tenant, Role::Owner),
         in_tenant: person.tenants.iter().any(|t| t.id == tenant),
     }
 }

@@ -1,7 +1,7 @@
 //! Application services: each use case loads what it needs, asks the domain, and has the store commit the
 //! change with its audit event. The console (server functions), the CLI and the demo all come through here.
 
-mod accounts;
+pub mod accounts;
 mod agent_auth;
 mod agents;
 mod attestation;
@@ -16,7 +16,7 @@ mod issuers;
 mod jwks;
 mod lifecycle;
 mod people;
-mod qa;
+pub mod qa;
 mod receipts;
 mod records;
 mod refusals;
@@ -95,7 +95,16 @@ pub enum ServiceError {
     #[error("the server is busy checking passwords; try again in a few seconds")]
     Busy,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(invalid) => ServiceError::Invalid(invalid),
+            other => ServiceError::Store(other),
+        }
+    }
 }
 
 /// Why the service could not start.

@@ -4,6 +4,7 @@
 //! in the same transaction (see the store).
 
 use super::{By, Service, ServiceError};
+use crate::domain::access::Memberships;
 use crate::domain::audit::{Event, Kind};
 use crate::domain::people::{self, Person, Reach};
 use crate::domain::{Invalid, Role};
@@ -12,15 +13,21 @@ use serde_json::json;
 use uuid::Uuid;
 
 fn person(u: &User) -> Person {
-    Person { id: u.id, active: u.active, roles: u.roles.clone(), tenants: u.tenants.iter().map(|t| t.id).collect() }
+    Person { id: u.id, active: u.active, memberships: u.memberships.clone() }
 }
 
 impl Service {
     /// The tenants `by` administers; refuses anyone who is not an admin.
     async fn administered(&self, by: By<'_>) -> Result<Vec<Uuid>, ServiceError> {
         match by {
-            By::Person(p) if p.roles.contains(&Role::Admin) => Ok(p.tenants.clone()),
-            By::Person(_) => Err(ServiceError::Forbidden),
+            By::Person(p) => {
+                let mine = p.memberships.tenants_with(&[Role::Admin]);
+                if mine.is_empty() {
+                    Err(ServiceError::Forbidden)
+                } else {
+                    Ok(mine)
+                }
+            }
             By::Operator => Ok(self.store.tenants().await?.into_iter().map(|t| t.id).collect()),
         }
     }
@@ -37,12 +44,15 @@ impl Service {
         }
     }
 
-    /// Refuses `before → after` when it would leave one of the person's tenants without an admin.
-    async fn check_admins_remain(&self, before: &User, after: &Person) -> Result<(), ServiceError> {
+    /// Refuses `before → after` when it would leave one of the person's tenants without an admin, and
+    /// answers the tenants the store must re-check inside the write transaction (a racing change may have
+    /// demoted the other admins since this read).
+    async fn check_admins_remain(&self, before: &User, after: &Person) -> Result<Vec<Uuid>, ServiceError> {
         let tenants: Vec<Uuid> = before.tenants.iter().map(|t| t.id).collect();
         let everyone: Vec<Person> = self.store.users_in(&tenants).await?.iter().map(person).collect();
         let name = |id: Uuid| before.tenants.iter().find(|t| t.id == id).map_or(id.to_string(), |t| t.slug.clone());
-        Ok(people::admins_remain(&everyone, &person(before), after, name)?)
+        people::admins_remain(&everyone, &person(before), after, name)?;
+        Ok(people::admin_tenants_lost(&person(before), after))
     }
 
     /// Adds a person to tenants `by` administers, with a one-time password they must change at first sign-in.
@@ -68,51 +78,69 @@ impl Service {
         self.create_person(by.actor(), email, name, one_time_password, roles, tenant_slugs, true).await
     }
 
-    /// Sets a person's roles and, among the tenants `by` administers, their memberships.
+    /// Sets, among the tenants `by` administers, which the person belongs to and their roles in each;
+    /// memberships in other tenants stay as they are.
     pub async fn edit_person(
         &self,
         by: By<'_>,
         user: Uuid,
-        roles: &[Role],
-        tenants: &[Uuid],
+        memberships: &[(Uuid, Vec<Role>)],
     ) -> Result<(), ServiceError> {
-        let (target, mine, reach) = self.reachable(by, user).await?;
-        let mut roles = roles.to_vec();
-        roles.sort();
-        roles.dedup();
-        if roles.is_empty() {
+        let (target, mine, _) = self.reachable(by, user).await?;
+        let all = self.store.tenants().await?;
+        let slug = |id: Uuid| all.iter().find(|t| t.id == id).map_or(id.to_string(), |t| t.slug.clone());
+        let mut after = Memberships {
+            tenants: target.memberships.tenants.iter().filter(|(t, _)| !mine.contains(t)).cloned().collect(),
+            outside: Vec::new(),
+        };
+        for (tenant, roles) in memberships {
+            if !mine.contains(tenant) {
+                return Err(Invalid::new(format!("you do not administer the tenant {}", slug(*tenant))).into());
+            }
+            let mut roles = roles.clone();
+            roles.sort();
+            roles.dedup();
+            if roles.is_empty() {
+                return Err(Invalid::new(format!("choose at least one role in {}", slug(*tenant))).into());
+            }
+            after.tenants.retain(|(t, _)| t != tenant);
+            after.tenants.push((*tenant, roles));
+        }
+        after.tenants.sort_by_key(|(t, _)| slug(*t));
+        if after.tenants.is_empty() {
+            // Out of every tenant, they keep the roles they had (only the operator reaches them now).
+            after.outside = target.roles.clone();
+        }
+        if after.all_roles().is_empty() {
             return Err(Invalid::new("a person needs at least one role").into());
         }
-        if roles != target.roles && reach != Reach::Whole {
-            return Err(Invalid::new(format!(
-                "{} also belongs to tenants you do not administer; an admin of those must change their roles",
-                target.email
-            ))
-            .into());
-        }
-        if let Some(foreign) = tenants.iter().find(|t| !mine.contains(t)) {
-            return Err(Invalid::new(format!("you do not administer the tenant {foreign}")).into());
-        }
-        // Memberships outside the admin's tenants stay as they are.
-        let mut after_tenants: Vec<Uuid> =
-            target.tenants.iter().map(|t| t.id).filter(|t| !mine.contains(t)).chain(tenants.iter().copied()).collect();
-        after_tenants.sort();
-        after_tenants.dedup();
-        let after =
-            Person { id: target.id, active: target.active, roles: roles.clone(), tenants: after_tenants.clone() };
-        self.check_admins_remain(&target, &after).await?;
-        let slugs = |ids: &[Uuid], all: &[Tenant]| -> Vec<String> {
-            all.iter().filter(|t| ids.contains(&t.id)).map(|t| t.slug.clone()).collect()
+        let next = Person { id: target.id, active: target.active, memberships: after.clone() };
+        let keep_admins = self.check_admins_remain(&target, &next).await?;
+        let named = |m: &Memberships| -> serde_json::Value {
+            m.tenants.iter().map(|(t, r)| (slug(*t), json!(role_names(r)))).collect::<serde_json::Map<_, _>>().into()
         };
-        let all = self.store.tenants().await?;
         let before_ids: Vec<Uuid> = target.tenants.iter().map(|t| t.id).collect();
+        let after_ids = after.tenant_ids();
+        let slugs = |ids: &[Uuid]| -> Vec<String> { ids.iter().map(|t| slug(*t)).collect() };
         let event = Event::new(Kind::UserUpdated, by.actor(), format!("user:{user}")).data(json!({
             "email": target.email,
-            "roles": [role_names(&target.roles), role_names(&roles)],
-            "tenants": [slugs(&before_ids, &all), slugs(&after_tenants, &all)],
+            "roles": [role_names(&target.roles), role_names(&after.all_roles())],
+            "tenants": [slugs(&before_ids), slugs(&after_ids)],
+            "tenant_roles": [named(&target.memberships), named(&after)],
         }));
-        let change = PersonChange { user, roles, tenants: after_tenants, event };
+        let change = PersonChange { user, memberships: after, event, keep_admins };
         Ok(self.store.update_person(&change, self.clock.now()).await?)
+    }
+
+    /// Sets a person's roles in one tenant `by` administers (making them a member of it), leaving every
+    /// other membership as it is.
+    pub async fn set_roles_in(&self, by: By<'_>, user: Uuid, tenant: Uuid, roles: &[Role]) -> Result<(), ServiceError> {
+        let mine = self.administered(by).await?;
+        let target = self.store.user_by_id(user).await?.ok_or(ServiceError::Forbidden)?;
+        let mut wanted: Vec<(Uuid, Vec<Role>)> =
+            target.memberships.tenants.iter().filter(|(t, _)| mine.contains(t) && *t != tenant).cloned().collect();
+        wanted.push((tenant, roles.to_vec()));
+        self.edit_person(by, user, &wanted).await
     }
 
     /// Disables (ending their sessions at once) or re-enables a person.
@@ -130,19 +158,21 @@ impl Service {
                 return Err(Invalid::new("you cannot disable yourself").into());
             }
         }
-        if !active {
-            self.check_admins_remain(&target, &Person { active: false, ..person(&target) }).await?;
-        }
+        let keep_admins = if active {
+            Vec::new()
+        } else {
+            self.check_admins_remain(&target, &Person { active: false, ..person(&target) }).await?
+        };
         let kind = if active { Kind::UserEnabled } else { Kind::UserDisabled };
         let event = Event::new(kind, by.actor(), format!("user:{user}")).data(json!({ "email": target.email }));
-        if !self.store.set_person_active(user, active, event, self.clock.now()).await? {
+        if !self.store.set_person_active(user, active, &keep_admins, event, self.clock.now()).await? {
             let already = if active { "enabled" } else { "disabled" };
             return Err(Invalid::new(format!("{} is already {already}", target.email)).into());
         }
         Ok(())
     }
 
-    /// Ends a sign-in lockout before its 15 minutes are up.
+    /// Ends every client's sign-in slow-down for this person at once.
     pub async fn unlock_person(&self, by: By<'_>, user: Uuid) -> Result<(), ServiceError> {
         let (target, _, _) = self.reachable(by, user).await?;
         let event =
@@ -156,10 +186,11 @@ impl Service {
         let tenant = self.create_tenant(by.actor(), slug, name).await?;
         if let By::Person(p) = by {
             let me = self.store.user_by_id(p.user).await?.ok_or(ServiceError::Forbidden)?;
-            let tenants: Vec<Uuid> = me.tenants.iter().map(|t| t.id).chain([tenant.id]).collect();
+            let mut memberships = me.memberships.clone();
+            memberships.tenants.push((tenant.id, vec![Role::Admin]));
             let event = Event::new(Kind::UserUpdated, by.actor(), format!("user:{}", me.id))
-                .data(json!({ "email": me.email, "joined": tenant.slug }));
-            let change = PersonChange { user: me.id, roles: me.roles.clone(), tenants, event };
+                .data(json!({ "email": me.email, "joined": tenant.slug, "roles": ["admin"] }));
+            let change = PersonChange { user: me.id, memberships, event, keep_admins: Vec::new() };
             self.store.update_person(&change, self.clock.now()).await?;
         }
         Ok(tenant)

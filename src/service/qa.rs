@@ -15,6 +15,17 @@ use uuid::Uuid;
 
 /// At most this many decisions per draw.
 pub const MAX_SAMPLE: i64 = 50;
+/// The longest period a sample is drawn from (ten years): beyond it a date would leave the calendar.
+pub const MAX_DAYS: i64 = 3660;
+
+/// Refuses a period outside 1 to `MAX_DAYS` days, naming the bounds.
+pub fn check_days(days: i64) -> Result<i64, Invalid> {
+    if (1..=MAX_DAYS).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Invalid::new(format!("period: between 1 and {MAX_DAYS} days")))
+    }
+}
 
 /// (reviewed, disagreed) per reviewer who decided the sampled actions.
 pub type Disagreement = BTreeMap<Uuid, (i64, i64)>;
@@ -36,12 +47,13 @@ impl Service {
         size: i64,
     ) -> Result<usize, ServiceError> {
         let me = auditor(reader)?;
+        check_days(days)?;
         if !(1..=MAX_SAMPLE).contains(&size) {
             return Err(Invalid::new(format!("sample size: between 1 and {MAX_SAMPLE} decisions")).into());
         }
         let tenants = reader.tenants_named(tenant)?;
         let now = self.clock.now();
-        let picked = self.store.sample_candidates(&tenants, now - Duration::days(days.max(1)), size).await?;
+        let picked = self.store.sample_candidates(&tenants, now - Duration::days(days), size).await?;
         if picked.is_empty() {
             return Err(Invalid::new("there are no decisions left to sample in this period").into());
         }
@@ -115,7 +127,8 @@ impl Service {
         days: i64,
     ) -> Result<(Vec<QaSample>, Disagreement), ServiceError> {
         auditor(reader)?;
-        let samples = self.store.samples(tenants, self.clock.now() - Duration::days(days.max(1))).await?;
+        check_days(days)?;
+        let samples = self.store.samples(tenants, self.clock.now() - Duration::days(days)).await?;
         let mut rates = Disagreement::new();
         for s in samples.iter().filter(|s| s.verdict.is_some()) {
             if let Some(reviewer) = s.decided_by {

@@ -1,6 +1,5 @@
 //! Reading the record: the audit log page by page under its filters, and the people directory.
 
-use super::history::tenant_ids;
 use super::{reference_name, Service, ServiceError};
 use crate::domain::access;
 use crate::domain::audit::Kind;
@@ -75,13 +74,13 @@ impl Service {
             older,
             kinds: Kind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
             actors,
-            tenants: viewer.tenants.clone(),
+            tenants: reader.offered(&viewer.tenants),
         })
     }
 
     pub async fn people(&self, viewer: &Viewer) -> Result<People, ServiceError> {
         require(viewer, Section::People)?;
-        let mine = tenant_ids(viewer);
+        let mine = super::accounts::memberships_of(viewer).tenants_with(&[crate::domain::Role::Admin]);
         let now = self.clock.now();
         let people = self
             .store
@@ -101,6 +100,7 @@ impl Service {
                 active: u.active,
             })
             .collect();
-        Ok(People { tenants: viewer.tenants.clone(), people })
+        let tenants = viewer.tenants.iter().filter(|t| mine.iter().any(|m| m.to_string() == t.id)).cloned().collect();
+        Ok(People { tenants, people })
     }
 }

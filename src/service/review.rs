@@ -10,7 +10,7 @@ use crate::domain::access::{self, Principal};
 use crate::domain::audit::{Actor, Event, Kind};
 use crate::domain::review::{self, Claim, ClaimOutcome, Effect, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
-use crate::domain::{password, HeldStatus, Invalid, Section};
+use crate::domain::{password, HeldStatus, Invalid, Role, Section};
 use crate::store::{Agent, Channel, HeldAction, NewDelivery, Outcome, QueueQuery, Review, Transition};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -54,10 +54,12 @@ pub struct CaseFile {
 impl Service {
     /// The tenants of `who` that the queue may show, narrowed to `only` when given.
     fn queue_tenants(&self, who: &Principal, only: Option<Uuid>) -> Result<Vec<Uuid>, ServiceError> {
-        if !access::may_open(&who.roles, Section::Queue) {
+        if !access::may_open(&who.memberships.all_roles(), Section::Queue) {
             return Err(ServiceError::Forbidden);
         }
-        Ok(who.tenants.iter().copied().filter(|t| only.is_none_or(|o| o == *t)).collect())
+        // Only the tenants where a role opens the queue.
+        let mine = who.memberships.tenants_with(&[Role::Supervisor, Role::Admin]);
+        Ok(mine.into_iter().filter(|t| only.is_none_or(|o| o == *t)).collect())
     }
 
     /// One page of pending actions and the per-tier counts under the same filters.
@@ -74,8 +76,8 @@ impl Service {
 
     /// A pending or decided action of one of `who`'s tenants, with the agent that asked for it.
     async fn visible(&self, who: &Principal, id: Uuid) -> Result<(HeldAction, Agent), DecideError> {
-        self.queue_tenants(who, None)?;
-        let action = self.store.held_action(id).await?.filter(|a| who.tenants.contains(&a.tenant_id));
+        let mine = self.queue_tenants(who, None)?;
+        let action = self.store.held_action(id).await?.filter(|a| mine.contains(&a.tenant_id));
         let action = action.ok_or(DecideError::NotFound)?;
         let agent = self.store.agent(action.agent_id).await?.ok_or(DecideError::NotFound)?;
         Ok((action, agent))
@@ -106,12 +108,7 @@ impl Service {
                 return Err(Refusal::NotPending.into());
             }
             // Only someone who may decide it holds it: an owner or an admin looking on must not block others.
-            let reviewer = Reviewer {
-                user: who.user,
-                roles: who.roles.clone(),
-                tenants: who.tenants.clone(),
-                stepped_up_at: None,
-            };
+            let reviewer = Reviewer { user: who.user, memberships: who.memberships.clone(), stepped_up_at: None };
             let standing = self.standing(&action, &[], reviewer.user).await?;
             review::may_decide(&reviewer, &facts(&action, &agent, &[], &standing))?;
             let now = self.clock.now();

@@ -35,9 +35,11 @@ impl Service {
         };
         let mut lapsed = Vec::new();
         for (user, _) in approvals {
-            let stands = self.store.user_by_id(*user).await?.is_some_and(|u| {
-                u.active && u.roles.contains(&Role::Supervisor) && u.tenants.iter().any(|t| t.id == action.tenant_id)
-            });
+            let stands = self
+                .store
+                .user_by_id(*user)
+                .await?
+                .is_some_and(|u| u.active && u.memberships.has(action.tenant_id, Role::Supervisor));
             if !stands {
                 lapsed.push(*user);
             }
@@ -53,7 +55,7 @@ impl Service {
 }
 
 pub(super) fn principal(who: &Reviewer) -> Principal {
-    Principal { user: who.user, roles: who.roles.clone(), tenants: who.tenants.clone() }
+    Principal { user: who.user, memberships: who.memberships.clone() }
 }
 
 pub(super) fn facts<'a>(

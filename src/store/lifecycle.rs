@@ -6,7 +6,7 @@ use super::{HeldAction, Result, Transition};
 use crate::delivery::Change;
 use crate::domain::audit::{Event, Record};
 use crate::domain::lifecycle::{Handover, HandoverState};
-use crate::domain::{ActionType, AgentState, HeldStatus, Role};
+use crate::domain::{ActionType, AgentState, HeldStatus};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -41,13 +41,14 @@ pub struct Activity {
     pub last_submitted_at: Option<OffsetDateTime>,
 }
 
-/// A person's roles and memberships as an admin sets them.
+/// A person's memberships and their roles in each, as an admin sets them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonChange {
     pub user: Uuid,
-    pub roles: Vec<Role>,
-    pub tenants: Vec<Uuid>,
+    pub memberships: crate::domain::access::Memberships,
     pub event: Event,
+    /// Tenants that must keep an active admin, re-checked inside the write transaction.
+    pub keep_admins: Vec<Uuid>,
 }
 
 #[async_trait]
@@ -89,7 +90,16 @@ pub trait PeopleStore: Send + Sync + 'static {
     /// Sets roles and memberships; agents this orphans are marked (with an event each) in the same transaction.
     async fn update_person(&self, change: &PersonChange, at: OffsetDateTime) -> Result<()>;
     /// Disables (ending every session) or enables a person, re-marking their agents' orphan state.
-    async fn set_person_active(&self, user: Uuid, active: bool, event: Event, at: OffsetDateTime) -> Result<bool>;
+    /// Disables or re-enables; `keep_admins` must each still have an active admin after it (checked in the
+    /// same transaction, else nothing changes).
+    async fn set_person_active(
+        &self,
+        user: Uuid,
+        active: bool,
+        keep_admins: &[Uuid],
+        event: Event,
+        at: OffsetDateTime,
+    ) -> Result<bool>;
     /// Clears the sign-in lockout.
     async fn unlock_person(&self, user: Uuid, event: Event, at: OffsetDateTime) -> Result<()>;
 }

@@ -74,6 +74,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A rule re-checked inside the write transaction refused the change; nothing was written.
+    #[error(transparent)]
+    Invalid(crate::domain::Invalid),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -114,8 +117,11 @@ pub struct User {
     pub name: String,
     pub password_hash: String,
     pub active: bool,
+    /// Every role held in any tenant (or outside every tenant): what the console shows and offers.
     pub roles: Vec<Role>,
     pub tenants: Vec<Tenant>,
+    /// The roles held in each tenant: what every check of a right asks.
+    pub memberships: crate::domain::access::Memberships,
     pub throttle: Throttle,
     /// Sessions remember the epoch they began in; a password change moves it on and so ends them all.
     pub session_epoch: i64,
@@ -305,7 +311,10 @@ pub trait Core: Send + Sync + 'static {
     /// People who belong to any of `tenants`.
     async fn users_in(&self, tenants: &[Uuid]) -> Result<Vec<User>>;
     /// Decides a sign-in attempt against the account's stored throttle, stores the new state and its events.
-    async fn sign_in_attempt(&self, user: Uuid, password_ok: bool, at: OffsetDateTime) -> Result<Verdict>;
+    /// Decides a sign-in attempt of `client` on `user`'s account (slowed down per account and client) and
+    /// records it, in one transaction.
+    async fn sign_in_attempt(&self, user: Uuid, client: &str, password_ok: bool, at: OffsetDateTime)
+        -> Result<Verdict>;
     /// Sets a new password hash and moves the session epoch on, ending every session; returns the new epoch.
     async fn set_password(&self, user: Uuid, password_hash: &str, event: Event, at: OffsetDateTime) -> Result<i64>;
 

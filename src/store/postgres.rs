@@ -13,6 +13,8 @@ pub struct PostgresStore {
 
 /// Arbitrary, fixed key of the advisory lock that serialises appends to the audit chain.
 const AUDIT_CHAIN_LOCK: i64 = 0x0063_6f75_6e74_6572;
+/// Rows an invariant is re-checked on inside a write transaction are locked until it commits.
+const ROW_LOCK: &str = " FOR UPDATE";
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";

@@ -9,7 +9,7 @@ macro_rules! sql_store {
     ($adapter:ident, $db:ty) => {
         use crate::domain::audit::{self as __audit, Event as __Event, Record as __Record};
         use crate::domain::throttle::Verdict as __Verdict;
-        use crate::store::rows::{AuditRow, MembershipRow, RoleRow, TenantRow, UserRow};
+        use crate::store::rows::{AuditRow, MembershipRow, RoleRow, TenantRoleRow, TenantRow, UserRow};
         use crate::store::{map_unique, Core, NewUser, Result as __Result, SessionBackend, StoreError, Tenant, User};
         use sqlx::{QueryBuilder, Transaction};
         use time::OffsetDateTime;
@@ -68,6 +68,20 @@ macro_rules! sql_store {
                 q.push(") ORDER BY role");
                 let roles: Vec<RoleRow> = q.build_query_as().fetch_all(&self.pool).await?;
                 let mut q = QueryBuilder::<$db>::new(
+                    "SELECT user_id, tenant_id, role FROM membership_roles WHERE user_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                rows.iter().for_each(|r| { ids.push_bind(r.id); });
+                q.push(") ORDER BY role");
+                let tenant_roles: Vec<TenantRoleRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT user_id, failures, last_failure_at FROM sign_in_failures WHERE user_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                rows.iter().for_each(|r| { ids.push_bind(r.id); });
+                q.push(")");
+                let slowed: Vec<(Uuid, i64, OffsetDateTime)> = q.build_query_as().fetch_all(&self.pool).await?;
+                let mut q = QueryBuilder::<$db>::new(
                     "SELECT m.user_id, t.id, t.slug, t.name, t.created_at FROM memberships m \
                      JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id IN (",
                 );
@@ -77,19 +91,43 @@ macro_rules! sql_store {
                 let memberships: Vec<MembershipRow> = q.build_query_as().fetch_all(&self.pool).await?;
                 rows.into_iter()
                     .map(|row| {
-                        let mut user_roles = roles
+                        let mut outside = roles
                             .iter()
                             .filter(|r| r.user_id == row.id)
                             .map(RoleRow::role)
                             .collect::<__Result<Vec<_>>>()?;
-                        user_roles.sort();
-                        let tenants = memberships
+                        outside.sort();
+                        let tenants: Vec<Tenant> = memberships
                             .iter()
                             .filter(|m| m.user_id == row.id)
                             .map(|m| Tenant { id: m.id, slug: m.slug.clone(), name: m.name.clone(), created_at: m.created_at })
                             .collect();
+                        let mut per_tenant = Vec::with_capacity(tenants.len());
+                        for t in &tenants {
+                            let mut held = tenant_roles
+                                .iter()
+                                .filter(|r| r.user_id == row.id && r.tenant_id == t.id)
+                                .map(TenantRoleRow::role)
+                                .collect::<__Result<Vec<_>>>()?;
+                            held.sort();
+                            per_tenant.push((t.id, held));
+                        }
+                        // Roles outside tenants count only for someone who belongs to none.
+                        let memberships = crate::domain::access::Memberships {
+                            outside: if tenants.is_empty() { outside } else { Vec::new() },
+                            tenants: per_tenant,
+                        };
+                        // The account shows as locked until its most slowed-down client may try again.
+                        let locked_until = slowed
+                            .iter()
+                            .filter(|(u, _, _)| *u == row.id)
+                            .filter_map(|(_, failures, at)| {
+                                let failures = u32::try_from(*failures).unwrap_or(u32::MAX);
+                                crate::domain::throttle::SlowDown { failures, last_failure_at: Some(*at) }.ready_at()
+                            })
+                            .max();
                         Ok(User {
-                            throttle: row.throttle(),
+                            throttle: crate::domain::throttle::Throttle { locked_until, ..Default::default() },
                             id: row.id,
                             email: row.email,
                             name: row.display_name,
@@ -97,8 +135,9 @@ macro_rules! sql_store {
                             active: row.active,
                             session_epoch: row.session_epoch,
                             must_change_password: row.must_change_password,
-                            roles: user_roles,
+                            roles: memberships.all_roles(),
                             tenants,
+                            memberships,
                             created_at: row.created_at,
                         })
                     })
@@ -188,20 +227,8 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique(&format!("user {}", user.email)))?;
-                for role in &user.roles {
-                    sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                        .bind(user.id)
-                        .bind(role.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for tenant in &user.tenants {
-                    sqlx::query("INSERT INTO memberships (user_id, tenant_id) VALUES ($1, $2)")
-                        .bind(user.id)
-                        .bind(tenant)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let memberships = crate::domain::access::Memberships::uniform(&user.roles, &user.tenants);
+                write_memberships_in(&mut tx, user.id, &memberships).await?;
                 let how = crate::domain::provenance::Provision::CreatedAccount;
                 account_provenance_in(&mut tx, user.id, &event.actor, how, user.created_at).await?;
                 append_in(&mut tx, &event, user.created_at).await?;
@@ -239,24 +266,45 @@ macro_rules! sql_store {
                 self.complete(rows).await
             }
 
-            async fn sign_in_attempt(&self, user: Uuid, password_ok: bool, at: OffsetDateTime) -> __Result<__Verdict> {
+            async fn sign_in_attempt(&self, user: Uuid, client: &str, password_ok: bool, at: OffsetDateTime) -> __Result<__Verdict> {
+                use crate::domain::throttle::SlowDown;
                 let mut tx = self.begin_write().await?;
                 let row: Option<UserRow> = sqlx::query_as("SELECT * FROM users WHERE id = $1")
                     .bind(user)
                     .fetch_optional(&mut *tx)
                     .await?;
                 let row = row.ok_or_else(|| StoreError::NotFound(format!("user {user}")))?;
-                let (next, verdict) = row.throttle().attempt(password_ok, at);
-                sqlx::query(
-                    "UPDATE users SET failed_sign_ins = $1, failure_window_start = $2, locked_until = $3 WHERE id = $4",
+                let stored: Option<(i64, OffsetDateTime)> = sqlx::query_as(
+                    "SELECT failures, last_failure_at FROM sign_in_failures WHERE user_id = $1 AND client = $2",
                 )
-                .bind(i64::from(next.failures))
-                .bind(next.window_start)
-                .bind(next.locked_until)
                 .bind(user)
-                .execute(&mut *tx)
+                .bind(client)
+                .fetch_optional(&mut *tx)
                 .await?;
-                for event in verdict.events(user, &row.email) {
+                let state = stored.map_or(SlowDown::default(), |(failures, at)| SlowDown {
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    last_failure_at: Some(at),
+                });
+                let (next, verdict) = state.attempt(password_ok, at);
+                if next != state {
+                    sqlx::query("DELETE FROM sign_in_failures WHERE user_id = $1 AND client = $2")
+                        .bind(user)
+                        .bind(client)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some(last) = next.last_failure_at {
+                        sqlx::query(
+                            "INSERT INTO sign_in_failures (user_id, client, failures, last_failure_at) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(user)
+                        .bind(client)
+                        .bind(i64::from(next.failures))
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                for event in verdict.sign_in_events(user, &row.email, client, next) {
                     append_in(&mut tx, &event, at).await?;
                 }
                 tx.commit().await?;

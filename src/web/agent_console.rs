@@ -23,8 +23,7 @@ use uuid::Uuid;
 pub fn principal(viewer: &Viewer) -> Result<Principal, AppError> {
     Ok(Principal {
         user: Uuid::parse_str(&viewer.user_id).map_err(|_| AppError::Unauthenticated)?,
-        roles: viewer.roles.clone(),
-        tenants: viewer.tenants.iter().filter_map(|t| Uuid::parse_str(&t.id).ok()).collect(),
+        memberships: crate::service::accounts::memberships_of(viewer),
     })
 }
 
@@ -90,7 +89,7 @@ impl ConsoleService {
     async fn names(&self, who: &Principal) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, User>), AppError> {
         let store = &self.0.store;
         let tenants = store.tenants().await.map_err(|e| hide(e.into()))?;
-        let people = store.users_in(&who.tenants).await.map_err(|e| hide(e.into()))?;
+        let people = store.users_in(&who.tenant_ids()).await.map_err(|e| hide(e.into()))?;
         Ok((tenants.into_iter().map(|t| (t.id, t.slug)).collect(), people.into_iter().map(|u| (u.id, u)).collect()))
     }
 
@@ -163,11 +162,11 @@ impl AgentConsole for ConsoleService {
             }
         }
         let mut owners: Vec<String> =
-            people.values().filter(|u| u.roles.contains(&Role::Owner)).map(|u| u.email.clone()).collect();
+            people.values().filter(|u| u.memberships.any(Role::Owner)).map(|u| u.email.clone()).collect();
         owners.sort();
-        let issuers = self.0.issuers_for(By::Person(&who), &who.tenants).await.map_err(hide)?;
+        let issuers = self.0.issuers_for(By::Person(&who), &who.tenant_ids()).await.map_err(hide)?;
         let issuers = issuers.iter().map(|i| issuer_view(i, &tenants)).collect();
-        Ok(AgentsOverview { agents: summaries, incoming, is_admin: who.roles.contains(&Role::Admin), owners, issuers })
+        Ok(AgentsOverview { agents: summaries, incoming, is_admin: who.memberships.any(Role::Admin), owners, issuers })
     }
 
     async fn agent(&self, viewer: &Viewer, agent: &str) -> Result<AgentDetail, AppError> {
@@ -211,19 +210,27 @@ impl AgentConsole for ConsoleService {
 
     async fn form_options(&self, viewer: &Viewer) -> Result<AgentFormOptions, AppError> {
         let who = principal(viewer)?;
-        if !who.roles.contains(&Role::Admin) {
+        let mine = who.memberships.tenants_with(&[Role::Admin]);
+        if mine.is_empty() {
             return Err(AppError::Forbidden);
         }
-        let people = self.0.store.users_in(&who.tenants).await.map_err(|e| hide(e.into()))?;
+        let people = self.0.store.users_in(&mine).await.map_err(|e| hide(e.into()))?;
+        // An owner is offered for the tenants the viewer administers where they hold the owner role.
         let owners = people
             .into_iter()
-            .filter(|u| u.active && u.roles.contains(&Role::Owner))
-            .map(|u| {
-                let slugs = u.tenants.iter().filter(|t| who.tenants.contains(&t.id)).map(|t| t.slug.clone()).collect();
-                (u.email, u.name, slugs)
+            .filter(|u| u.active)
+            .filter_map(|u| {
+                let slugs: Vec<String> = u
+                    .tenants
+                    .iter()
+                    .filter(|t| mine.contains(&t.id) && u.memberships.has(t.id, Role::Owner))
+                    .map(|t| t.slug.clone())
+                    .collect();
+                (!slugs.is_empty()).then_some((u.email, u.name, slugs))
             })
             .collect();
-        Ok(AgentFormOptions { tenants: viewer.tenants.clone(), owners })
+        let tenants = viewer.tenants.iter().filter(|t| t.roles.contains(&Role::Admin)).cloned().collect();
+        Ok(AgentFormOptions { tenants, owners })
     }
 
     async fn create(

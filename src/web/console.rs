@@ -32,8 +32,8 @@ fn user_id(viewer: &Viewer) -> Result<Uuid, AppError> {
 
 #[async_trait]
 impl Console for ConsoleService {
-    async fn sign_in(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError> {
-        let user = self.0.sign_in(email, password).await.map_err(|e| match e {
+    async fn sign_in(&self, session: &Session, email: &str, password: &str, client: &str) -> Result<(), AppError> {
+        let user = self.0.sign_in(email, password, client).await.map_err(|e| match e {
             SignInError::Refused => AppError::SignInRefused,
             SignInError::Service(e) => hide(e),
         })?;

@@ -1,9 +1,13 @@
 //! Floods of password attempts (sign-in, step-up): each costs an argon2 computation (19 MiB, tens of ms), so
 //! they are limited per client address and in all before any is computed, answering 429 with `Retry-After`.
-//! The per-account lockout still applies behind this; this stops one client, or many, from exhausting the
-//! server or locking accounts at will. Limits are per app server (`governor`, in memory).
+//! The per-(account, client) slow-down still applies behind this; this stops one client, or many, from
+//! exhausting the server. The client is the resolved one (`trusted_proxies`), so behind a load balancer
+//! each client has its own budget rather than all sharing the balancer's. Limits are per app server
+//! (`governor`, in memory). The resolved client is left in the request for the sign-in to key on.
 
+use crate::domain::client::{self, Cidr};
 use app::error::AppError;
+use app::model::ClientAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -22,6 +26,7 @@ const GUARDED: [&str; 3] = ["/api/login", "/api/queue/step-up", "/api/account/pa
 pub struct Floods {
     per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     overall: Arc<DefaultDirectRateLimiter>,
+    trusted: Arc<Vec<Cidr>>,
 }
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -36,11 +41,17 @@ impl Default for Floods {
         Floods {
             per_client: Arc::new(DefaultKeyedRateLimiter::keyed(quota(30, Duration::from_secs(2)))),
             overall: Arc::new(DefaultDirectRateLimiter::direct(quota(60, Duration::from_millis(33)))),
+            trusted: Arc::new(Vec::new()),
         }
     }
 }
 
 impl Floods {
+    /// The default limits, with `X-Forwarded-For` honoured from these proxies.
+    pub fn new(trusted: Vec<Cidr>) -> Self {
+        Floods { trusted: Arc::new(trusted), ..Floods::default() }
+    }
+
     /// `Some(wait)` when this attempt must not be made now.
     fn wait(&self, client: IpAddr) -> Option<Duration> {
         let now = DefaultClock::default().now();
@@ -49,12 +60,16 @@ impl Floods {
     }
 }
 
-pub async fn limit_attempts(State(floods): State<Floods>, request: Request, next: Next) -> Response {
+pub async fn limit_attempts(State(floods): State<Floods>, mut request: Request, next: Next) -> Response {
     if !GUARDED.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    let client =
+    let peer =
         request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let forwarded: Vec<&str> =
+        request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let client = client::client(peer, &forwarded, &floods.trusted);
+    request.extensions_mut().insert(ClientAddr(client.to_string()));
     let Some(wait) = floods.wait(client) else {
         return next.run(request).await;
     };

@@ -88,7 +88,7 @@ impl HistoryConsole for ConsoleService {
                 .collect(),
             next: slice.next.map(|(at, id)| cursor(at, id)),
             mine_only: reader.voter().is_some(),
-            tenants: viewer.tenants.clone(),
+            tenants: reader.offered(&viewer.tenants),
             agents: choices(agents.iter().map(|a| (a.id.to_string(), a.name.clone())).collect()),
             owners: with_role(Role::Owner),
             reviewers: with_role(Role::Supervisor),
@@ -112,7 +112,7 @@ impl HistoryConsole for ConsoleService {
             may_decide: Ok(()),
             subject: crate::service::submitted_subject(&file.events),
         };
-        let nobody = Reviewer { user: Uuid::nil(), roles: Vec::new(), tenants: Vec::new(), stepped_up_at: None };
+        let nobody = Reviewer { user: Uuid::nil(), memberships: Default::default(), stepped_up_at: None };
         let mut case = super::case_view::build(&case_file, &nobody, &names, viewer, self.0.clock.now());
         case.agent.owner = name(file.owner_then);
         case.may_not_decide = Some("A record: nothing is decided here.".into());

@@ -13,7 +13,11 @@ use async_trait::async_trait;
 fn period(days: &str) -> Result<i64, AppError> {
     match days.trim() {
         "" => Ok(30),
-        d => d.parse::<i64>().map_err(|_| AppError::Invalid(format!("period: \"{d}\" is not a number of days"))),
+        d => {
+            let days =
+                d.parse::<i64>().map_err(|_| AppError::Invalid(format!("period: \"{d}\" is not a number of days")))?;
+            crate::service::qa::check_days(days).map_err(|e| AppError::Invalid(e.0))
+        }
     }
 }
 
@@ -190,7 +194,7 @@ impl InsightsConsole for ConsoleService {
             samples,
             disagreement,
             max_sample: crate::service::MAX_SAMPLE,
-            tenants: viewer.tenants.clone(),
+            tenants: reader.offered(&viewer.tenants),
             tenant: tenant.trim().to_string(),
             days,
             periods: PERIODS.to_vec(),

@@ -33,7 +33,9 @@ pub async fn queue_events(
     }
     let Ok(user) = Uuid::parse_str(&viewer.user_id) else { return StatusCode::UNAUTHORIZED.into_response() };
     let id = session.and_then(|Extension(s)| s.id());
-    let tenants: Vec<Uuid> = viewer.tenants.iter().filter_map(|t| Uuid::parse_str(&t.id).ok()).collect();
+    // Only the tenants whose queue the viewer's roles there open.
+    let tenants: Vec<Uuid> = crate::service::accounts::memberships_of(&viewer)
+        .tenants_with(&[crate::domain::Role::Supervisor, crate::domain::Role::Admin]);
     let (events, stream) = mpsc::channel::<Event>(64);
     let mut changes = state.service.subscribe();
     // The stream lives as long as its session: it ends at sign-out, a password change, a timeout, or when

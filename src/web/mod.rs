@@ -111,7 +111,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(whole_page::render_whole))
         .layer(middleware::from_fn(form_posts::mark_done))
         .layer(middleware::from_fn(guard::guard_pages))
-        .layer(middleware::from_fn_with_state(flood::Floods::default(), flood::limit_attempts))
+        .layer(middleware::from_fn_with_state(
+            flood::Floods::new(state.config.trusted_proxies().unwrap_or_default()),
+            flood::limit_attempts,
+        ))
         // Server functions read whole bodies; nothing the console sends comes near this.
         .layer(RequestBodyLimitLayer::new(CONSOLE_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), session::resolve_viewer))

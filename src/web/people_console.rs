@@ -18,17 +18,37 @@ fn roles(names: &[String]) -> Result<Vec<Role>, AppError> {
     names.iter().map(|n| Role::parse(n).ok_or_else(|| AppError::Invalid(format!("\"{n}\" is not a role")))).collect()
 }
 
-/// Tenant slugs of the viewer's own tenants to ids; anything else is refused by name.
-fn tenants(viewer: &Viewer, slugs: &[String]) -> Result<Vec<Uuid>, AppError> {
+/// A tenant slug of the viewer's own to its id; anything else is refused by name.
+fn tenant(viewer: &Viewer, slug: &str) -> Result<Uuid, AppError> {
+    viewer
+        .tenants
+        .iter()
+        .find(|t| t.slug == slug)
+        .and_then(|t| Uuid::parse_str(&t.id).ok())
+        .ok_or_else(|| AppError::Invalid(format!("you do not administer a tenant \"{slug}\"")))
+}
+
+/// The edit form's memberships: each ticked tenant with the roles ticked for it (`slug:role`); a bare
+/// `role` applies to every ticked tenant, as the form did before roles were per tenant.
+fn memberships(viewer: &Viewer, names: &[String], slugs: &[String]) -> Result<Vec<(Uuid, Vec<Role>)>, AppError> {
+    for name in names {
+        if let Some((slug, _)) = name.split_once(':') {
+            if !slugs.contains(&slug.to_string()) {
+                return Err(AppError::Invalid(format!("roles in \"{slug}\" need its membership ticked too")));
+            }
+        }
+    }
     slugs
         .iter()
         .map(|slug| {
-            viewer
-                .tenants
+            let mine: Vec<String> = names
                 .iter()
-                .find(|t| &t.slug == slug)
-                .and_then(|t| Uuid::parse_str(&t.id).ok())
-                .ok_or_else(|| AppError::Invalid(format!("you do not administer a tenant \"{slug}\"")))
+                .filter_map(|n| match n.split_once(':') {
+                    Some((s, role)) => (s == slug).then(|| role.to_string()),
+                    None => Some(n.clone()),
+                })
+                .collect();
+            Ok((tenant(viewer, slug)?, roles(&mine)?))
         })
         .collect()
 }
@@ -40,12 +60,19 @@ impl PeopleConsole for ConsoleService {
             return Err(AppError::Forbidden);
         }
         let who = principal(viewer)?;
+        let mine = who.memberships.tenants_with(&[Role::Admin]);
         let now = self.0.clock.now();
-        let found = self.0.store.users_in(&who.tenants).await.map_err(|e| hide(e.into()))?;
+        let found = self.0.store.users_in(&mine).await.map_err(|e| hide(e.into()))?;
         let people = found
             .into_iter()
             .map(|u| {
                 let theirs: Vec<Uuid> = u.tenants.iter().map(|t| t.id).collect();
+                let tenant_roles = u
+                    .tenants
+                    .iter()
+                    .filter(|t| mine.contains(&t.id))
+                    .map(|t| (t.slug.clone(), u.memberships.roles_in(t.id).to_vec()))
+                    .collect();
                 PersonAdminRow {
                     id: u.id.to_string(),
                     locked_until: u
@@ -53,8 +80,9 @@ impl PeopleConsole for ConsoleService {
                         .locked_until
                         .filter(|_| u.throttle.is_locked(now))
                         .and_then(|t| t.format(&Rfc3339).ok()),
-                    tenants: u.tenants.iter().filter(|t| who.tenants.contains(&t.id)).map(|t| t.slug.clone()).collect(),
-                    whole: people::reach(&who.tenants, &theirs) == Reach::Whole,
+                    tenants: u.tenants.iter().filter(|t| mine.contains(&t.id)).map(|t| t.slug.clone()).collect(),
+                    tenant_roles,
+                    whole: people::reach(&mine, &theirs) == Reach::Whole,
                     must_change_password: u.must_change_password,
                     roles: u.roles,
                     email: u.email,
@@ -63,7 +91,8 @@ impl PeopleConsole for ConsoleService {
                 }
             })
             .collect();
-        Ok(PeopleAdmin { tenants: viewer.tenants.clone(), people })
+        let tenants = viewer.tenants.iter().filter(|t| t.roles.contains(&Role::Admin)).cloned().collect();
+        Ok(PeopleAdmin { tenants, people })
     }
 
     async fn add_person(
@@ -96,8 +125,8 @@ impl PeopleConsole for ConsoleService {
         if !crate::domain::access::may_open(&viewer.roles, Section::People) {
             return Err(AppError::Forbidden);
         }
-        let (roles, tenants) = (roles(role_names)?, tenants(viewer, tenant_slugs)?);
-        self.0.edit_person(By::Person(&who), id(person)?, &roles, &tenants).await.map_err(hide)
+        let memberships = memberships(viewer, role_names, tenant_slugs)?;
+        self.0.edit_person(By::Person(&who), id(person)?, &memberships).await.map_err(hide)
     }
 
     async fn set_person_active(&self, viewer: &Viewer, person: &str, active: bool) -> Result<(), AppError> {

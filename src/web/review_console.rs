@@ -75,12 +75,7 @@ fn optional<T>(text: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Res
 impl ConsoleService {
     async fn reviewer(&self, session: &Session, viewer: &app::model::Viewer) -> Result<Reviewer, AppError> {
         let p = principal(viewer)?;
-        Ok(Reviewer {
-            user: p.user,
-            roles: p.roles,
-            tenants: p.tenants,
-            stepped_up_at: session::stepped_up_at(session).await,
-        })
+        Ok(Reviewer { user: p.user, memberships: p.memberships, stepped_up_at: session::stepped_up_at(session).await })
     }
 
     /// Display names of the people of the viewer's tenants.
@@ -95,7 +90,7 @@ impl ReviewConsole for ConsoleService {
     async fn queue(&self, viewer: &app::model::Viewer, filter: QueueFilter) -> Result<QueuePage, AppError> {
         let who = principal(viewer)?;
         // Role first: someone who may not open the queue learns nothing from how a tenant's name reads.
-        if !crate::domain::access::may_open(&who.roles, crate::domain::Section::Queue) {
+        if !crate::domain::access::may_open(&who.memberships.all_roles(), crate::domain::Section::Queue) {
             return Err(AppError::Forbidden);
         }
         let tenant = optional(
@@ -116,10 +111,10 @@ impl ReviewConsole for ConsoleService {
             rows.truncate(PAGE_SIZE as usize);
             rows.last().map(|r| cursor(r.expires_at, r.id))
         });
-        let agents = self.0.store.agents(&who.tenants, None).await.map_err(|e| hide(e.into()))?;
+        let agents = self.0.store.agents(&who.tenant_ids(), None).await.map_err(|e| hide(e.into()))?;
         let agent_names: HashMap<Uuid, (String, AgentState)> =
             agents.iter().map(|a| (a.id, (a.name.clone(), a.state))).collect();
-        let names = self.display_names(&who.tenants).await?;
+        let names = self.display_names(&who.memberships.tenant_ids()).await?;
         let slugs: HashMap<String, String> = viewer.tenants.iter().map(|t| (t.id.clone(), t.slug.clone())).collect();
         Ok(QueuePage {
             rows: rows
@@ -153,7 +148,7 @@ impl ReviewConsole for ConsoleService {
     async fn case(&self, session: &Session, viewer: &app::model::Viewer, case: &str) -> Result<CaseView, AppError> {
         let who = self.reviewer(session, viewer).await?;
         let file = self.0.case_file(&who, id(case)?).await.map_err(refusal)?;
-        let names = self.display_names(&who.tenants).await?;
+        let names = self.display_names(&who.memberships.tenant_ids()).await?;
         Ok(super::case_view::build(&file, &who, &names, viewer, self.0.clock.now()))
     }
 
@@ -161,7 +156,7 @@ impl ReviewConsole for ConsoleService {
         let who = principal(viewer)?;
         match self.0.claim(&who, id(case)?, take_over).await.map_err(refusal)? {
             review::ClaimOutcome::HeldBy(c) => {
-                let names = self.display_names(&who.tenants).await?;
+                let names = self.display_names(&who.memberships.tenant_ids()).await?;
                 let by = names.get(&c.user).cloned().unwrap_or_else(|| "another reviewer".into());
                 Err(AppError::Conflict(format!("{by} is reviewing this; take it over to decide it yourself.")))
             }
@@ -210,7 +205,7 @@ impl ReviewConsole for ConsoleService {
     ) -> Result<(), AppError> {
         let who = self.reviewer(session, viewer).await?;
         // Role first: someone who may not open the queue learns nothing from how a vote's fields read.
-        if !crate::domain::access::may_open(&who.roles, crate::domain::Section::Queue) {
+        if !crate::domain::access::may_open(&who.memberships.all_roles(), crate::domain::Section::Queue) {
             return Err(AppError::Forbidden);
         }
         let case = id(case)?;
@@ -220,7 +215,8 @@ impl ReviewConsole for ConsoleService {
                 // Only an action of the viewer's tenants lends its currency; another tenant's reads as a
                 // missing one, as the vote itself would (`DecideError::NotFound`).
                 let current = self.0.store.held_action(case).await.map_err(|e| hide(e.into()))?;
-                let current = current.filter(|a| who.tenants.contains(&a.tenant_id)).ok_or(AppError::Forbidden)?;
+                let current =
+                    current.filter(|a| who.memberships.tenant_ids().contains(&a.tenant_id)).ok_or(AppError::Forbidden)?;
                 let currency = current.amount.map(|m| m.currency).unwrap_or_default();
                 let amount = Money::parse(form.amount.trim(), &currency).map_err(|_| {
                     AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim()))

@@ -2,6 +2,7 @@
 
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
+use countersign::domain::access::Memberships;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::Role;
 use reqwest::StatusCode;
@@ -21,6 +22,8 @@ async fn every_change_is_chained_and_verifies(backend: Backend) {
     app.person("sam@example.com", &[Role::Auditor], &["acme"]).await;
     let browser = app.browser();
     app.sign_in(&browser, "sam@example.com", "wrong password!!").await;
+    // A failure makes this client wait a second before its next try.
+    app.clock.advance(time::Duration::seconds(1));
     app.sign_in(&browser, "sam@example.com", PASSWORD).await;
     app.call(&browser, "logout", &[]).await;
 
@@ -150,7 +153,8 @@ async fn rows_that_disagree_with_their_events_are_named(backend: Backend) {
     let acme = app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     let (_, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR"]).await;
     let mut ids = Vec::new();
     for key in ["approve", "deny", "withdraw", "expire", "pending"] {

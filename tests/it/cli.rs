@@ -197,6 +197,52 @@ async fn cli_moves_an_agent_through_its_life_with_the_actors_authority(backend: 
     assert!(!disable.status.success(), "the last admin stays: {}", text(&disable.stdout));
     assert!(countersign(&db, &["user", "disable", "--email", "olu@example.com"], "").status.success());
     assert!(countersign(&db, &["user", "enable", "--email", "olu@example.com"], "").status.success());
+    // Roles are set per tenant; the person's other tenants keep theirs.
+    assert!(countersign(&db, &["tenant", "add", "--slug", "globex", "--name", "Globex"], "").status.success());
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "mo@example.com",
+        "--name",
+        "Mo",
+        "--role",
+        "auditor",
+        "--tenant",
+        "acme",
+        "--tenant",
+        "globex",
+    ];
+    assert!(countersign(&db, &add, "a long enough password\n").status.success());
+    let set =
+        ["user", "roles", "--email", "mo@example.com", "--tenant", "acme", "--role", "supervisor", "--role", "owner"];
+    let set = countersign(&db, &set, "");
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(text(&set.stdout).contains("mo@example.com in acme: supervisor, owner"), "{}", text(&set.stdout));
+    let by_ada = [
+        "user",
+        "roles",
+        "--email",
+        "mo@example.com",
+        "--tenant",
+        "globex",
+        "--role",
+        "admin",
+        "--actor",
+        "ada@example.com",
+    ];
+    assert!(!countersign(&db, &by_ada, "").status.success(), "ada administers acme only");
+    // A disabled person cannot act through --actor: refused, naming why, and nothing changes.
+    let add = ["user", "add", "--email", "ex@example.com", "--name", "Ex", "--role", "admin", "--tenant", "acme"];
+    assert!(countersign(&db, &add, "a long enough password\n").status.success());
+    assert!(countersign(&db, &["user", "disable", "--email", "ex@example.com"], "").status.success());
+    let before = countersign(&db, &["audit", "verify"], "");
+    let by_disabled = life("suspend", "ex@example.com");
+    assert!(!by_disabled.status.success(), "a disabled person acts on nothing");
+    assert!(text(&by_disabled.stderr).contains("ex@example.com is disabled"), "{}", text(&by_disabled.stderr));
+    let enable_self = ["user", "enable", "--email", "ex@example.com", "--actor", "ex@example.com"];
+    assert!(!countersign(&db, &enable_self, "").status.success(), "nor re-enables themselves");
+    assert_eq!(text(&countersign(&db, &["audit", "verify"], "").stdout), text(&before.stdout), "nothing recorded");
     let retired = countersign(&db, &["agent", "retire", "--agent", &id, "--reason", "done with it"], "");
     assert!(retired.status.success(), "{}", text(&retired.stderr));
     assert!(!life("resume", "ada@example.com").status.success(), "retirement is final");

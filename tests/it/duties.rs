@@ -4,6 +4,7 @@
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
 use countersign::delivery::{Change, ChangeKind};
+use countersign::domain::access::Memberships;
 use countersign::domain::clock::ManualClock;
 use countersign::domain::review::{Refusal, Reviewer, Vote};
 use countersign::domain::scope::Money;
@@ -128,7 +129,8 @@ async fn votes_weigh_authority_as_it_is_now(backend: Backend) {
     let sue = app.person("sue@example.com", &[Role::Supervisor], &["acme"]).await;
     let sam = app.person("sam@example.com", &[Role::Supervisor], &["acme"]).await;
     let (agent, token) = app.agent("acme", "olu@example.com", &["refund:5000.00EUR", "mfa_reset"]).await;
-    let reviewer = |user| Reviewer { user, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let reviewer =
+        |user| Reviewer { user, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     let approve = || Vote::Approve { amount: None };
     let uuid = |id: &str| Uuid::parse_str(id).expect("uuid");
 
@@ -137,8 +139,10 @@ async fn votes_weigh_authority_as_it_is_now(backend: Backend) {
     let critical = uuid(&submit(&app, &token, critical("now-3")).await);
 
     // The owner narrows the limit from 5,000 to 100 EUR: the 4,000 EUR refund may be denied, not approved.
-    let principal =
-        countersign::domain::access::Principal { user: owner, roles: vec![Role::Owner], tenants: vec![acme] };
+    let principal = countersign::domain::access::Principal {
+        user: owner,
+        memberships: Memberships::uniform(&[Role::Owner], &[acme]),
+    };
     let narrower = countersign::service::AgentChanges {
         purpose: "Resolves support chats".into(),
         allowances: vec!["refund:100.00EUR".into(), "mfa_reset".into()],

@@ -142,7 +142,8 @@ impl TestApp {
         let service = state.service.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let router = countersign::web::router(state);
+        // As `serve` does: the connection's address is the client (`trusted_proxies` aside).
+        let router = countersign::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

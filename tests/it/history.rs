@@ -43,8 +43,7 @@ pub async fn viewer(app: &TestApp, id: Uuid) -> Viewer {
 pub fn reviewer(v: &Viewer) -> Reviewer {
     Reviewer {
         user: Uuid::parse_str(&v.user_id).expect("id"),
-        roles: v.roles.clone(),
-        tenants: v.tenants.iter().map(|t| Uuid::parse_str(&t.id).expect("tenant")).collect(),
+        memberships: countersign::service::accounts::memberships_of(v),
         stepped_up_at: None,
     }
 }

@@ -31,7 +31,7 @@ async fn rollups_equal_a_recount_after_random_decisions(backend: Backend) {
     let r: serde_json::Value = crate::api::post(app, &token, &body).await.json().await.expect("json");
     let slow = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
     let ana = reviewer(&w.ana);
-    let principal = Principal { user: ana.user, roles: ana.roles.clone(), tenants: ana.tenants.clone() };
+    let principal = Principal { user: ana.user, memberships: ana.memberships.clone() };
     app.service.claim(&principal, slow, false).await.expect("claim");
     app.clock.advance(time::Duration::minutes(10));
     app.service.decide(&ana, slow, Vote::Approve { amount: None }).await.expect("approve");

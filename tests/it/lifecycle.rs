@@ -4,6 +4,7 @@
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
 use crate::review::critical;
+use countersign::domain::access::Memberships;
 use countersign::domain::clock::Clock;
 use countersign::domain::lifecycle::{Attestation, Change};
 use countersign::domain::review::{Reviewer, Vote};
@@ -39,13 +40,14 @@ pub async fn setup(backend: Backend) -> Life {
     let owner = app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     app.person("otto@example.com", &[Role::Owner, Role::Supervisor], &["acme"]).await;
     let ana_id = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let ana = Reviewer { user: ana_id, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana_id, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     let (agent, token) = app.agent("acme", "olu@example.com", &["refund:500.00EUR", "mfa_reset"]).await;
     Life { app, agent, token, acme, owner, ana }
 }
 
 pub fn principal(user: Uuid, roles: &[Role], tenants: &[Uuid]) -> countersign::domain::access::Principal {
-    countersign::domain::access::Principal { user, roles: roles.to_vec(), tenants: tenants.to_vec() }
+    countersign::domain::access::Principal { user, memberships: Memberships::uniform(roles, tenants) }
 }
 
 async fn submit(l: &Life, key: &str) -> Uuid {
@@ -211,7 +213,8 @@ async fn an_earlier_vote_of_the_new_owner_never_counts(backend: Backend) {
     let svc = l.app.service.clone();
     let otto = svc.person_by_email("otto@example.com").await.expect("otto");
     let now = || Some(l.app.clock.now());
-    let otto_r = Reviewer { user: otto.id, roles: otto.roles.clone(), tenants: vec![l.acme], stepped_up_at: now() };
+    let otto_r =
+        Reviewer { user: otto.id, memberships: Memberships::uniform(&otto.roles, &[l.acme]), stepped_up_at: now() };
     let ana = Reviewer { stepped_up_at: now(), ..l.ana.clone() };
     // Sequential: the hand-over lands between the two votes.
     let first: Value = post(&l.app, &l.token, &critical("c-0")).await.json().await.expect("json");
@@ -230,9 +233,18 @@ async fn an_earlier_vote_of_the_new_owner_never_counts(backend: Backend) {
         // Whoever does not own it now votes first, and is then proposed as owner.
         let (voter, voter_user) = if agent.owner_id == otto.id {
             let olu = svc.person_by_email("olu@example.com").await.expect("olu");
-            svc.edit_person(By::Operator, olu.id, &[Role::Owner, Role::Supervisor], &[l.acme]).await.expect("roles");
+            svc.edit_person(By::Operator, olu.id, &[(l.acme, vec![Role::Owner, Role::Supervisor])])
+                .await
+                .expect("roles");
             let olu = svc.person_by_email("olu@example.com").await.expect("olu");
-            (Reviewer { user: olu.id, roles: olu.roles.clone(), tenants: vec![l.acme], stepped_up_at: now() }, olu)
+            (
+                Reviewer {
+                    user: olu.id,
+                    memberships: Memberships::uniform(&olu.roles, &[l.acme]),
+                    stepped_up_at: now(),
+                },
+                olu,
+            )
         } else {
             (otto_r.clone(), otto.clone())
         };

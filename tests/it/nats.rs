@@ -8,6 +8,7 @@ use crate::review::critical;
 use async_nats::jetstream::{self, consumer};
 use countersign::broker::Broker;
 use countersign::config::Config;
+use countersign::domain::access::Memberships;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::Role;
 use countersign::server;
@@ -231,7 +232,8 @@ async fn every_outcome_is_published_once(backend: Backend) {
     let Some(bus) = bus(backend).await else { return };
     let tenant = bus.app.store.tenant_by_slug("acme").await.expect("tenant").expect("acme").id;
     let ana = bus.app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![tenant], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[tenant]), stepped_up_at: None };
     let mut ids = Vec::new();
     for key in ["o-approve", "o-deny", "o-withdraw"] {
         let r: Value = post(&bus.app, &bus.token, &example(key)).await.json().await.expect("json");
@@ -341,7 +343,8 @@ async fn outcome_receipts_verify_and_forgeries_do_not(backend: Backend) {
     let Some(bus) = bus(backend).await else { return };
     let tenant = bus.app.store.tenant_by_slug("acme").await.expect("tenant").expect("acme").id;
     let ana = bus.app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![tenant], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[tenant]), stepped_up_at: None };
     let r: Value = post(&bus.app, &bus.token, &example("r-approve")).await.json().await.expect("json");
     let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
     bus.app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");

@@ -62,15 +62,20 @@ async fn admins_reach_only_their_tenants_and_keep_one_admin(backend: Backend) {
     let both = app.person("bo@example.com", &[Role::Supervisor], &["acme", "globex"]).await;
     let ada = principal(ada_id, &[Role::Admin], &[acme]);
     let svc = &app.service;
-    let foreign = svc.edit_person(By::Person(&ada), gus, &[Role::Auditor], &[acme]).await;
+    let foreign = svc.edit_person(By::Person(&ada), gus, &[(acme, vec![Role::Auditor])]).await;
     assert!(matches!(foreign, Err(ServiceError::Forbidden)), "a person of another tenant is out of reach");
     assert!(matches!(svc.set_person_active(By::Person(&ada), gus, false).await, Err(ServiceError::Forbidden)));
-    let roles = svc.edit_person(By::Person(&ada), both, &[Role::Auditor], &[acme]).await;
-    assert!(roles.is_err(), "roles of someone also in globex are for globex's admins too");
-    svc.edit_person(By::Person(&ada), both, &[Role::Supervisor], &[]).await.expect("remove from acme");
+    // Roles are per tenant: ada sets bo's roles in acme; bo's roles in globex are globex's admins' to set.
+    svc.edit_person(By::Person(&ada), both, &[(acme, vec![Role::Auditor])]).await.expect("roles in acme");
+    let bo = svc.person_by_email("bo@example.com").await.expect("bo");
+    assert_eq!(bo.memberships.roles_in(acme), [Role::Auditor]);
+    assert_eq!(bo.memberships.roles_in(globex), [Role::Supervisor], "globex roles untouched");
+    let into_globex = svc.edit_person(By::Person(&ada), both, &[(globex, vec![Role::Admin])]).await;
+    assert!(into_globex.is_err(), "not in a tenant the admin does not administer");
+    svc.edit_person(By::Person(&ada), both, &[]).await.expect("remove from acme");
     let bo = svc.person_by_email("bo@example.com").await.expect("bo");
     assert_eq!(bo.tenants.iter().map(|t| t.id).collect::<Vec<_>>(), vec![globex], "globex membership kept");
-    let demote = svc.edit_person(By::Person(&ada), ada_id, &[Role::Auditor], &[acme]).await;
+    let demote = svc.edit_person(By::Person(&ada), ada_id, &[(acme, vec![Role::Auditor])]).await;
     assert!(demote.is_err(), "nobody removes the last admin");
     assert!(svc.set_person_active(By::Person(&ada), ada_id, false).await.is_err(), "nor disables it");
     let supervisor = principal(Uuid::now_v7(), &[Role::Supervisor], &[acme]);
@@ -102,8 +107,8 @@ async fn disabling_ends_sessions_and_orphans_by_each_cause(backend: Backend) {
     svc.set_person_active(By::Operator, owners[0].0, false).await.expect("disable");
     let after = browser.get(app.url("/agents")).send().await.expect("page");
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "their session ended at once");
-    svc.edit_person(By::Operator, owners[1].0, &[Role::Supervisor], &[acme]).await.expect("lose the owner role");
-    svc.edit_person(By::Operator, owners[2].0, &[Role::Owner], &[]).await.expect("leave the tenant");
+    svc.edit_person(By::Operator, owners[1].0, &[(acme, vec![Role::Supervisor])]).await.expect("lose the owner role");
+    svc.edit_person(By::Operator, owners[2].0, &[]).await.expect("leave the tenant");
     for (_, _, agent) in &owners {
         let stored = app.store.agent(*agent).await.expect("read").expect("agent");
         assert!(stored.life.orphaned_at.is_some(), "orphaned at once");

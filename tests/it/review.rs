@@ -3,6 +3,7 @@
 
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
+use countersign::domain::access::Memberships;
 use countersign::domain::clock::Clock;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::scope::Money;
@@ -34,7 +35,7 @@ struct Setup {
 
 async fn reviewer(app: &TestApp, email: &str, roles: &[Role], tenant: Uuid) -> Reviewer {
     let user = app.person(email, roles, &["acme"]).await;
-    Reviewer { user, roles: roles.to_vec(), tenants: vec![tenant], stepped_up_at: None }
+    Reviewer { user, memberships: Memberships::uniform(roles, &[tenant]), stepped_up_at: None }
 }
 
 async fn setup(backend: Backend) -> Setup {
@@ -154,9 +155,12 @@ async fn separation_of_duties_and_tenants_hold(backend: Backend) {
     let own = s.app.service.decide(&s.owner, id, approve()).await;
     assert!(matches!(own, Err(DecideError::Refused(_))), "the owner may not decide: {own:?}");
     let other = s.app.tenant("globex").await;
-    let outsider = Reviewer { tenants: vec![other], ..s.ben.clone() };
+    let outsider = Reviewer { memberships: Memberships::uniform(&[Role::Supervisor], &[other]), ..s.ben.clone() };
     assert!(matches!(s.app.service.decide(&outsider, id, approve()).await, Err(DecideError::NotFound)));
-    let auditor = Reviewer { roles: vec![Role::Auditor], ..s.ana.clone() };
+    let auditor = Reviewer {
+        memberships: Memberships::uniform(&[Role::Auditor], &s.ana.memberships.tenant_ids()),
+        ..s.ana.clone()
+    };
     assert!(s.app.service.decide(&auditor, id, approve()).await.is_err());
 
     // The owner's forged request over HTTP is refused by the server too.
@@ -194,7 +198,10 @@ async fn concurrent_decisions_give_exactly_one_outcome(backend: Backend) {
     let s = setup(backend).await;
     let mut voters = vec![s.ana.clone(), s.ben.clone()];
     for i in 0..6 {
-        voters.push(reviewer(&s.app, &format!("r{i}@example.com"), &[Role::Supervisor], s.ana.tenants[0]).await);
+        voters.push(
+            reviewer(&s.app, &format!("r{i}@example.com"), &[Role::Supervisor], s.ana.memberships.tenant_ids()[0])
+                .await,
+        );
     }
     for round in 0..3 {
         let id = submit(&s, example(&format!("race-{round}"))).await;
@@ -270,7 +277,7 @@ async fn claims_show_who_reviews_and_can_be_taken_over(backend: Backend) {
     use countersign::domain::review::ClaimOutcome;
     let s = setup(backend).await;
     let id = submit(&s, example("k-5")).await;
-    let p = |r: &Reviewer| Principal { user: r.user, roles: r.roles.clone(), tenants: r.tenants.clone() };
+    let p = |r: &Reviewer| Principal { user: r.user, memberships: r.memberships.clone() };
     assert_eq!(s.app.service.claim(&p(&s.ana), id, false).await.expect("claim"), ClaimOutcome::Claimed);
     assert_eq!(s.app.service.claim(&p(&s.ana), id, false).await.expect("renew"), ClaimOutcome::Renewed);
     assert!(
@@ -298,7 +305,7 @@ async fn the_queue_pages_and_counts(backend: Backend) {
         s.app.clock.advance(time::Duration::seconds(1));
     }
     submit(&s, critical("q-c")).await;
-    let who = Principal { user: s.ana.user, roles: s.ana.roles.clone(), tenants: s.ana.tenants.clone() };
+    let who = Principal { user: s.ana.user, memberships: s.ana.memberships.clone() };
     let page = |after| QueueQuery { limit: 3, after, ..Default::default() };
     let (first, counts) = s.app.service.queue(&who, None, page(None)).await.expect("queue");
     assert_eq!(first.len(), 3);
@@ -317,9 +324,10 @@ async fn the_queue_pages_and_counts(backend: Backend) {
         QueueQuery { tier: None, action: Some(countersign::domain::ActionType::MfaReset), ..page(None) };
     let (_, counts) = s.app.service.queue(&who, None, critical_only).await.expect("queue");
     assert_eq!(counts, vec![(countersign::domain::RiskTier::Critical, 1)]);
-    let outsider = Principal { tenants: vec![Uuid::now_v7()], ..who.clone() };
+    let outsider =
+        Principal { memberships: Memberships::uniform(&who.memberships.all_roles(), &[Uuid::now_v7()]), ..who.clone() };
     assert!(s.app.service.queue(&outsider, None, page(None)).await.expect("queue").0.is_empty(), "tenant isolation");
-    let owner_only = Principal { roles: vec![Role::Owner], ..who };
+    let owner_only = Principal { memberships: Memberships::uniform(&[Role::Owner], &who.tenant_ids()), ..who };
     assert!(s.app.service.queue(&owner_only, None, page(None)).await.is_err(), "owners do not read the queue");
     s.app.stop().await;
 }

@@ -6,6 +6,7 @@ use crate::harness::{Backend, TestApp};
 use axum::http::{HeaderMap, StatusCode};
 use countersign::config::Config;
 use countersign::delivery::signature;
+use countersign::domain::access::Memberships;
 use countersign::domain::review::{Reviewer, Vote};
 use countersign::domain::Role;
 use countersign::service::ServiceError;
@@ -77,7 +78,8 @@ async fn outcomes_reach_a_receiver_that_recovers(backend: Backend) {
         app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(1)).await.expect("token");
     let r: Value = post(&app, &token, &example("w-1")).await.json().await.expect("json");
     let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
 
     let outbox = &app.service.outbox;
@@ -155,7 +157,8 @@ async fn webhooks_cannot_be_aimed_inside(backend: Backend) {
         app.service.issue_credential(By::Operator, agent.id, time::Duration::hours(1)).await.expect("token");
     let r: Value = post(&app, &token, &example("in-1")).await.json().await.expect("json");
     let id = Uuid::parse_str(r["id"].as_str().expect("id")).expect("uuid");
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     app.service.decide(&ana, id, Vote::Approve { amount: None }).await.expect("approve");
     assert_eq!(app.service.outbox.deliver_due().await.expect("pass"), 1);
     let log = app.store.deliveries(agent.id, 10).await.expect("log");
@@ -169,7 +172,8 @@ async fn a_slow_receiver_holds_up_no_one_else(backend: Backend) {
     let acme = app.tenant("acme").await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let ana = app.person("ana@example.com", &[Role::Supervisor], &["acme"]).await;
-    let ana = Reviewer { user: ana, roles: vec![Role::Supervisor], tenants: vec![acme], stepped_up_at: None };
+    let ana =
+        Reviewer { user: ana, memberships: Memberships::uniform(&[Role::Supervisor], &[acme]), stepped_up_at: None };
     let (slow_url, slow_seen) = receiver(0, Duration::from_secs(3)).await;
     let (fast_url, fast_seen) = receiver(0, Duration::ZERO).await;
     for (name, url, count) in [("slow", slow_url, 4), ("fast", fast_url, 2)] {

@@ -5,6 +5,7 @@ use crate::api::{example, post};
 use crate::harness::{Backend, TestApp};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use countersign::domain::access::Memberships;
 use countersign::domain::access::Principal;
 use countersign::domain::clock::Clock;
 use countersign::domain::lifecycle::Change;
@@ -99,8 +100,7 @@ pub(crate) async fn setup(backend: Backend) -> Workload {
     let roles = [Role::Admin, Role::Supervisor];
     let ada = Principal {
         user: app.person("ada@example.com", &roles, &["acme"]).await,
-        roles: roles.to_vec(),
-        tenants: vec![acme],
+        memberships: Memberships::uniform(&roles, &[acme]),
     };
     let idp = IdpKey::new("k1");
     let keys = Arc::new(Mutex::new(json!({ "keys": [idp.jwk()] })));
@@ -125,8 +125,7 @@ async fn workload_tokens_are_checked_like_credentials(backend: Backend) {
     assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap_or_default());
     // Whoever registered the issuer could have signed that token: they do not decide it.
     let id = Uuid::parse_str(created.json::<Value>().await.expect("json")["id"].as_str().expect("id")).expect("uuid");
-    let ada =
-        Reviewer { user: w.ada.user, roles: w.ada.roles.clone(), tenants: w.ada.tenants.clone(), stepped_up_at: None };
+    let ada = Reviewer { user: w.ada.user, memberships: w.ada.memberships.clone(), stepped_up_at: None };
     let refused = app.service.decide(&ada, id, Vote::Approve { amount: None }).await;
     assert!(
         matches!(

@@ -5,7 +5,7 @@
 use crate::api::{example, post};
 use crate::harness::{Backend, TestApp, PASSWORD};
 use crate::workload::{claims, setup, IdpKey, AUDIENCE, ISSUER, SUBJECT};
-use countersign::domain::access::Principal;
+use countersign::domain::access::{Memberships, Principal};
 use countersign::domain::clock::Clock;
 use countersign::domain::Role;
 use countersign::service::{By, IssuerChange, IssuerDraft, ServiceError};
@@ -30,7 +30,7 @@ async fn globex(app: &TestApp) -> (Principal, Uuid) {
     app.person("gus@example.com", &[Role::Owner], &["globex"]).await;
     let (agent, _) = app.agent("globex", "gus@example.com", &["refund:500.00EUR"]).await;
     let user = app.person("gadm@example.com", &[Role::Admin], &["globex"]).await;
-    (Principal { user, roles: vec![Role::Admin], tenants: vec![tenant] }, agent)
+    (Principal { user, memberships: Memberships::uniform(&[Role::Admin], &[tenant]) }, agent)
 }
 
 fn draft(tenant: &str, jwks_url: &str) -> IssuerDraft {
@@ -70,7 +70,7 @@ async fn a_token_two_tenants_could_claim_is_refused(backend: Backend) {
     let held = app.store.held_action(id).await.expect("read").expect("stored");
     assert_eq!(held.agent_id, w.agent, "acme's agent");
     let who = app.service.authenticate_agent(&token).await.expect("authenticates");
-    let acme_issuer = app.service.issuers_for(By::Person(&w.ada), &w.ada.tenants).await.expect("issuers")[0].id;
+    let acme_issuer = app.service.issuers_for(By::Person(&w.ada), &w.ada.tenant_ids()).await.expect("issuers")[0].id;
     assert_eq!(who.issuer, Some(acme_issuer), "the issuer that verified the token is known");
     w.app.stop().await;
 }
@@ -104,12 +104,12 @@ async fn issuers_are_edited_and_removed_by_their_tenants_admins(backend: Backend
     let w = setup(backend).await;
     let app = &w.app;
     let (gadm, _) = globex(app).await;
-    let issuer = app.service.issuers_for(By::Person(&w.ada), &w.ada.tenants).await.expect("issuers")[0].clone();
+    let issuer = app.service.issuers_for(By::Person(&w.ada), &w.ada.tenant_ids()).await.expect("issuers")[0].clone();
     let change = |audience: &str| IssuerChange { audience: audience.into(), jwks_url: None, jwks: None };
 
     // Another tenant's admin, an owner, or an issuer that does not exist: the same refusal, nothing changed.
     let olu = app.store.user_by_email("olu@example.com").await.expect("read").expect("olu");
-    let owner = Principal { user: olu.id, roles: vec![Role::Owner], tenants: w.ada.tenants.clone() };
+    let owner = Principal { user: olu.id, memberships: Memberships::uniform(&[Role::Owner], &w.ada.tenant_ids()) };
     for (who, id) in [(&gadm, issuer.id), (&owner, issuer.id), (&w.ada, Uuid::now_v7())] {
         let refused = app.service.change_issuer(By::Person(who), id, change("theirs")).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden)), "{refused:?}");
@@ -136,7 +136,7 @@ async fn issuers_are_edited_and_removed_by_their_tenants_admins(backend: Backend
     assert!(matches!(unconfirmed, Err(ServiceError::Invalid(_))), "{unconfirmed:?}");
     app.service.remove_issuer(By::Person(&w.ada), issuer.id, Some(ISSUER)).await.expect("removed");
     assert_eq!(post(app, &fresh, &example("wl-removed")).await.status(), StatusCode::UNAUTHORIZED);
-    assert!(app.service.issuers_for(By::Person(&w.ada), &w.ada.tenants).await.expect("issuers").is_empty());
+    assert!(app.service.issuers_for(By::Person(&w.ada), &w.ada.tenant_ids()).await.expect("issuers").is_empty());
     let events = app.store.audit_chain(0, 10_000).await.expect("audit");
     let data = |kind: &str| -> Value {
         let event = events.iter().find(|e| e.kind == kind).expect(kind);
@@ -248,7 +248,7 @@ async fn jwks_bodies_are_capped_and_failed_fetches_wait_a_minute(backend: Backen
     .await;
     let other = app.tenant("initech").await;
     let iadm = app.person("iadm@example.com", &[Role::Admin], &["initech"]).await;
-    let iadm = Principal { user: iadm, roles: vec![Role::Admin], tenants: vec![other] };
+    let iadm = Principal { user: iadm, memberships: Memberships::uniform(&[Role::Admin], &[other]) };
     let mut failing_draft = draft("initech", &failing);
     failing_draft.issuer = "https://failing.test.example".into();
     app.service.add_issuer(By::Person(&iadm), failing_draft).await.expect("issuer");

@@ -25,7 +25,7 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     ssr::answer(async {
         let session = ssr::session().await?;
-        ssr::console()?.sign_in(&session, &email, &password).await?;
+        ssr::console()?.sign_in(&session, &email, &password, &ssr::client()).await?;
         leptos_axum::redirect("/");
         Ok(())
     })
@@ -159,6 +159,13 @@ pub mod ssr {
             Some(v) => Ok(v),
             None => Err(AppError::Unauthenticated),
         }
+    }
+
+    /// The client's address as the server resolved it (see `trusted_proxies`); "unknown" without one.
+    pub fn client() -> String {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::model::ClientAddr>().map(|c| c.0.clone()))
+            .unwrap_or_else(|| "unknown".into())
     }
 
     pub async fn session() -> Result<tower_sessions::Session, AppError> {

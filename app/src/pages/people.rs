@@ -1,5 +1,5 @@
-//! The admins' people workplace: add a person with a one-time password, edit roles and memberships,
-//! disable and enable, unlock, and add tenants.
+//! The admins' people workplace: add a person with a one-time password, edit memberships and the roles
+//! held in each (a row per tenant), disable and enable, unlock, and add tenants.
 
 use super::{roles_text, Outcome, Problem};
 use crate::api::lifecycle::{load_people_admin, AddPerson, AddTenant, EditPerson, SetPersonActive, UnlockPerson};
@@ -77,6 +77,46 @@ fn tenant_boxes(prefix: &str, tenants: &[TenantRef], checked: &[String]) -> impl
         .collect_view()
 }
 
+/// One row of the edit form per tenant the viewer administers: the membership, and the roles held in it
+/// (posted as `slug:role`, so a role is only ever granted in its own tenant).
+fn membership_rows(prefix: &str, tenants: &[TenantRef], held: &[(String, Vec<Role>)]) -> impl IntoView {
+    tenants
+        .iter()
+        .map(|t| {
+            let roles = held.iter().find(|(slug, _)| *slug == t.slug).map(|(_, r)| r.clone());
+            let member_id = format!("{prefix}-tenant-{}", t.slug);
+            let boxes = Role::ALL
+                .into_iter()
+                .map(|r| {
+                    let id = format!("{prefix}-{}-role-{}", t.slug, r.as_str());
+                    let checked = roles.as_ref().is_some_and(|held| held.contains(&r));
+                    view! {
+                        <label for=id.clone()><input id=id.clone() type="checkbox" name="roles[]"
+                            value=format!("{}:{}", t.slug, r.as_str()) checked=checked
+                            aria-label=format!("{} in {}", r.as_str(), t.slug)/>{format!(" {}", r.as_str())}</label>
+                    }
+                })
+                .collect_view();
+            view! {
+                <fieldset>
+                    <legend>{format!("Tenant {}", t.slug)}</legend>
+                    <label for=member_id.clone()><input id=member_id.clone() type="checkbox" name="tenants[]"
+                        value=t.slug.clone() checked=roles.is_some()
+                        aria-label=format!("Member of {}", t.slug)/>" member"</label>
+                    {boxes}
+                </fieldset>
+            }
+        })
+        .collect_view()
+}
+
+fn roles_per_tenant(held: &[(String, Vec<Role>)], fallback: &[Role]) -> String {
+    if held.is_empty() {
+        return roles_text(fallback);
+    }
+    held.iter().map(|(slug, roles)| format!("{slug}: {}", roles_text(roles))).collect::<Vec<_>>().join("; ")
+}
+
 #[component]
 fn Workplace(people: PeopleAdmin, actions: Actions) -> impl IntoView {
     let tenants = people.tenants.clone();
@@ -138,12 +178,12 @@ fn Person(person: PersonAdminRow, tenants: Vec<TenantRef>, actions: Actions) -> 
     let prefix = format!("p{}", &p.id[p.id.len().saturating_sub(8)..]);
     let (id, id2, id3, email) = (p.id.clone(), p.id.clone(), p.id.clone(), p.email.clone());
     let edit_label = format!("Edit {email}");
-    let (role_set, tenant_set) = (role_boxes(&prefix, &p.roles), tenant_boxes(&prefix, &tenants, &p.tenants));
+    let rows = membership_rows(&prefix, &tenants, &p.tenant_roles);
     view! {
         <tr>
             <td>{p.name.clone()}</td>
             <td class="mono">{p.email.clone()}</td>
-            <td>{roles_text(&p.roles)}</td>
+            <td>{roles_per_tenant(&p.tenant_roles, &p.roles)}</td>
             <td>{p.tenants.join(", ")}</td>
             <td><span class=format!("status {}", status.0)>{status.1}</span></td>
             <td>
@@ -151,8 +191,7 @@ fn Person(person: PersonAdminRow, tenants: Vec<TenantRef>, actions: Actions) -> 
                     <summary aria-label=edit_label>"Edit"</summary>
                     <ActionForm action=actions.edit>
                         <input type="hidden" name="person" value=id/>
-                        <fieldset><legend>"Roles"</legend>{role_set}</fieldset>
-                        <fieldset><legend>"Tenants"</legend>{tenant_set}</fieldset>
+                        {rows}
                         <button type="submit" class="primary">"Save person"</button>
                     </ActionForm>
                 </details>

@@ -8,7 +8,6 @@ pub use held::{DeliveryRow, HeldActionRow, ReviewRow};
 use super::{Agent, Credential, StoreError, Tenant};
 use crate::domain::audit::Record;
 use crate::domain::scope::{Allowance, Money, Scope};
-use crate::domain::throttle::Throttle;
 use crate::domain::{ActionType, AgentState, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -34,22 +33,9 @@ pub struct UserRow {
     pub display_name: String,
     pub password_hash: String,
     pub active: bool,
-    pub failed_sign_ins: i64,
-    pub failure_window_start: Option<OffsetDateTime>,
-    pub locked_until: Option<OffsetDateTime>,
     pub session_epoch: i64,
     pub must_change_password: bool,
     pub created_at: OffsetDateTime,
-}
-
-impl UserRow {
-    pub fn throttle(&self) -> Throttle {
-        Throttle {
-            failures: u32::try_from(self.failed_sign_ins).unwrap_or(u32::MAX),
-            window_start: self.failure_window_start,
-            locked_until: self.locked_until,
-        }
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -59,6 +45,19 @@ pub struct RoleRow {
 }
 
 impl RoleRow {
+    pub fn role(&self) -> Result<Role, StoreError> {
+        Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TenantRoleRow {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub role: String,
+}
+
+impl TenantRoleRow {
     pub fn role(&self) -> Result<Role, StoreError> {
         Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
     }

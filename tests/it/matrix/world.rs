@@ -76,8 +76,13 @@ impl Worlds {
         app.tenant("acme").await;
         app.tenant("globex").await;
         for p in super::rules::PERSONAS {
-            let roles = p.all_roles(); // one set for all tenants until roles are held per membership
-            app.person(&p.email(), &roles, &p.tenants()).await;
+            let user = app.person(&p.email(), &p.all_roles(), &p.tenants()).await;
+            // Then each membership's own roles, as the people page sets them.
+            for tenant in p.tenants() {
+                let id = app.store.tenant_by_slug(tenant).await.expect("read").expect("tenant").id;
+                let by = countersign::service::By::Operator;
+                app.service.set_roles_in(by, user, id, &p.roles_in(tenant)).await.expect("roles");
+            }
         }
         let own = World::make(app, "acme", "owner@matrix.test", "owner@matrix.test").await;
         let other = World::make(app, "globex", "own-globex@matrix.test", "own-globex@matrix.test").await;
