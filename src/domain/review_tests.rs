@@ -1,6 +1,6 @@
 use super::*;
-use crate::domain::provenance::{Path, Provision, Provisioned, Tie};
 use crate::domain::access::Memberships;
+use crate::domain::provenance::{Path, Provision, Provisioned, Tie};
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);

@@ -23,7 +23,8 @@ fn tenant(viewer: &Viewer, slug: &str) -> Result<Uuid, AppError> {
     viewer
         .tenants
         .iter()
-        .find(|t| t.slug == slug)
+        // Only where the viewer is an admin: a tenant they merely belong to reads like an unknown one.
+        .find(|t| t.slug == slug && t.roles.contains(&Role::Admin))
         .and_then(|t| Uuid::parse_str(&t.id).ok())
         .ok_or_else(|| AppError::Invalid(format!("you do not administer a tenant \"{slug}\"")))
 }

@@ -8,6 +8,7 @@ use crate::domain::review::{self, Refusal, Reviewer, Vote};
 use crate::domain::scope::Money;
 use crate::domain::throttle::Throttle;
 use crate::domain::AgentState;
+use crate::domain::Role;
 use crate::domain::{ActionType, RiskTier};
 use crate::service::DecideError;
 use crate::store::QueueQuery;
@@ -95,7 +96,12 @@ impl ReviewConsole for ConsoleService {
         }
         let tenant = optional(
             &filter.tenant,
-            |t| viewer.tenants.iter().find(|x| x.slug == t).and_then(|x| Uuid::parse_str(&x.id).ok()),
+            // Only the tenants whose queue the viewer may see: any other reads as unknown.
+            |t| {
+                let queue =
+                    |x: &app::model::TenantRef| x.roles.iter().any(|r| [Role::Admin, Role::Supervisor].contains(r));
+                viewer.tenants.iter().find(|x| x.slug == t && queue(x)).and_then(|x| Uuid::parse_str(&x.id).ok())
+            },
             "tenant",
         )?;
         let query = QueueQuery {
@@ -215,8 +221,9 @@ impl ReviewConsole for ConsoleService {
                 // Only an action of the viewer's tenants lends its currency; another tenant's reads as a
                 // missing one, as the vote itself would (`DecideError::NotFound`).
                 let current = self.0.store.held_action(case).await.map_err(|e| hide(e.into()))?;
-                let current =
-                    current.filter(|a| who.memberships.tenant_ids().contains(&a.tenant_id)).ok_or(AppError::Forbidden)?;
+                let current = current
+                    .filter(|a| who.memberships.tenant_ids().contains(&a.tenant_id))
+                    .ok_or(AppError::Forbidden)?;
                 let currency = current.amount.map(|m| m.currency).unwrap_or_default();
                 let amount = Money::parse(form.amount.trim(), &currency).map_err(|_| {
                     AppError::Invalid(format!("\"{}\" is not an amount like 100.00", form.amount.trim()))

@@ -163,7 +163,19 @@ impl TestApp {
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects, sends same-origin fetch metadata.
+    /// A browser on a machine of its own, `127.0.0.<host>`: per-client limits count it apart from others.
+    pub fn browser_from(&self, host: u8) -> reqwest::Client {
+        self.browser_builder()
+            .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, host)))
+            .build()
+            .expect("browser")
+    }
+
     pub fn browser(&self) -> reqwest::Client {
+        self.browser_builder().build().expect("browser")
+    }
+
+    fn browser_builder(&self) -> reqwest::ClientBuilder {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
         reqwest::Client::builder()
@@ -171,8 +183,6 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client")
     }
 
     pub async fn tenant(&self, slug: &str) -> Uuid {

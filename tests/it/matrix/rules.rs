@@ -43,6 +43,7 @@ pub fn rule(endpoint: &str) -> Rule {
         "agents/list" => Any(&[Admin, Owner]),
         "agents/options" | "people" | "people/admin" | "tenants/add" => Any(&[Admin]),
         "agents/create" | "agents/issuers/add" => In(&[Admin]),
+        "agents/issuers/change" | "agents/issuers/remove" => In(&[Admin]),
         "people/add" | "people/edit" | "people/active" | "people/unlock" => In(&[Admin]),
         "agents/get" | "agents/update" | "agents/credentials/mint" | "agents/credentials/revoke" => Manage,
         "agents/deliveries/redeliver" | "agents/state" | "agents/handover/propose" => Manage,

@@ -22,6 +22,9 @@ pub struct Target {
     pub handover: String,
     pub person: String,
     pub sample: String,
+    /// A trusted issuer of the tenant: its id and its name (typed to confirm its removal).
+    pub issuer: String,
+    pub issuer_name: String,
     /// The agent's owner, an owner to hand over to, and the person a hand-over proposes.
     pub owner: String,
     pub gus: String,
@@ -46,6 +49,8 @@ impl Target {
             (&self.handover, "<handover>"),
             (&self.person, "<person>"),
             (&self.sample, "<sample>"),
+            (&self.issuer, "<issuer>"),
+            (&self.issuer_name, "<issuer name>"),
             (&self.owner, "<owner>"),
             (&self.gus, "<gus>"),
             (&self.tenant, "<tenant>"),
@@ -75,6 +80,8 @@ impl Worlds {
     pub async fn make(app: &TestApp) -> Worlds {
         app.tenant("acme").await;
         app.tenant("globex").await;
+        // Each tenant keeps an admin of its own, whatever roles the personas end up with there.
+        app.person("admin-globex@matrix.test", &[Role::Admin], &["globex"]).await;
         for p in super::rules::PERSONAS {
             let user = app.person(&p.email(), &p.all_roles(), &p.tenants()).await;
             // Then each membership's own roles, as the people page sets them.
@@ -98,6 +105,8 @@ impl Worlds {
             handover: id(),
             person: id(),
             sample: id(),
+            issuer: id(),
+            issuer_name: "https://ghost-issuer.test".into(),
             owner: "ghost@nowhere.test".into(),
             gus: "ghost-gus@nowhere.test".into(),
             recipient: "ghost@nowhere.test".into(),
@@ -121,7 +130,8 @@ impl World {
         app.person(&gus, &[Role::Owner], &[slug]).await;
         app.person(&sup, &[Role::Supervisor], &[slug]).await;
         app.person(&aud, &[Role::Auditor], &[slug]).await;
-        let (supervisor, auditor) = (app.browser(), app.browser());
+        let host = if slug == "acme" { 50 } else { 52 };
+        let (supervisor, auditor) = (app.browser_from(host), app.browser_from(host + 1));
         assert!(app.sign_in(&supervisor, &sup, PASSWORD).await.status().is_success());
         assert!(app.sign_in(&auditor, &aud, PASSWORD).await.status().is_success());
         assert!(app.call(&supervisor, "queue/step-up", &[("password", PASSWORD)]).await.status().is_success());
@@ -138,6 +148,8 @@ impl World {
             handover: String::new(),
             person,
             sample: String::new(),
+            issuer: String::new(),
+            issuer_name: String::new(),
             owner: owner.into(),
             gus,
             recipient: recipient.into(),
@@ -151,6 +163,7 @@ impl World {
         let deliveries = app.store.deliveries(agent, 10).await.expect("deliveries");
         base.delivery = deliveries.first().expect("a webhook message").id.to_string();
         base.handover = handover(app, agent, &base.gus).await;
+        (base.issuer, base.issuer_name) = issuer(app, slug).await;
         world.base = base;
         world
     }
@@ -218,6 +231,9 @@ impl World {
             }
             "queue/claim" | "queue/renew" | "queue/release" | "queue/decide" => t.held = self.held(app).await,
             "insights/sample" => t.decided = self.decided(app).await,
+            "agents/issuers/change" | "agents/issuers/remove" => {
+                (t.issuer, t.issuer_name) = issuer(app, &t.tenant).await
+            }
             "insights/verdict" => t.sample = self.sample(app).await,
             _ => {}
         }
@@ -244,6 +260,19 @@ async fn agent(app: &TestApp, slug: &str, owner: &str) -> (Uuid, String) {
 async fn credential(app: &TestApp, agent: Uuid) -> String {
     let (c, _) = app.service.issue_credential(By::Operator, agent, time::Duration::hours(1)).await.expect("credential");
     c.id.to_string()
+}
+
+/// A trusted issuer of `slug` with a pasted key: its id and name.
+async fn issuer(app: &TestApp, slug: &str) -> (String, String) {
+    let draft = countersign::service::IssuerDraft {
+        tenant: slug.into(),
+        issuer: format!("https://{slug}-{}.issuer.test", Uuid::now_v7().simple()),
+        audience: "countersign".into(),
+        jwks_url: None,
+        jwks: Some(super::cells::JWKS.into()),
+    };
+    let issuer = app.service.add_issuer(By::Operator, draft).await.expect("issuer");
+    (issuer.id.to_string(), issuer.issuer)
 }
 
 async fn handover(app: &TestApp, agent: Uuid, to: &str) -> String {
