@@ -25,6 +25,7 @@ mod nats_accounts;
 mod nats_faults;
 mod people;
 mod provenance;
+mod provenance_nats;
 mod review;
 mod roles;
 mod secrets;

@@ -51,7 +51,7 @@ pub async fn keep_account_storage(js: &jetstream::Context) {
     js.get_or_create_stream(anchor).await.expect("the anchor stream");
 }
 
-fn config(url: &str, prefix: &str) -> Config {
+pub(crate) fn config(url: &str, prefix: &str) -> Config {
     Config {
         nats_url: Some(url.to_string()),
         nats_stream: format!("{}_HELD", prefix.to_uppercase()),
@@ -80,7 +80,7 @@ async fn bus(backend: Backend) -> Option<Bus> {
     Some(Bus { app, js, stream: config.nats_stream.clone(), prefix, token, agent })
 }
 
-async fn consume(service: &countersign::service::Service, config: &Config) {
+pub(crate) async fn consume(service: &countersign::service::Service, config: &Config) {
     let url = config.nats_url.as_deref().expect("url");
     let broker = Broker::connect(url, None, &config.nats_stream, &config.nats_subject_prefix).await.expect("broker");
     let broker = broker.allowing_long_lived_credentials(config.nats_allow_long_lived_credentials);

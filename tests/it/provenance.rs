@@ -1,7 +1,8 @@
 //! The provenance matrix: for every way a request can be produced (owner-minted credential, case
 //! credential, workload token) and every person who touched that path (minter, parent minter, issuer
 //! registrant, subject binder, scope editor, former owner, account provisioner, role granter), that person
-//! alone is refused the decision, naming the path, and an independent supervisor decides it.
+//! alone is refused the decision, naming the path, and an independent supervisor decides it. The JetStream
+//! row is in `provenance_nats.rs`.
 
 use crate::api::{example, post};
 use crate::duties::{approve_over_http, mint, signed_in, status, submit};
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 crate::on_both_stores!(whoever_touched_the_path_does_not_decide, case_credentials_stay_within_their_parent);
 
 /// Registers an agent owned by `owner`, as `admin`; returns its id.
-async fn agent(app: &TestApp, admin: &reqwest::Client, name: &str, owner: &str) -> String {
+pub(crate) async fn agent(app: &TestApp, admin: &reqwest::Client, name: &str, owner: &str) -> String {
     let form = [
         ("tenant", "acme"),
         ("name", name),
@@ -42,7 +43,13 @@ async fn update(app: &TestApp, who: &reqwest::Client, id: &str, allowances: &str
 }
 
 /// `refused` may not decide `id`, and is told why in words naming `path`; `sue` then approves it.
-async fn refused_then_decided(app: &TestApp, refused: &reqwest::Client, sue: &reqwest::Client, id: &str, path: &str) {
+pub(crate) async fn refused_then_decided(
+    app: &TestApp,
+    refused: &reqwest::Client,
+    sue: &reqwest::Client,
+    id: &str,
+    path: &str,
+) {
     let (code, body) = approve_over_http(app, refused, id).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
     assert!(body.to_lowercase().contains(path), "expected \"{path}\" in {body}");
