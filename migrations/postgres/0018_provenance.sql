@@ -63,3 +63,10 @@ CREATE TABLE account_provenance (
     at       TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, by_user, path)
 );
+-- Accounts created before this table from the console: their creator, as the audit log names them.
+INSERT INTO account_provenance (user_id, by_user, path, at)
+    SELECT u.id, b.id, 'created_account', u.created_at FROM audit_events e
+    JOIN users u ON u.id = (CASE WHEN e.subject LIKE 'user:%' THEN substr(e.subject, 6)::uuid END)
+    JOIN users b ON b.id = (CASE WHEN e.actor LIKE 'user:%' THEN substr(e.actor, 6)::uuid END)
+    WHERE e.kind = 'user.created' AND b.id <> u.id
+    ON CONFLICT DO NOTHING;

@@ -63,3 +63,10 @@ CREATE TABLE account_provenance (
     at       TEXT NOT NULL,
     PRIMARY KEY (user_id, by_user, path)
 );
+-- Accounts created before this table from the console: their creator, as the audit log names them.
+INSERT INTO account_provenance (user_id, by_user, path, at)
+    SELECT u.id, b.id, 'created_account', u.created_at FROM audit_events e
+    JOIN users u ON u.id = unhex(replace(substr(e.subject, 6), '-', ''))
+    JOIN users b ON b.id = unhex(replace(substr(e.actor, 6), '-', ''))
+    WHERE e.kind = 'user.created' AND e.subject LIKE 'user:%' AND e.actor LIKE 'user:%' AND b.id <> u.id
+    ON CONFLICT DO NOTHING;

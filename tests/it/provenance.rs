@@ -8,12 +8,17 @@ use crate::api::{example, post};
 use crate::duties::{approve_over_http, mint, signed_in, status, submit};
 use crate::harness::{Backend, TestApp, PASSWORD};
 use crate::workload::{case_credential, claims, serve_jwks, IdpKey, AUDIENCE, ISSUER};
+use countersign::domain::provenance::{Path, Provision, Provisioned};
 use countersign::domain::{HeldStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
-crate::on_both_stores!(whoever_touched_the_path_does_not_decide, case_credentials_stay_within_their_parent);
+crate::on_both_stores!(
+    whoever_touched_the_path_does_not_decide,
+    case_credentials_stay_within_their_parent,
+    the_migration_backfills_provenance_from_what_was_recorded,
+);
 
 /// Registers an agent owned by `owner`, as `admin`; returns its id.
 pub(crate) async fn agent(app: &TestApp, admin: &reqwest::Client, name: &str, owner: &str) -> String {
@@ -230,5 +235,56 @@ async fn case_credentials_stay_within_their_parent(backend: Backend) {
     let mut a1 = example("a-1");
     a1["case"]["id"] = json!("CS-A");
     assert_eq!(post(&app, &case_a, &a1).await.status(), StatusCode::UNAUTHORIZED, "the parent's revocation ends it");
+    app.stop().await;
+}
+
+/// What the provenance migration reads from rows written before it: the same producers and provisioners
+/// the live code records (the migration's backfill statements, run again over emptied tables).
+async fn the_migration_backfills_provenance_from_what_was_recorded(backend: Backend) {
+    let dir = if matches!(backend, Backend::Sqlite) { "sqlite" } else { "postgres" };
+    let app = TestApp::start(backend).await;
+    app.tenant("acme").await;
+    app.person("ada@example.com", &[Role::Admin], &["acme"]).await;
+    let adam_id = app.person("adam@example.com", &[Role::Admin, Role::Supervisor], &["acme"]).await;
+    app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
+    let (ada, adam) = tokio::join!(signed_in(&app, "ada@example.com"), signed_in(&app, "adam@example.com"));
+    let form = [
+        ("email", "vic@example.com"),
+        ("name", "Vic"),
+        ("roles[]", "supervisor"),
+        ("tenants[]", "acme"),
+        ("password", "one time password!"),
+    ];
+    assert!(app.call(&adam, "people/add", &form).await.status().is_success());
+    let vic = app.service.person_by_email("vic@example.com").await.expect("vic").id;
+    let a = agent(&app, &ada, "before", "olu@example.com").await;
+    let id = submit(&app, &mint(&app, &adam, &a).await, example("m-1")).await;
+    let held = id.parse().expect("uuid");
+    let mut live = app.store.producers(held).await.expect("producers");
+    live.sort();
+    assert!(live.contains(&(adam_id, Path::MintedCredential)), "{live:?}");
+    let made = Provisioned { user: vic, by: adam_id, how: Provision::CreatedAccount };
+    assert_eq!(app.store.provisioned(&[vic]).await.expect("provisioned"), [made]);
+
+    app.db.execute("DELETE FROM held_action_provenance; DELETE FROM account_provenance").await;
+    assert!(app.store.provisioned(&[vic]).await.expect("provisioned").is_empty());
+    let file = format!("{}/migrations/{dir}/0018_provenance.sql", env!("CARGO_MANIFEST_DIR"));
+    let migration = std::fs::read_to_string(file).expect("migration");
+    // The migration's backfill statements, comments left out.
+    let backfills: Vec<String> = migration
+        .split(';')
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|s| {
+            ["held_action_provenance", "account_provenance"].iter().any(|t| s.contains(&format!("INSERT INTO {t}")))
+        })
+        .collect();
+    assert_eq!(backfills.len(), 5, "four held-action sources and one of accounts");
+    for statement in &backfills {
+        app.db.execute(statement).await;
+    }
+    let mut again = app.store.producers(held).await.expect("producers");
+    again.sort();
+    assert_eq!(again, live, "the backfill finds every producer the live code recorded");
+    assert_eq!(app.store.provisioned(&[vic]).await.expect("provisioned"), [made]);
     app.stop().await;
 }
