@@ -47,6 +47,20 @@ async fn update(app: &TestApp, who: &reqwest::Client, id: &str, allowances: &str
     assert_eq!(r.status(), StatusCode::OK, "update: {}", r.text().await.unwrap_or_default());
 }
 
+/// `admin` adds Vic, a supervisor of acme, with a one-time password they chose.
+async fn add_vic(app: &TestApp, admin: &reqwest::Client) {
+    let form = [
+        ("email", "vic@example.com"),
+        ("name", "Vic"),
+        ("roles[]", "supervisor"),
+        ("tenants[]", "acme"),
+        ("password", VIC_ONE_TIME),
+    ];
+    assert!(app.call(admin, "people/add", &form).await.status().is_success());
+}
+
+const VIC_ONE_TIME: &str = "one time password!";
+
 /// `refused` may not decide `id`, and is told why in words naming `path`; `sue` then approves it.
 pub(crate) async fn refused_then_decided(
     app: &TestApp,
@@ -170,17 +184,10 @@ async fn whoever_touched_the_path_does_not_decide(backend: Backend) {
     assert_eq!(status(&app, &id).await, HeldStatus::Denied);
 
     // Account provisioner: an admin creates a supervisor with a password they chose, then mints.
-    let form = [
-        ("email", "vic@example.com"),
-        ("name", "Vic"),
-        ("roles[]", "supervisor"),
-        ("tenants[]", "acme"),
-        ("password", "one time password!"),
-    ];
-    assert!(app.call(&adam, "people/add", &form).await.status().is_success());
+    add_vic(&app, &adam).await;
     let vic = app.browser();
-    assert_eq!(app.sign_in(&vic, "vic@example.com", "one time password!").await.status(), StatusCode::OK);
-    let form = [("current", "one time password!"), ("new", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(app.sign_in(&vic, "vic@example.com", VIC_ONE_TIME).await.status(), StatusCode::OK);
+    let form = [("current", VIC_ONE_TIME), ("new", PASSWORD), ("confirm", PASSWORD)];
     assert!(app.call(&vic, "account/password", &form).await.status().is_success());
     let vic = signed_in(&app, "vic@example.com").await;
     let p = agent(&app, &ada, "provisioned", "olu@example.com").await;
@@ -248,14 +255,7 @@ async fn the_migration_backfills_provenance_from_what_was_recorded(backend: Back
     let adam_id = app.person("adam@example.com", &[Role::Admin, Role::Supervisor], &["acme"]).await;
     app.person("olu@example.com", &[Role::Owner], &["acme"]).await;
     let (ada, adam) = tokio::join!(signed_in(&app, "ada@example.com"), signed_in(&app, "adam@example.com"));
-    let form = [
-        ("email", "vic@example.com"),
-        ("name", "Vic"),
-        ("roles[]", "supervisor"),
-        ("tenants[]", "acme"),
-        ("password", "one time password!"),
-    ];
-    assert!(app.call(&adam, "people/add", &form).await.status().is_success());
+    add_vic(&app, &adam).await;
     let vic = app.service.person_by_email("vic@example.com").await.expect("vic").id;
     let a = agent(&app, &ada, "before", "olu@example.com").await;
     let id = submit(&app, &mint(&app, &adam, &a).await, example("m-1")).await;

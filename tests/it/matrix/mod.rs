@@ -5,6 +5,7 @@
 //! refused ones answer "forbidden" or "not found", change nothing, and read exactly like aiming at nothing.
 
 mod api;
+mod args;
 mod cells;
 mod rules;
 mod world;

@@ -269,7 +269,7 @@ async fn issuer(app: &TestApp, slug: &str) -> (String, String) {
         issuer: format!("https://{slug}-{}.issuer.test", Uuid::now_v7().simple()),
         audience: "countersign".into(),
         jwks_url: None,
-        jwks: Some(super::cells::JWKS.into()),
+        jwks: Some(super::args::JWKS.into()),
     };
     let issuer = app.service.add_issuer(By::Operator, draft).await.expect("issuer");
     (issuer.id.to_string(), issuer.issuer)
